@@ -1,0 +1,80 @@
+# The whole set-up of BreachDesk: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# WeasyPrint needs Pango; without libharfbuzz-subset0 every PDF silently costs ~4x more.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+TEST_SYSTEM_PACKAGES := chromium
+
+.PHONY: run test check lint format bench system-deps test-system-deps install migrate seed clean
+
+define ensure_packages
+	@command -v dpkg-query >/dev/null || { echo "Not a Debian system: install the equivalents of $(1) yourself."; exit 0; }; \
+	missing=""; \
+	for package in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Run: sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+system-deps:
+	$(call ensure_packages,$(SYSTEM_PACKAGES))
+
+test-system-deps:
+	$(call ensure_packages,$(SYSTEM_PACKAGES) $(TEST_SYSTEM_PACKAGES))
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+# Serve the app with one Celery worker (and beat) on SQLite and the embedded broker: no server needed.
+run: seed
+	@echo "BreachDesk on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/celery -A breachdesk worker --beat --loglevel=INFO --concurrency=2 & \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: test-system-deps $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy breachdesk notifications
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check: lint test
+
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

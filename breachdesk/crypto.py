@@ -1,0 +1,92 @@
+"""Encryption of personal data at rest and keyed blind indexes for lookups."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    """Raised when stored personal data cannot be authenticated and decrypted with any configured key."""
+
+
+@lru_cache(maxsize=4)
+def _cipher(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured("BREACHDESK_DATA_KEYS holds no key")
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def cipher() -> MultiFernet:
+    """Return the key ring: the first key encrypts, every key decrypts."""
+    return _cipher(tuple(settings.DATA_ENCRYPTION_KEYS))
+
+
+def encrypt_bytes(plaintext: bytes) -> str:
+    """Encrypt bytes with the primary key and return the token as text."""
+    return cipher().encrypt(plaintext).decode("ascii")
+
+
+def decrypt_bytes(token: str | bytes) -> bytes:
+    """Decrypt a token, raising DecryptionError (without the token) when it fails."""
+    raw = token.encode("ascii") if isinstance(token, str) else bytes(token)
+    try:
+        return cipher().decrypt(raw)
+    except (InvalidToken, ValueError, TypeError):
+        raise DecryptionError("stored personal data failed authentication with every configured key") from None
+
+
+def encrypt_json(value: dict[str, Any]) -> str:
+    """Encrypt a JSON-serialisable mapping."""
+    return encrypt_bytes(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def decrypt_json(token: str | bytes) -> dict[str, Any]:
+    """Decrypt a token made by encrypt_json."""
+    value = json.loads(decrypt_bytes(token))
+    if not isinstance(value, dict):
+        raise DecryptionError("stored personal data is not a mapping")
+    return value
+
+
+def rotate_token(token: str) -> str:
+    """Re-encrypt a token under the primary key."""
+    try:
+        return cipher().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise DecryptionError("stored personal data failed authentication with every configured key") from None
+
+
+def generate_key() -> str:
+    """Return a new random data key."""
+    return Fernet.generate_key().decode("ascii")
+
+
+@lru_cache(maxsize=4)
+def _index_key(key: str) -> bytes:
+    if not key:
+        raise ImproperlyConfigured("BREACHDESK_BLIND_INDEX_KEY is empty")
+    return hashlib.sha256(b"breachdesk-blind-index" + key.encode()).digest()
+
+
+def normalise(value: str) -> str:
+    """Fold case, accents, spaces and punctuation so equal values index equally."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(char for char in decomposed if char.isalnum())
+
+
+def blind_index(purpose: str, *parts: str) -> str | None:
+    """Return the keyed HMAC of normalised parts, or None when any part is empty."""
+    normalised = [normalise(part) for part in parts]
+    if not all(normalised):
+        return None
+    message = purpose.encode() + b"\x00" + "\x1f".join(normalised).encode("utf-8")
+    return hmac.new(_index_key(settings.BLIND_INDEX_KEY), message, hashlib.sha256).hexdigest()[:40]

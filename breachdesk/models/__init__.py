@@ -1,0 +1,25 @@
+"""Models of what happened: organisations, incidents, breach files, data subjects, the audit trail."""
+
+from __future__ import annotations
+
+from breachdesk.models.audit import AuditEvent, BreachFileEvent
+from breachdesk.models.imports import SubjectImport
+from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
+from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
+from breachdesk.models.subjects import DataSubject, PersonalData
+
+__all__ = [
+    "AuditEvent",
+    "BreachFile",
+    "BreachFileEvent",
+    "BreachFileQuerySet",
+    "DataSubject",
+    "Incident",
+    "LateNotificationError",
+    "Organisation",
+    "OrganisationGroup",
+    "PersonalData",
+    "Role",
+    "SubjectImport",
+    "User",
+]

@@ -1,0 +1,63 @@
+"""Imports of data subject files: progress, outcome and the error report (never personal values)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SubjectImport(models.Model):
+    """One uploaded file of data subjects for a breach file, imported all or nothing."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        ALREADY_IMPORTED = "already_imported", _("Already imported")
+        FAILED = "failed", _("Failed")
+
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    # SHA-256 of the file's bytes: re-importing the same file is recognised and harmless.
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=10, blank=True)
+    # Path of the encrypted upload while it waits; emptied once the import ends.
+    stored_path = models.CharField(max_length=500, blank=True)
+    is_dry_run = models.BooleanField(default=False)
+
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_validated = models.PositiveIntegerField(default=0)
+    rows_stored = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    unreachable = models.PositiveIntegerField(default=0)
+    # CSV (line, column, code, message) with personal values masked.
+    error_report = models.TextField(blank=True)
+    message = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["breach_file", "file_sha256"],
+                condition=models.Q(state="imported"),
+                name="one_successful_import_per_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state not in (self.State.PENDING, self.State.RUNNING)

@@ -1,0 +1,162 @@
+"""Data subjects of a breach file: personal data encrypted at rest, blind indexes for lookups."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from breachdesk import crypto
+from breachdesk.taxonomy import EXPOSURES, data_categories_of
+
+
+@dataclass
+class PersonalData:
+    """Everything that identifies a data subject; only ever stored encrypted."""
+
+    patient_ref: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    birth_date: date | None = None
+    nir: str = ""
+    email: str = ""
+    phone: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    address_3: str = ""
+    postcode: str = ""
+    city: str = ""
+    # The NF Z10-011 printable block computed at import (at most 6 lines of 38 characters).
+    address_block: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else ""
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PersonalData:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["birth_date"] = date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None
+        return cls(**values)
+
+    @property
+    def has_postal_address(self) -> bool:
+        return bool((self.address_block or self.address_1) and self.postcode and self.city)
+
+    @property
+    def masked_nir(self) -> str:
+        """Show only the sex digit and the key, as DOMAIN.md asks: NIR displayed masked."""
+        if not self.nir:
+            return ""
+        return f"{self.nir[0]} •• •• •• ••• ••• {self.nir[-2:]}" if len(self.nir) == 15 else f"{self.nir[0]} ••••"
+
+
+class DataSubject(models.Model):
+    """A person whose personal data a breach file exposed."""
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    breach_file = models.ForeignKey(
+        "breachdesk.BreachFile", verbose_name=_("breach file"), on_delete=models.CASCADE, related_name="data_subjects"
+    )
+    # Authenticated encryption of PersonalData as JSON (Fernet, key ring for rotation).
+    personal_token = models.TextField(editable=False)
+    # Keyed HMACs of normalised values: lookups and duplicate detection without plaintext.
+    patient_ref_index = models.CharField(max_length=40, editable=False)
+    nir_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
+    email_index = models.CharField(max_length=40, null=True, blank=True, editable=False, db_index=True)
+    identity_index = models.CharField(max_length=40, null=True, blank=True, editable=False, db_index=True)
+
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
+    exposures = models.JSONField(_("exposed data"), default=list)
+    has_postal_address = models.BooleanField(_("reachable by post"), default=False)
+    has_email = models.BooleanField(_("reachable by email"), default=False)
+    import_batch = models.ForeignKey(
+        "breachdesk.SubjectImport",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="data_subjects",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["breach_file", "patient_ref_index"], name="subject_patient_ref_unique"),
+            models.UniqueConstraint(
+                fields=["breach_file", "nir_index"],
+                condition=models.Q(nir_index__isnull=False),
+                name="subject_nir_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["nir_index"], name="subject_nir_index")]
+
+    def __str__(self) -> str:
+        # Never personal data: this string reaches logs and the admin.
+        return f"data subject #{self.pk}"
+
+    @property
+    def personal(self) -> PersonalData:
+        """Decrypt once per instance; DecryptionError when the token fails authentication."""
+        cached: PersonalData | None = self.__dict__.get("_personal")
+        if cached is None:
+            cached = PersonalData.from_json(crypto.decrypt_json(self.personal_token))
+            self.__dict__["_personal"] = cached
+        return cached
+
+    @personal.setter
+    def personal(self, value: PersonalData) -> None:
+        self.personal_token = crypto.encrypt_json(value.to_json())
+        self.patient_ref_index = crypto.blind_index("patient_ref", value.patient_ref) or ""
+        self.nir_index = crypto.blind_index("nir", value.nir)
+        self.email_index = crypto.blind_index("email", value.email)
+        self.identity_index = crypto.blind_index(
+            "identity", value.last_name, value.first_name, value.birth_date.isoformat() if value.birth_date else ""
+        )
+        self.has_postal_address = value.has_postal_address
+        self.has_email = bool(value.email)
+        self.__dict__["_personal"] = value
+
+    @property
+    def channels(self) -> list[str]:
+        """Return the channels this person can be reached by ("post", "email"), empty when unreachable."""
+        return [name for name, ok in (("post", self.has_postal_address), ("email", self.has_email)) if ok]
+
+    @property
+    def is_reachable(self) -> bool:
+        return self.has_postal_address or self.has_email
+
+    @property
+    def data_categories(self) -> list[str]:
+        return data_categories_of(self.exposures)
+
+    def exposure_labels(self, language: str) -> list[str]:
+        return [EXPOSURES[code].label(language) for code in self.exposures if code in EXPOSURES]
+
+    def rotate_encryption(self) -> None:
+        """Re-encrypt this row under the primary key."""
+        self.personal_token = crypto.rotate_token(self.personal_token)
+        self.save(update_fields=["personal_token"])
+
+    def clean(self) -> None:
+        unknown = [code for code in self.exposures if code not in EXPOSURES]
+        if unknown or not self.exposures:
+            raise ValidationError({"exposures": _("Give at least one known exposure code.")})
+        if not self.patient_ref_index:
+            raise ValidationError({"personal_token": _("The patient reference is required.")})
+
+    @staticmethod
+    def nir_lookup(nir: str) -> str | None:
+        return crypto.blind_index("nir", nir)

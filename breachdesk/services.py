@@ -1,0 +1,159 @@
+"""Workflows across the core models: breach files, their timeline, the audit trail, key rotation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from breachdesk.models import AuditEvent, BreachFile, BreachFileEvent, DataSubject, User
+from breachdesk.taxonomy import Status
+
+logger = logging.getLogger(__name__)
+
+
+def record_audit(
+    *,
+    user: User | None,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    organisation_id: int | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Append one line to the audit trail (ids only, no personal data)."""
+    return AuditEvent.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        username=user.get_username() if user is not None and user.is_authenticated else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        organisation_id=organisation_id,
+        detail=detail[:200],
+    )
+
+
+def record_event(
+    *, breach_file: BreachFile, kind: str, summary: str, actor: User | None = None, at: datetime | None = None
+) -> BreachFileEvent:
+    """Add a step to the breach file's timeline."""
+    return BreachFileEvent.objects.create(
+        breach_file=breach_file, kind=kind, summary=summary[:300], actor=actor, at=at or timezone.now()
+    )
+
+
+@transaction.atomic
+def create_breach_file(*, breach_file: BreachFile, user: User | None) -> BreachFile:
+    """Save a new breach file and open its timeline with awareness."""
+    breach_file.full_clean()
+    breach_file.save()
+    record_event(
+        breach_file=breach_file,
+        kind="aware",
+        at=breach_file.became_aware_at,
+        actor=user,
+        summary=_("Became aware of the breach: the 72-hour clock starts."),
+    )
+    if breach_file.processor_informed_at:
+        record_event(
+            breach_file=breach_file,
+            kind="processor_informed",
+            at=breach_file.processor_informed_at,
+            actor=user,
+            summary=_("Informed by the processor (Art. 33(2))."),
+        )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="breach_file",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+    )
+    return breach_file
+
+
+@transaction.atomic
+def update_breach_file(*, breach_file: BreachFile, changed_fields: Iterable[str], user: User | None) -> BreachFile:
+    """Save changes to a breach file and note which fields changed (names only) on its timeline."""
+    fields = sorted(set(changed_fields))
+    if not fields:
+        return breach_file
+    breach_file.full_clean()
+    breach_file.save(update_fields=[*fields, "updated_at"])
+    record_event(
+        breach_file=breach_file,
+        kind="changed",
+        actor=user,
+        summary=_("Changed: %(fields)s") % {"fields": ", ".join(fields)},
+    )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="breach_file",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+        detail=",".join(fields),
+    )
+    return breach_file
+
+
+@transaction.atomic
+def record_authority_notification(
+    *, breach_file: BreachFile, notified_at: datetime, user: User | None, delay_reasons: str | None = None
+) -> BreachFile:
+    """Record that the supervisory authority was notified; refused when late without reasons (Art. 33(1))."""
+    breach_file = BreachFile.objects.select_for_update().get(pk=breach_file.pk)
+    breach_file.ensure_notification_allowed(at=notified_at, delay_reasons=delay_reasons)
+    fields = ["authority_notified_at"]
+    if delay_reasons is not None:
+        breach_file.delay_reasons = delay_reasons
+        fields.append("delay_reasons")
+    breach_file.authority_notified_at = notified_at
+    if breach_file.can_move_to(Status.NOTIFIED):
+        breach_file.status = Status.NOTIFIED
+        fields.append("status")
+    breach_file.save(update_fields=[*fields, "updated_at"])
+    late = breach_file.is_late_at(notified_at)
+    record_event(
+        breach_file=breach_file,
+        kind="authority_notified",
+        at=notified_at,
+        actor=user,
+        summary=_("Supervisory authority notified (late, reasons recorded).")
+        if late
+        else _("Supervisory authority notified within 72 hours."),
+    )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type="breach_file",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+        detail="authority_notified",
+    )
+    return breach_file
+
+
+def rotate_encryption_keys(*, batch_size: int = 2000) -> int:
+    """Re-encrypt every data subject under the primary key; return how many rows were rewritten."""
+    rewritten = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                DataSubject.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "personal_token")[:batch_size]
+            )
+            if not rows:
+                return rewritten
+            for row in rows:
+                row.rotate_encryption()
+            rewritten += len(rows)
+            last_pk = rows[-1].pk
+        logger.info("rotated encryption of data subjects up to id %s", last_pk)

@@ -1,0 +1,154 @@
+"""Enumerations of the breach file and the exposure taxonomy, in one place for the CNIL mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Nature(models.TextChoices):
+    CONFIDENTIALITY = "confidentiality", _("Loss of confidentiality")
+    INTEGRITY = "integrity", _("Loss of integrity")
+    AVAILABILITY = "availability", _("Loss of availability")
+
+
+class Origin(models.TextChoices):
+    EQUIPMENT_LOST_OR_STOLEN = "equipment_lost_or_stolen", _("Equipment lost or stolen")
+    PAPER_LOST_OR_STOLEN = "paper_lost_or_stolen", _("Paper lost, stolen or left accessible")
+    MAIL_LOST_OR_OPENED = "mail_lost_or_opened", _("Mail lost or opened")
+    HACKING = "hacking", _("Hacking, malware, phishing")
+    PAPER_DISPOSED = "paper_disposed", _("Paper disposed of without destruction")
+    DEVICE_DISPOSED = "device_disposed", _("Devices disposed of without wiping")
+    UNINTENDED_PUBLICATION = "unintended_publication", _("Unintended publication")
+    WRONG_PERSON_DATA_SHOWN = "wrong_person_data_shown", _("Wrong person's data shown")
+    WRONG_RECIPIENT = "wrong_recipient", _("Data sent to the wrong recipient")
+    VERBAL_DISCLOSURE = "verbal_disclosure", _("Verbal disclosure")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Cause(models.TextChoices):
+    INTERNAL_MALICIOUS = "internal_malicious", _("Internal malicious act")
+    INTERNAL_ACCIDENTAL = "internal_accidental", _("Internal accidental act")
+    EXTERNAL_MALICIOUS = "external_malicious", _("External malicious act")
+    EXTERNAL_ACCIDENTAL = "external_accidental", _("External accidental act")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class PersonCategory(models.TextChoices):
+    PATIENTS = "patients", _("Patients")
+    MINORS = "minors", _("Minors")
+    VULNERABLE = "vulnerable", _("Vulnerable persons")
+    EMPLOYEES = "employees", _("Employees")
+    CUSTOMERS = "customers", _("Customers")
+    OTHER = "other", _("Other")
+
+
+class DataCategory(models.TextChoices):
+    """CNIL teleservice data categories."""
+
+    CIVIL_STATUS = "civil_status", _("Civil status, identity")
+    NIR = "nir", _("Social security number (NIR)")
+    CONTACT = "contact", _("Contact details")
+    ACCESS = "access", _("Identification or access data")
+    FINANCIAL = "financial", _("Economic and financial data")
+    OFFICIAL_DOCUMENTS = "official_documents", _("Official documents")
+    LOCATION = "location", _("Location data")
+    OFFENCES = "offences", _("Offences, convictions")
+    HEALTH = "health", _("Health data")
+    GENETIC = "genetic", _("Genetic data")
+    UNKNOWN = "unknown", _("Not known yet")
+    OTHER = "other", _("Other")
+
+
+class Consequence(models.TextChoices):
+    LOSS_OF_CONTROL = "loss_of_control", _("Loss of control over personal data")
+    DISCRIMINATION = "discrimination", _("Discrimination")
+    IDENTITY_THEFT = "identity_theft", _("Identity theft")
+    FRAUD = "fraud", _("Fraud")
+    FINANCIAL_LOSS = "financial_loss", _("Financial loss")
+    REPUTATION = "reputation", _("Damage to reputation")
+    PROFESSIONAL_SECRECY = "professional_secrecy", _("Breach of professional (medical) secrecy")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    NEGLIGIBLE = "negligible", _("Negligible")
+    LIMITED = "limited", _("Limited")
+    SIGNIFICANT = "significant", _("Significant")
+    MAXIMUM = "maximum", _("Maximum")
+
+
+class Status(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    ASSESSED = "assessed", _("Assessed")
+    NOTIFIED = "notified", _("Notified to the supervisory authority")
+    COMPLEMENTED = "complemented", _("Complementary notification filed")
+    SUBJECTS_INFORMED = "subjects_informed", _("Data subjects informed")
+    CLOSED = "closed", _("Closed")
+
+
+STATUS_ORDER = [status.value for status in Status]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    code: str
+    label_fr: str
+    label_en: str
+    data_category: DataCategory
+    # ENISA data processing context base score (1 simple .. 4 sensitive); health ladder for health data.
+    base_dpc: int
+
+    @property
+    def is_health(self) -> bool:
+        return self.data_category in (DataCategory.HEALTH, DataCategory.GENETIC)
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_fr
+
+
+# The exposure taxonomy: what of a data subject was exposed.
+EXPOSURES: dict[str, Exposure] = {
+    exposure.code: exposure
+    for exposure in (
+        Exposure(
+            "identity",
+            "Identité (nom, prénom, date de naissance)",
+            "Identity (name, date of birth)",
+            DataCategory.CIVIL_STATUS,
+            1,
+        ),
+        Exposure(
+            "contact",
+            "Coordonnées (adresse, téléphone, e-mail)",
+            "Contact details (address, phone, email)",
+            DataCategory.CONTACT,
+            1,
+        ),
+        # The NIR enables identity theft: ENISA raises simple data when it does.
+        Exposure("nir", "Numéro de sécurité sociale", "Social security number", DataCategory.NIR, 2),
+        Exposure(
+            "insurance", "Organisme d'assurance complémentaire (mutuelle)", "Health insurer", DataCategory.OTHER, 2
+        ),
+        Exposure("physician", "Médecin traitant", "Treating physician", DataCategory.HEALTH, 2),
+        Exposure("blood_group", "Groupe sanguin", "Blood group", DataCategory.HEALTH, 3),
+        Exposure("test_results", "Résultats d'analyses", "Test results", DataCategory.HEALTH, 4),
+        Exposure("health_comment", "Commentaires médicaux", "Medical comments", DataCategory.HEALTH, 4),
+        Exposure("pregnancy", "Information de grossesse", "Pregnancy information", DataCategory.HEALTH, 4),
+        Exposure("treatment", "Traitements médicamenteux", "Drug treatments", DataCategory.HEALTH, 4),
+        Exposure("pathology", "Pathologies", "Medical conditions", DataCategory.HEALTH, 4),
+        Exposure("hiv", "Statut VIH", "HIV status", DataCategory.HEALTH, 4),
+        Exposure("genetic", "Données génétiques", "Genetic data", DataCategory.GENETIC, 4),
+    )
+}
+
+EXPOSURE_CHOICES = [(code, exposure.label_en) for code, exposure in EXPOSURES.items()]
+
+
+def data_categories_of(exposure_codes: list[str] | set[str]) -> list[str]:
+    """Return the CNIL data categories of exposure codes, in the CNIL order."""
+    categories = {EXPOSURES[code].data_category for code in exposure_codes}
+    return [category.value for category in DataCategory if category in categories]

@@ -1,0 +1,22 @@
+"""URL routes; they carry codes and ids only, never personal data."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from breachdesk import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("files/new/", views.breach_file_create, name="breach_file_create"),
+    path("files/<str:reference>/<str:code>/", views.breach_file_detail, name="breach_file_detail"),
+    path("files/<str:reference>/<str:code>/edit/", views.breach_file_edit, name="breach_file_edit"),
+    path("files/<str:reference>/<str:code>/subjects/", views.subject_list, name="subject_list"),
+    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", views.subject_detail, name="subject_detail"),
+]

@@ -1,0 +1,145 @@
+"""Pages of the core app: adapters that check access, call a service and render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from breachdesk import services
+from breachdesk.forms import BreachFileForm, DashboardFilterForm
+from breachdesk.models import AuditEvent, BreachFile, DataSubject, User
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
+    """Return the breach file if the user may see it; 404 otherwise, so ids and codes reveal nothing."""
+    breach_file = (
+        BreachFile.objects.visible_to(user)
+        .select_related("incident", "controller", "incident__processor")
+        .filter(incident__reference=reference, controller__code=code)
+        .first()
+    )
+    if breach_file is None:
+        services.record_audit(
+            user=user, action=AuditEvent.Action.DENIED, object_type="breach_file", detail=f"{reference}/{code}"
+        )
+        raise Http404
+    return breach_file
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filters = DashboardFilterForm(request.GET or None, user=user)
+    breach_files = BreachFile.objects.visible_to(user).select_related("incident", "controller").by_time_left()
+    if filters.is_valid():
+        if filters.cleaned_data["organisation"]:
+            breach_files = breach_files.filter(controller=filters.cleaned_data["organisation"])
+        if filters.cleaned_data["status"]:
+            breach_files = breach_files.filter(status=filters.cleaned_data["status"])
+    now = timezone.now()
+    return render(
+        request,
+        "breachdesk/dashboard.html",
+        {
+            "breach_files": breach_files,
+            "filters": filters,
+            "now": now,
+            "can_create": user.can_edit_breach_files(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_file_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.can_edit_breach_files():
+        raise Http404
+    form = BreachFileForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        breach_file = services.create_breach_file(breach_file=form.save(commit=False), user=user)
+        return redirect(
+            "breach_file_detail", reference=breach_file.incident.reference, code=breach_file.controller.code
+        )
+    return render(request, "breachdesk/breach_file_form.html", {"form": form, "breach_file": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_file_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    if not user.can_edit_breach_files():
+        raise Http404
+    form = BreachFileForm(request.POST or None, instance=breach_file, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.update_breach_file(breach_file=form.save(commit=False), changed_fields=form.changed_data, user=user)
+        return redirect("breach_file_detail", reference=reference, code=code)
+    return render(request, "breachdesk/breach_file_form.html", {"form": form, "breach_file": breach_file})
+
+
+@login_required
+def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    services.record_audit(
+        user=user,
+        action=AuditEvent.Action.VIEW,
+        object_type="breach_file",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+    )
+    subjects = breach_file.data_subjects.all()
+    return render(
+        request,
+        "breachdesk/breach_file_detail.html",
+        {
+            "breach_file": breach_file,
+            "events": breach_file.events.select_related("actor"),
+            "subject_count": subjects.count(),
+            "unreachable_count": subjects.filter(has_postal_address=False, has_email=False).count(),
+            "can_edit": user.can_edit_breach_files(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def subject_list(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    page = Paginator(breach_file.data_subjects.order_by("pk"), 50).get_page(request.GET.get("page"))
+    services.record_audit(
+        user=user,
+        action=AuditEvent.Action.VIEW,
+        object_type="data_subject_list",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+        detail=f"page {page.number}",
+    )
+    return render(request, "breachdesk/subject_list.html", {"breach_file": breach_file, "page": page})
+
+
+@login_required
+def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    subject = get_object_or_404(DataSubject, pk=pk, breach_file=breach_file)
+    services.record_audit(
+        user=user,
+        action=AuditEvent.Action.VIEW,
+        object_type="data_subject",
+        object_id=subject.pk,
+        organisation_id=breach_file.controller_id,
+    )
+    return render(request, "breachdesk/subject_detail.html", {"breach_file": breach_file, "subject": subject})
