@@ -19,4 +19,6 @@ urlpatterns = [
     path("files/<str:reference>/<str:code>/edit/", views.breach_file_edit, name="breach_file_edit"),
     path("files/<str:reference>/<str:code>/subjects/", views.subject_list, name="subject_list"),
     path("files/<str:reference>/<str:code>/subjects/<int:pk>/", views.subject_detail, name="subject_detail"),
+    path("", include("breachdesk.importing.urls")),
+    path("", include("notifications.urls")),
 ]

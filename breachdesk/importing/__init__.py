@@ -1,0 +1,1 @@
+"""Import of data subject files: reading, validation, normalisation and storage, all or nothing."""
