@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from breachdesk import services
@@ -142,4 +143,12 @@ def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> 
         object_id=subject.pk,
         organisation_id=breach_file.controller_id,
     )
-    return render(request, "breachdesk/subject_detail.html", {"breach_file": breach_file, "subject": subject})
+    return render(
+        request,
+        "breachdesk/subject_detail.html",
+        {
+            "breach_file": breach_file,
+            "subject": subject,
+            "exposure_labels": subject.exposure_labels(get_language() or "fr"),
+        },
+    )

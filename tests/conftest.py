@@ -24,6 +24,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _isolated_private_storage(settings, tmp_path):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def require_service(name: str) -> None:
+    """Skip a test about a service that is absent, except in CI where its absence is a failure."""
+    message = f"{name} is not available here"
+    if os.environ.get("BREACHDESK_REQUIRE_SERVICES"):
+        pytest.fail(f"{message}, and BREACHDESK_REQUIRE_SERVICES is set")
+    pytest.skip(message)
 
 
 @pytest.fixture
@@ -97,3 +106,35 @@ def admin_user(db) -> User:
 @pytest.fixture
 def user_without_role(lab) -> User:
     return UserFactory(username="nobody", role="", organisation=lab)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page():
+    """A page of Debian's Chromium driven by Playwright (no browser download)."""
+    if not os.path.exists(CHROMIUM):
+        require_service("Chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login form."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")

@@ -15,7 +15,7 @@ from breachdesk import crypto
 from breachdesk.taxonomy import EXPOSURES, data_categories_of
 
 
-@dataclass
+@dataclass(repr=False)
 class PersonalData:
     """Everything that identifies a data subject; only ever stored encrypted."""
 
@@ -33,6 +33,11 @@ class PersonalData:
     city: str = ""
     # The NF Z10-011 printable block computed at import (at most 6 lines of 38 characters).
     address_block: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # A repr reaches logs and tracebacks: it names the fields that are filled, never their values.
+        filled = [f.name for f in dataclasses.fields(self) if getattr(self, f.name)]
+        return f"PersonalData(<{len(filled)} fields hidden>)"
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -1,0 +1,180 @@
+"""The 2021 scenario as demo data: one processor, 27 labs, a breach file each, synthetic patients."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from breachdesk.models import BreachFile, DataSubject, Incident, Organisation, OrganisationGroup, Role, User
+from breachdesk.services import record_event
+from breachdesk.synthetic import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, PLACES, lab_code, person, siret_for
+from breachdesk.taxonomy import Cause, Consequence, Nature, Origin, PersonCategory
+
+DEMO_INCIDENT = "INC-2021-0001"
+DEMO_GROUP = "Laboratoires du Grand Ouest"
+# Hours since awareness per lab: overdue ones, ones due within hours, and fresh ones.
+AWARENESS_AGES_HOURS = [
+    96,
+    84,
+    75,
+    71.5,
+    70,
+    68,
+    66,
+    60,
+    54,
+    48,
+    44,
+    40,
+    36,
+    30,
+    28,
+    24,
+    20,
+    16,
+    12,
+    10,
+    8,
+    6,
+    5,
+    4,
+    3,
+    2,
+    1,
+]
+
+
+@dataclass
+class DemoResult:
+    incident: Incident
+    breach_files: list[BreachFile]
+    subjects: int
+    credentials: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _user(username: str, password: str, **fields: object) -> User:
+    user, _created = User.objects.update_or_create(username=username, defaults=fields)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
+    """Build the 2021 scenario deterministically for a seed; awareness times are relative to now."""
+    rng = random.Random(seed)
+    group, _created = OrganisationGroup.objects.get_or_create(name=DEMO_GROUP)
+    processor, _created = Organisation.objects.update_or_create(
+        code="VENDOR-LABSOFT",
+        defaults={
+            "kind": Organisation.Kind.PROCESSOR,
+            "name": "LabSoft Éditions (éditeur de logiciels)",
+            "group": group,
+            "siret": siret_for(seed * 1000 + 999),
+            "address": "12 rue de l'Informatique\n35510 Cesson-Sévigné",
+            "sector": "Édition de logiciels",
+            "dpo_name": "Hélène Garnier",
+            "dpo_email": "dpo@labsoft.example.org",
+            "dpo_phone": "+33 2 99 00 11 22",
+            "legal_representative_name": "Marc Lefort",
+            "legal_representative_title": "Président",
+        },
+    )
+    incident, _created = Incident.objects.update_or_create(
+        reference=DEMO_INCIDENT,
+        defaults={
+            "title": "Fichier de patients de 27 laboratoires publié en ligne",
+            "description": "Un fichier extrait du logiciel de l'éditeur, contenant l'identité, les coordonnées, le "
+            "NIR et des informations de santé de patients, circule sur internet.",
+            "processor": processor,
+        },
+    )
+    breach_files: list[BreachFile] = []
+    per_lab = [subjects // len(PLACES) + (1 if index < subjects % len(PLACES) else 0) for index in range(len(PLACES))]
+    subject_count = 0
+    for index, place in enumerate(PLACES):
+        dpo_first = rng.choice(FIRST_NAMES_F + FIRST_NAMES_M)
+        dpo_last = rng.choice(LAST_NAMES)
+        lab, _created = Organisation.objects.update_or_create(
+            code=lab_code(place),
+            defaults={
+                "kind": Organisation.Kind.CONTROLLER,
+                "name": f"Laboratoire de biologie médicale de {place.city}",
+                "group": group,
+                "siret": siret_for(seed * 1000 + index),
+                "sector": "Santé — biologie médicale",
+                "address": f"{rng.randrange(1, 90)} rue Pasteur\n{place.postcode} {place.city}",
+                "dpo_name": f"{dpo_first} {dpo_last}",
+                "dpo_email": f"dpo@{lab_code(place).lower()}.example.org",
+                "dpo_phone": f"+33 2 {rng.randrange(10, 99)} {rng.randrange(10, 99)} 00 {index:02d}",
+                "dpo_address": f"1 rue Pasteur\n{place.postcode} {place.city}",
+                "legal_representative_name": f"Dr {rng.choice(FIRST_NAMES_M)} {rng.choice(LAST_NAMES)}",
+                "legal_representative_title": "Biologiste responsable",
+                "signatory_name": f"{dpo_first} {dpo_last}",
+                "signatory_title": "Délégué(e) à la protection des données",
+            },
+        )
+        became_aware_at = now - timedelta(hours=AWARENESS_AGES_HOURS[index])
+        breach_file, created = BreachFile.objects.get_or_create(
+            incident=incident,
+            controller=lab,
+            defaults={
+                "became_aware_at": became_aware_at,
+                "processor_informed_at": became_aware_at - timedelta(minutes=30),
+                "started_at": None,
+                "discovered_at": became_aware_at - timedelta(hours=2),
+                "discovery_circumstances": "Information par l'éditeur après la découverte du fichier en ligne.",
+                "natures": [Nature.CONFIDENTIALITY.value],
+                "origin": Origin.HACKING,
+                "cause": Cause.EXTERNAL_MALICIOUS,
+                "person_categories": [PersonCategory.PATIENTS.value],
+                "consequences": [
+                    Consequence.PROFESSIONAL_SECRECY.value,
+                    Consequence.IDENTITY_THEFT.value,
+                    Consequence.DISCRIMINATION.value,
+                    Consequence.LOSS_OF_CONTROL.value,
+                ],
+                "measures_immediate": "Demande de retrait du fichier aux hébergeurs ; réinitialisation des accès.",
+            },
+        )
+        if created:
+            record_event(
+                breach_file=breach_file,
+                kind="aware",
+                at=became_aware_at,
+                summary="Prise de connaissance de la violation : le délai de 72 heures commence.",
+            )
+            subject_count += _seed_subjects(breach_file=breach_file, count=per_lab[index], place_index=index, seed=seed)
+        breach_files.append(breach_file)
+
+    rennes = Organisation.objects.get(code=lab_code(PLACES[0]))
+    brest = Organisation.objects.get(code=lab_code(PLACES[1]))
+    credentials = [
+        ("admin", "demo-admin-2021", "admin"),
+        ("compliance", "demo-compliance-2021", "compliance officer (every lab of the group)"),
+        ("dpo.rennes", "demo-dpo-2021", f"lab DPO of {rennes.code}"),
+        ("dpo.brest", "demo-dpo-2021", f"lab DPO of {brest.code}"),
+        ("mailroom", "demo-mailroom-2021", "mailroom operator"),
+    ]
+    _user("admin", credentials[0][1], role=Role.ADMIN, is_staff=True, is_superuser=True)
+    _user("compliance", credentials[1][1], role=Role.COMPLIANCE_OFFICER, group=group)
+    _user("dpo.rennes", credentials[2][1], role=Role.DPO, organisation=rennes)
+    _user("dpo.brest", credentials[3][1], role=Role.DPO, organisation=brest)
+    _user("mailroom", credentials[4][1], role=Role.MAILROOM, group=group)
+    return DemoResult(incident=incident, breach_files=breach_files, subjects=subject_count, credentials=credentials)
+
+
+def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, seed: int) -> int:
+    rng = random.Random(seed * 100_003 + place_index)
+    place = PLACES[place_index]
+    rows = []
+    for number in range(count):
+        personal, exposures, language = person(rng, place_index * 1_000_000 + number, place)
+        subject = DataSubject(breach_file=breach_file, exposures=exposures, language=language)
+        subject.personal = personal
+        rows.append(subject)
+    DataSubject.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

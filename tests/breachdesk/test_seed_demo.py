@@ -1,0 +1,57 @@
+"""The demo builds the 2021 scenario deterministically."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from stdnum.fr import nir, siret
+
+from breachdesk.demo import seed_demo
+from breachdesk.models import BreachFile, DataSubject, Organisation, User
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def test_the_demo_has_one_processor_27_labs_with_valid_sirets_and_a_breach_file_each():
+    seed_demo(subjects=54, seed=7, now=NOW)
+    labs = Organisation.objects.filter(kind="controller")
+    assert labs.count() == 27
+    assert Organisation.objects.filter(kind="processor").count() == 1
+    assert all(siret.is_valid(lab.siret) and lab.dpo_email and lab.dpo_name for lab in labs)
+    assert BreachFile.objects.count() == 27
+    overdue = BreachFile.objects.overdue(now=NOW).count()
+    due_within_6_hours = sum(
+        1 for bf in BreachFile.objects.all() if 0 < bf.time_left(now=NOW).total_seconds() < 6 * 3600
+    )
+    assert overdue >= 2 and due_within_6_hours >= 2
+
+
+def test_the_demo_patients_are_deterministic_with_valid_nirs_and_varied_exposures():
+    seed_demo(subjects=270, seed=7, now=NOW)
+    subjects = list(DataSubject.objects.order_by("pk"))
+    assert len(subjects) == 270
+    assert all(nir.is_valid(subject.personal.nir) for subject in subjects)
+    assert len({tuple(subject.exposures) for subject in subjects}) >= 5
+    first = [(s.personal.last_name, s.personal.nir) for s in subjects[:20]]
+    DataSubject.objects.all().delete()
+    BreachFile.objects.all().delete()
+    seed_demo(subjects=270, seed=7, now=NOW)
+    assert [(s.personal.last_name, s.personal.nir) for s in DataSubject.objects.order_by("pk")[:20]] == first
+
+
+def test_the_command_prints_one_login_per_role_and_skips_when_data_exists():
+    output = StringIO()
+    call_command("seed_demo", "--subjects", "27", stdout=output)
+    text = output.getvalue()
+    for username in ("admin", "compliance", "dpo.rennes", "mailroom"):
+        assert username in text
+        assert User.objects.get(username=username).has_usable_password()
+    again = StringIO()
+    call_command("seed_demo", "--if-empty", stdout=again)
+    assert "already present" in again.getvalue()
+    assert DataSubject.objects.count() == 27

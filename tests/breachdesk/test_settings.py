@@ -1,0 +1,78 @@
+"""Production settings refuse to start with missing secrets or DEBUG on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "BREACHDESK_ENV": "production",
+    "SECRET_KEY": "a-real-secret-key-of-decent-length-0123456789",
+    "BREACHDESK_DATA_KEYS": "q3wqm0n1J8m0m3gJ0b3Lr8xvKo3m0Jj7b9kQw3d2Wc0=",
+    "BREACHDESK_BLIND_INDEX_KEY": "another-real-secret-for-indexes",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/breachdesk",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "DEBUG": "false",
+}
+
+
+def load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BREACHDESK_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_"))
+    }
+    environment.update(
+        {
+            **GOOD,
+            **overrides,
+            "DJANGO_SETTINGS_MODULE": "breachdesk.settings",
+            "BREACHDESK_VAR_DIR": str(ROOT / "var" / "test-settings"),
+        }
+    )
+    environment = {key: value for key, value in environment.items() if value != "<unset>"}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_start_with_every_secret_and_debug_off():
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_production_settings_refuse_a_missing_secret_key():
+    result = load_settings(SECRET_KEY="<unset>")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_missing_data_keys():
+    result = load_settings(BREACHDESK_DATA_KEYS="<unset>", BREACHDESK_BLIND_INDEX_KEY="<unset>")
+    assert result.returncode != 0
+    assert "BREACHDESK_DATA_KEYS" in result.stderr and "BREACHDESK_BLIND_INDEX_KEY" in result.stderr
+
+
+def test_production_settings_refuse_debug():
+    result = load_settings(DEBUG="true")
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+def test_development_settings_start_with_no_configuration_at_all():
+    result = load_settings(**{key: "<unset>" for key in GOOD})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
