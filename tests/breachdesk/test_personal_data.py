@@ -180,3 +180,18 @@ def test_personal_data_never_shows_in_the_string_of_a_subject(breach_file):
 def test_the_nir_is_displayed_masked():
     assert ALICE.masked_nir.startswith("2 ")
     assert ALICE.nir[1:13] not in ALICE.masked_nir.replace(" ", "")
+
+
+def test_the_rotate_keys_command_reencrypts_every_subject(breach_file, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old_key = settings.DATA_ENCRYPTION_KEYS[0]
+    DataSubjectFactory.create_batch(3, breach_file=breach_file)
+    settings.DATA_ENCRYPTION_KEYS = [crypto.generate_key(), old_key]
+    output = StringIO()
+    call_command("rotate_keys", stdout=output)
+    assert "Re-encrypted 3 data subjects" in output.getvalue()
+    settings.DATA_ENCRYPTION_KEYS = settings.DATA_ENCRYPTION_KEYS[:1]
+    assert len([subject.personal for subject in DataSubject.objects.all()]) == 3
