@@ -15,6 +15,8 @@ class SubjectImport(models.Model):
         RUNNING = "running", _("Running")
         IMPORTED = "imported", _("Imported")
         REJECTED = "rejected", _("Rejected")
+        # A dry run whose file would import: nothing was stored.
+        VALID = "valid", _("Valid (dry run, nothing stored)")
         ALREADY_IMPORTED = "already_imported", _("Already imported")
         FAILED = "failed", _("Failed")
 
@@ -27,16 +29,24 @@ class SubjectImport(models.Model):
     file_sha256 = models.CharField(max_length=64, db_index=True)
     file_size = models.PositiveBigIntegerField(default=0)
     file_format = models.CharField(max_length=10, blank=True)
+    # Only the uploader's file name, shown to tell imports apart; never logged.
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
     # Path of the encrypted upload while it waits; emptied once the import ends.
     stored_path = models.CharField(max_length=500, blank=True)
     is_dry_run = models.BooleanField(default=False)
 
+    # Rows the cheap count before parsing found; the progress bar's 100%.
+    rows_expected = models.PositiveIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)
     rows_validated = models.PositiveIntegerField(default=0)
     rows_stored = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     unreachable = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
     # CSV (line, column, code, message) with personal values masked.
     error_report = models.TextField(blank=True)
     message = models.TextField(blank=True)

@@ -1,0 +1,151 @@
+"""The printable postal block of AFNOR NF Z10-011, as La Poste reads it through a window envelope."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+MAX_LINES = 6
+MAX_LINE_LENGTH = 38
+
+# Letters NFKD does not decompose into a base letter.
+_SPECIAL_LETTERS = str.maketrans({"Œ": "OE", "Æ": "AE", "ß": "SS", "Ø": "O", "Ł": "L", "Đ": "D", "Þ": "TH"})
+_NOT_ALNUM_ASCII = re.compile(r"[^A-Z0-9]+")
+
+# French names of the countries letters most often go to, as La Poste wants the last line.
+COUNTRY_NAMES = {
+    "AD": "ANDORRE",
+    "AT": "AUTRICHE",
+    "BE": "BELGIQUE",
+    "BG": "BULGARIE",
+    "CA": "CANADA",
+    "CH": "SUISSE",
+    "CY": "CHYPRE",
+    "CZ": "TCHEQUIE",
+    "DE": "ALLEMAGNE",
+    "DK": "DANEMARK",
+    "DZ": "ALGERIE",
+    "EE": "ESTONIE",
+    "ES": "ESPAGNE",
+    "FI": "FINLANDE",
+    "GB": "ROYAUME UNI",
+    "GR": "GRECE",
+    "HR": "CROATIE",
+    "HU": "HONGRIE",
+    "IE": "IRLANDE",
+    "IS": "ISLANDE",
+    "IT": "ITALIE",
+    "LI": "LIECHTENSTEIN",
+    "LT": "LITUANIE",
+    "LU": "LUXEMBOURG",
+    "LV": "LETTONIE",
+    "MA": "MAROC",
+    "MC": "MONACO",
+    "MT": "MALTE",
+    "NL": "PAYS BAS",
+    "NO": "NORVEGE",
+    "PL": "POLOGNE",
+    "PT": "PORTUGAL",
+    "RO": "ROUMANIE",
+    "SE": "SUEDE",
+    "SI": "SLOVENIE",
+    "SK": "SLOVAQUIE",
+    "SN": "SENEGAL",
+    "TN": "TUNISIE",
+    "US": "ETATS UNIS",
+}
+
+
+@lru_cache(maxsize=4096)
+def _fold_non_ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.upper().translate(_SPECIAL_LETTERS))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
+
+
+def postal_capitals(text: str) -> str:
+    """Capitals without accents or punctuation, single spaces: the form lines 4 to 6 must take."""
+    upper = text.upper() if text.isascii() else _fold_non_ascii(text)
+    return " ".join(_NOT_ALNUM_ASCII.sub(" ", upper).split())
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class BlockProblem:
+    column: str
+    code: str
+    message: str
+
+
+@dataclass
+class AddressBlock:
+    lines: list[str] = field(default_factory=list)
+    problems: list[BlockProblem] = field(default_factory=list)
+
+
+def _too_long(column: str, number: int, length: int) -> BlockProblem:
+    return BlockProblem(
+        column,
+        "address_too_long",
+        f"Address line {number} would be {length} characters; NF Z10-011 allows {MAX_LINE_LENGTH}: shorten it.",
+    )
+
+
+@lru_cache(maxsize=8192)
+def _locality_line(postcode: str, city: str) -> str:
+    return f"{postcode} {postal_capitals(city)}".strip()
+
+
+def name_line(first_name: str, last_name: str) -> str:
+    """Line 1: the first name, then the last name in capitals; the initial only when the whole cannot fit."""
+    last = _plain(last_name).upper()
+    first = _plain(first_name)
+    full = f"{first} {last}".strip()
+    if len(full) <= MAX_LINE_LENGTH or not first:
+        return full
+    return f"{first[0].upper()}. {last}"
+
+
+def build_block(
+    *,
+    first_name: str,
+    last_name: str,
+    address_1: str,
+    address_2: str = "",
+    address_3: str = "",
+    postcode: str,
+    city: str,
+    country: str = "FR",
+) -> AddressBlock:
+    """Compute the NF Z10-011 block and report every line that cannot fit."""
+    block = AddressBlock()
+    name = name_line(first_name, last_name)
+    # Line 2: inside the building (flat, floor, "chez"); line 3: outside (building, residence, entrance).
+    inside = _plain(address_2)
+    outside = _plain(address_3)
+    # Art. of the norm: from line 4 on, capitals without punctuation.
+    street = postal_capitals(address_1)
+    locality = _locality_line(postcode, city)
+    candidates: list[tuple[str, str]] = [(name, "last_name")]
+    if inside:
+        candidates.append((inside, "address_2"))
+    if outside:
+        candidates.append((outside, "address_3"))
+    candidates.append((street, "address_1"))
+    candidates.append((locality, "city"))
+    if country != "FR":
+        # International mail: the country, in capitals, is the last line.
+        candidates.append((COUNTRY_NAMES.get(country, country), "country"))
+    for number, (text, column) in enumerate(candidates, start=1):
+        if len(text) > MAX_LINE_LENGTH:
+            block.problems.append(_too_long(column, number, len(text)))
+    if len(candidates) > MAX_LINES:
+        block.problems.append(
+            BlockProblem("address_3", "address_too_many_lines", f"The address needs more than {MAX_LINES} lines.")
+        )
+    block.lines = [text for text, _column in candidates]
+    return block

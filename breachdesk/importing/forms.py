@@ -1,0 +1,46 @@
+"""The upload form of a data subject file."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+ACCEPTED_EXTENSIONS = (".csv", ".txt", ".xlsx")
+
+
+class SubjectFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("File of data subjects"),
+        help_text=_("CSV (UTF-8 or Windows-1252, separated by ; or ,) or .xlsx, one row per data subject."),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_EXTENSIONS)}),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Only check the file (store nothing)"),
+        required=False,
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        extension = PurePath(upload.name or "").suffix.lower()
+        if extension not in ACCEPTED_EXTENSIONS:
+            raise forms.ValidationError(
+                _("Upload a .csv or .xlsx file (Excel 97-2003 .xls files: save them as .xlsx first)."),
+                code="extension",
+            )
+        limit = int(settings.IMPORT_MAX_BYTES)
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; the limit is %(limit)s MB. Split it into several files.")
+                % {"size": f"{upload.size / 1024 / 1024:.0f}", "limit": f"{limit / 1024 / 1024:.0f}"},
+                code="too_large",
+            )
+        return upload
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["data-max-bytes"] = str(settings.IMPORT_MAX_BYTES)

@@ -1,0 +1,445 @@
+"""Rules of the import format: one row per data subject, checked cell by cell with a precise reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from stdnum.fr import nir as nir_module
+
+from breachdesk.importing.address import build_block
+from breachdesk.importing.indexes import blind_index
+from breachdesk.importing.report import Report
+from breachdesk.taxonomy import EXPOSURES
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    is_required: bool
+    description: str
+    example: str
+
+
+# The documented import format (docs/import-format.md and the downloadable template follow this list).
+COLUMNS: tuple[Column, ...] = (
+    Column("patient_ref", True, "The lab's own reference of the patient; unique within the breach file.", "P0012345"),
+    Column("last_name", True, "Last name.", "Le Floc'h"),
+    Column("first_name", True, "First name.", "Gwenaëlle"),
+    Column("birth_date", False, "Birth date, YYYY-MM-DD or DD/MM/YYYY.", "12/07/1985"),
+    Column("nir", False, "Social security number: 13 characters (key computed) or 15, spaces allowed, 2A/2B.", ""),
+    Column("email", False, "Email address.", "gwen@example.org"),
+    Column("phone", False, "Phone number; national numbers are read in the subject's country (France by default).", ""),
+    Column("address_1", False, "Number and street (line 4 of the postal block).", "12 rue de la Paix"),
+    Column("address_2", False, "Inside the building: flat, floor, 'chez' (line 2).", "Appartement 12"),
+    Column("address_3", False, "Outside the building: building, residence, entrance (line 3).", "Résidence Les Pins"),
+    Column("postcode", False, "Postcode: 5 digits in France.", "35000"),
+    Column("city", False, "Locality (with CEDEX when there is one).", "Rennes"),
+    Column("country", False, "ISO 3166 two-letter country code; FR when empty.", "FR"),
+    Column("language", False, "Language of the letter: fr or en; fr when empty.", "fr"),
+    Column("exposed", True, "Exposure codes separated by |, e.g. identity|contact|nir|test_results.", "identity|nir"),
+)
+COLUMN_NAMES = tuple(column.name for column in COLUMNS)
+REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.is_required)
+
+MAX_CELL_LENGTH = 200
+MAX_NAME_LENGTH = 100
+MAX_PATIENT_REF_LENGTH = 64
+LANGUAGES = ("fr", "en")
+COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"FR"}
+EARLIEST_BIRTH_YEAR = 1880
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_NIR_SEPARATORS = re.compile(r"[\s.\u00a0\u202f]+")
+# Sex 1/2 (3/4 and 7/8: temporary numbers), year, month (any: 20-42 and 50+ exist), department (2A/2B).
+_NIR_SHAPE = re.compile(r"^[1-478]\d{4}(?:\d{2}|2[AB])\d{6}(?:\d{2})?$", re.ASCII)
+_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?E\+?\d+$", re.IGNORECASE | re.ASCII)
+_FRENCH_POSTCODE = re.compile(r"^\d{5}$", re.ASCII)
+_FOREIGN_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 \-]{0,9}$")
+# Addresses that Django's validator accepts too; anything else goes through Django's validator.
+_SIMPLE_EMAIL = re.compile(
+    r"^[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    re.IGNORECASE | re.ASCII,
+)
+_FRENCH_PHONE = re.compile(r"^(?:\+33|0033|0)\s*(?:\(0\)\s*)?([1-9](?:[ .\-]?\d){8})$", re.ASCII)
+_PHONE_SEPARATORS = re.compile(r"[ .\-]")
+
+
+def _french_valid_number_pattern() -> re.Pattern[str]:
+    """The national numbers phonenumbers holds valid for France, from its own metadata."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    assert metadata is not None
+    kinds = (
+        "premium_rate",
+        "toll_free",
+        "shared_cost",
+        "voip",
+        "personal_number",
+        "pager",
+        "uan",
+        "voicemail",
+        "fixed_line",
+        "mobile",
+    )
+    patterns = [
+        description.national_number_pattern
+        for kind in kinds
+        if (description := getattr(metadata, kind)) is not None and description.national_number_pattern
+    ]
+    return re.compile("(?:" + "|".join(f"(?:{pattern})" for pattern in patterns) + ")", re.ASCII)
+
+
+_FRENCH_VALID_NUMBER = _french_valid_number_pattern()
+EXPOSURE_LIST = ", ".join(EXPOSURES)
+
+
+class CellError(ValueError):
+    """A cell breaks a rule; the message names the rule, never the value."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def clean_nir(value: str) -> str:
+    """Return the 15-character NIR, computing the key of a 13-character one; CellError otherwise."""
+    compact = _NIR_SEPARATORS.sub("", value).upper()
+    if _SCIENTIFIC.match(compact):
+        raise CellError(
+            "nir_scientific_notation",
+            "The NIR was written as a number in scientific notation, so digits were lost: "
+            "format the column as text in the spreadsheet and export again.",
+        )
+    if len(compact) not in (13, 15):
+        raise CellError("nir_length", f"A NIR has 13 or 15 characters (spaces aside); this one has {len(compact)}.")
+    if not _NIR_SHAPE.match(compact):
+        raise CellError(
+            "nir_format",
+            "A NIR is digits only (department 2A or 2B aside), starting with 1, 2, 3, 4, 7 or 8.",
+        )
+    key = nir_module.calc_check_digits(compact[:13])
+    if len(compact) == 13:
+        return compact + key
+    if compact[13:] != key:
+        raise CellError("nir_key", "The NIR key (last 2 digits) does not match the first 13 characters.")
+    return compact
+
+
+def parse_date(value: str) -> date:
+    """Read YYYY-MM-DD or DD/MM/YYYY."""
+    match = _ISO_DATE.match(value)
+    if match:
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        match = _FRENCH_DATE.match(value)
+        if not match:
+            raise CellError("date_format", "Write dates as YYYY-MM-DD or DD/MM/YYYY.")
+        day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise CellError("date_invalid", "This date does not exist.") from None
+
+
+def clean_email(value: str) -> str:
+    if len(value) > 254:
+        raise CellError("email_invalid", "This is not a valid email address (too long).")
+    if not _SIMPLE_EMAIL.match(value):
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise CellError("email_invalid", "This is not a valid email address.") from None
+    local, _at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def clean_phone(value: str, country: str) -> str:
+    """Return the number in E.164; national numbers are read in the subject's country."""
+    match = _FRENCH_PHONE.match(value) if country == "FR" or value.startswith(("+33", "0033")) else None
+    if match:
+        national = _PHONE_SEPARATORS.sub("", match.group(1))
+        if _FRENCH_VALID_NUMBER.fullmatch(national):
+            return "+33" + national
+        raise CellError("phone_invalid", "This is not a valid phone number.")
+    try:
+        number = phonenumbers.parse(value, country if country in phonenumbers.SUPPORTED_REGIONS else "FR")
+    except phonenumbers.NumberParseException:
+        raise CellError("phone_invalid", "This is not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise CellError("phone_invalid", "This is not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=256)
+def parse_exposures(value: str) -> tuple[str, ...]:
+    """Split exposure codes on |; CellError names the position of an unknown code, not the code."""
+    codes: list[str] = []
+    parts = value.split("|")
+    for position, part in enumerate(parts, start=1):
+        code = part.strip().lower()
+        if not code:
+            continue
+        if code not in EXPOSURES:
+            raise CellError(
+                "exposure_unknown",
+                f"Exposure code {position} of {len(parts)} is not a known code; known codes: {EXPOSURE_LIST}.",
+            )
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise CellError("required", "Give at least one exposure code.")
+    return tuple(codes)
+
+
+@dataclass
+class ValidSubject:
+    """A row that passed every rule: what storage needs, personal data as the JSON the model encrypts."""
+
+    line: int
+    personal: dict[str, object]
+    exposures: tuple[str, ...]
+    country: str
+    language: str
+    has_postal_address: bool
+    has_email: bool
+    patient_ref_index: str
+    nir_index: str | None
+    email_index: str | None
+    identity_index: str | None
+
+    @property
+    def is_reachable(self) -> bool:
+        return self.has_postal_address or self.has_email
+
+
+class RowValidator:
+    """Validate rows against one header; findings go to the report with the line and column."""
+
+    def __init__(self, header: list[str], report: Report, *, header_line: int = 1, today: date | None = None) -> None:
+        from breachdesk.importing.reader import normalise_column
+
+        self.report = report
+        self.today = today or date.today()
+        self.positions: dict[str, int] = {}
+        self.is_usable = True
+        for position, raw in enumerate(header):
+            name = normalise_column(raw)
+            if not name:
+                if raw.strip():
+                    report.warning(header_line, raw, "column_unknown", "Unknown column: ignored.")
+                continue
+            if name in self.positions:
+                report.error(header_line, raw, "column_repeated", "This column appears twice in the header.")
+                self.is_usable = False
+            elif name in COLUMN_NAMES:
+                self.positions[name] = position
+            else:
+                report.warning(
+                    header_line,
+                    raw,
+                    "column_unknown",
+                    f"Unknown column: ignored. Known columns: {', '.join(COLUMN_NAMES)}.",
+                )
+        for name in REQUIRED_COLUMNS:
+            if name not in self.positions:
+                report.error(header_line, name, "column_missing", "This required column is missing from the header.")
+                self.is_usable = False
+        self.width = len(header)
+
+    def _cells(self, cells: list[str]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        count = len(cells)
+        for name, position in self.positions.items():
+            values[name] = " ".join(cells[position].split()) if position < count else ""
+        return values
+
+    def validate(self, line: int, cells: list[str]) -> ValidSubject | None:
+        """Return the subject of a valid row; None after reporting every broken rule of the row."""
+        report = self.report
+        errors_before = report.error_count
+        if len(cells) > self.width and any(cell.strip() for cell in cells[self.width :]):
+            report.error(line, "", "extra_cells", f"This row has {len(cells)} cells; the header has {self.width}.")
+        values = self._cells(cells)
+        blamed: set[str] = set()
+        for name, value in values.items():
+            if len(value) > MAX_CELL_LENGTH:
+                report.error(line, name, "too_long", f"At most {MAX_CELL_LENGTH} characters.")
+                values[name] = ""
+                blamed.add(name)
+            elif _CONTROL.search(value):
+                report.error(line, name, "control_character", "This cell holds a control character.")
+                values[name] = ""
+                blamed.add(name)
+
+        def fail(column: str, error: CellError) -> None:
+            report.error(line, column, error.code, error.message)
+
+        patient_ref = values["patient_ref"]
+        last_name = values["last_name"]
+        first_name = values["first_name"]
+        for name, value, limit in (
+            ("patient_ref", patient_ref, MAX_PATIENT_REF_LENGTH),
+            ("last_name", last_name, MAX_NAME_LENGTH),
+            ("first_name", first_name, MAX_NAME_LENGTH),
+        ):
+            if not value:
+                if name not in blamed:
+                    report.error(line, name, "required", "This cell is required.")
+            elif len(value) > limit:
+                report.error(line, name, "too_long", f"At most {limit} characters.")
+        patient_ref_index = blind_index("patient_ref", patient_ref)
+        if patient_ref and patient_ref_index is None:
+            report.error(line, "patient_ref", "patient_ref_invalid", "The reference holds no letter or digit.")
+
+        country = (values.get("country") or "FR").upper()
+        if country not in COUNTRIES:
+            report.error(line, "country", "country_invalid", "Use an ISO 3166 two-letter country code, e.g. FR, BE.")
+            country = "FR"
+        language = (values.get("language") or "fr").lower()
+        if language not in LANGUAGES:
+            report.error(line, "language", "language_invalid", "The language is fr or en.")
+            language = "fr"
+
+        birth_date: date | None = None
+        if raw_birth := values.get("birth_date", ""):
+            try:
+                birth_date = parse_date(raw_birth)
+                if birth_date > self.today:
+                    raise CellError("date_in_future", "The birth date is in the future.")
+                if birth_date.year < EARLIEST_BIRTH_YEAR:
+                    raise CellError("date_too_old", f"The birth date is before {EARLIEST_BIRTH_YEAR}.")
+            except CellError as error:
+                fail("birth_date", error)
+                birth_date = None
+
+        nir = ""
+        if raw_nir := values.get("nir", ""):
+            try:
+                nir = clean_nir(raw_nir)
+            except CellError as error:
+                fail("nir", error)
+
+        email = ""
+        if raw_email := values.get("email", ""):
+            try:
+                email = clean_email(raw_email)
+            except CellError as error:
+                fail("email", error)
+
+        phone = ""
+        if raw_phone := values.get("phone", ""):
+            try:
+                phone = clean_phone(raw_phone, country)
+            except CellError as error:
+                fail("phone", error)
+
+        exposures: tuple[str, ...] = ()
+        raw_exposed = values["exposed"]
+        if not raw_exposed and "exposed" in blamed:
+            pass
+        elif not raw_exposed:
+            report.error(line, "exposed", "required", "This cell is required: give at least one exposure code.")
+        else:
+            try:
+                exposures = parse_exposures(raw_exposed)
+            except CellError as error:
+                fail("exposed", error)
+
+        address_1 = values.get("address_1", "")
+        address_2 = values.get("address_2", "")
+        address_3 = values.get("address_3", "")
+        city = values.get("city", "")
+        postcode = values.get("postcode", "").upper()
+        if postcode:
+            if country == "FR":
+                postcode = postcode.replace(" ", "")
+                if len(postcode) == 4 and postcode.isdigit():
+                    postcode = "0" + postcode
+                    report.warning(
+                        line,
+                        "postcode",
+                        "postcode_leading_zero",
+                        "The postcode had 4 digits: read with a leading 0 (spreadsheets drop it).",
+                    )
+                if not _FRENCH_POSTCODE.match(postcode) or postcode < "01000":
+                    report.error(line, "postcode", "postcode_invalid", "A French postcode has 5 digits.")
+                    postcode = ""
+            elif not _FOREIGN_POSTCODE.match(postcode):
+                report.error(line, "postcode", "postcode_invalid", "This postcode holds unexpected characters.")
+                postcode = ""
+        address_given = bool(address_1 or address_2 or address_3 or postcode or city)
+        has_postal_address = bool(address_1 and postcode and city)
+        address_block: list[str] = []
+        if has_postal_address:
+            block = build_block(
+                first_name=first_name,
+                last_name=last_name,
+                address_1=address_1,
+                address_2=address_2,
+                address_3=address_3,
+                postcode=postcode,
+                city=city,
+                country=country,
+            )
+            for problem in block.problems:
+                report.error(line, problem.column, problem.code, problem.message)
+            address_block = block.lines
+        elif address_given and report.error_count == errors_before:
+            missing = [
+                name for name, value in (("address_1", address_1), ("postcode", postcode), ("city", city)) if not value
+            ]
+            report.warning(
+                line,
+                missing[0],
+                "address_incomplete",
+                f"The postal address lacks {', '.join(missing)}: this subject cannot be reached by post.",
+            )
+
+        if report.error_count != errors_before:
+            return None
+        has_email = bool(email)
+        personal: dict[str, object] = {
+            "patient_ref": patient_ref,
+            "last_name": last_name,
+            "first_name": first_name,
+            "birth_date": birth_date.isoformat() if birth_date else "",
+            "nir": nir,
+            "email": email,
+            "phone": phone,
+            "address_1": address_1,
+            "address_2": address_2,
+            "address_3": address_3,
+            "postcode": postcode,
+            "city": city,
+            "address_block": address_block,
+        }
+        if not (has_postal_address or has_email):
+            report.warning(
+                line,
+                "",
+                "unreachable",
+                "No usable postal address nor email: imported and flagged unreachable "
+                "(it counts towards a public communication, Art. 34(3)(c)).",
+            )
+        assert patient_ref_index is not None
+        return ValidSubject(
+            line=line,
+            personal=personal,
+            exposures=exposures,
+            country=country,
+            language=language,
+            has_postal_address=has_postal_address,
+            has_email=has_email,
+            patient_ref_index=patient_ref_index,
+            nir_index=blind_index("nir", nir),
+            email_index=blind_index("email", email),
+            identity_index=blind_index("identity", last_name, first_name, birth_date.isoformat() if birth_date else ""),
+        )

@@ -1,0 +1,122 @@
+"""Pages of the data subject import: adapters that check access, call a service and render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from breachdesk import services, tasks
+from breachdesk.importing.forms import SubjectFileForm
+from breachdesk.importing.report import report_rows, safe_csv_text
+from breachdesk.importing.service import describe_format, live_counts, stage_subject_import
+from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
+from breachdesk.models import AuditEvent, BreachFile, SubjectImport
+from breachdesk.views import _user, visible_breach_file
+
+REPORT_PREVIEW_ROWS = 200
+
+
+def _subject_import(breach_file: BreachFile, pk: int) -> SubjectImport:
+    return get_object_or_404(SubjectImport, pk=pk, breach_file=breach_file)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    can_import = user.can_edit_breach_files()
+    if request.method == "POST" and not can_import:
+        raise Http404
+    form = SubjectFileForm(request.POST or None, request.FILES or None) if can_import else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        upload = form.cleaned_data["file"]
+        subject_import = stage_subject_import(
+            breach_file=breach_file,
+            upload=upload,
+            user=user,
+            original_name=upload.name or "",
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        if subject_import.state == SubjectImport.State.PENDING:
+            # celery-types does not know Django's task class, which adds delay_on_commit.
+            tasks.run_subject_import.delay_on_commit(subject_import.pk)  # type: ignore[attr-defined]
+        return redirect("subject_import_detail", reference=reference, code=code, pk=subject_import.pk)
+    return render(
+        request,
+        "breachdesk/import_page.html",
+        {
+            "breach_file": breach_file,
+            "form": form,
+            "can_import": can_import,
+            "imports": breach_file.imports.select_related("uploaded_by")[:50],
+            "columns": COLUMNS,
+        },
+    )
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    subject_import = _subject_import(breach_file, pk)
+    entries = report_rows(subject_import.error_report) if subject_import.error_report else []
+    return render(
+        request,
+        "breachdesk/import_detail.html",
+        {
+            "breach_file": breach_file,
+            "subject_import": subject_import,
+            "counts": live_counts(subject_import),
+            "read_as": describe_format(subject_import),
+            "report_preview": entries[:REPORT_PREVIEW_ROWS],
+            "report_size": len(entries),
+            "can_import": user.can_edit_breach_files(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def import_progress(request: HttpRequest, reference: str, code: str, pk: int) -> JsonResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    subject_import = _subject_import(breach_file, pk)
+    response = JsonResponse(live_counts(subject_import))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
+    user = _user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    subject_import = _subject_import(breach_file, pk)
+    if not subject_import.error_report:
+        raise Http404
+    services.record_audit(
+        user=user,
+        action=AuditEvent.Action.DOWNLOAD,
+        object_type="subject_import_report",
+        object_id=subject_import.pk,
+        organisation_id=breach_file.controller_id,
+    )
+    response = HttpResponse(subject_import.error_report, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{subject_import.pk}-report.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = _user(request)
+    visible_breach_file(user, reference, code)
+    # Semicolons and a BOM: French Excel opens it in columns, with accents intact.
+    text = "\ufeff" + safe_csv_text([COLUMN_NAMES], delimiter=";")
+    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="data-subjects-template.csv"'
+    return response
