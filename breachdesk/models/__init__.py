@@ -6,6 +6,7 @@ from breachdesk.models.audit import AuditEvent, BreachFileEvent
 from breachdesk.models.imports import SubjectImport
 from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
+from breachdesk.models.risk import Decision, DecisionKind, DecisionOutcome, RiskAssessment
 from breachdesk.models.subjects import DataSubject, PersonalData
 
 __all__ = [
@@ -14,11 +15,15 @@ __all__ = [
     "BreachFileEvent",
     "BreachFileQuerySet",
     "DataSubject",
+    "Decision",
+    "DecisionKind",
+    "DecisionOutcome",
     "Incident",
     "LateNotificationError",
     "Organisation",
     "OrganisationGroup",
     "PersonalData",
+    "RiskAssessment",
     "Role",
     "SubjectImport",
     "User",

@@ -1,0 +1,259 @@
+"""Workflows of the risk assessment and the decisions: score, record, and say whom the decisions cover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from breachdesk.models import (
+    AuditEvent,
+    BreachFile,
+    DataSubject,
+    Decision,
+    DecisionKind,
+    DecisionOutcome,
+    RiskAssessment,
+    User,
+)
+from breachdesk.risk import (
+    HIGH_BANDS,
+    Band,
+    Circumstances,
+    ExposureGroup,
+    Identification,
+    count_by_level,
+    is_at_least,
+    severity,
+    severity_by_exposure_set,
+)
+from breachdesk.services import record_audit, record_event
+from breachdesk.taxonomy import EXPOSURES, Status
+
+
+def exposure_sets(breach_file: BreachFile) -> list[tuple[list[str], int]]:
+    """Count the breach file's data subjects per stored exposure list, in one grouped query."""
+    rows = (
+        DataSubject.objects.filter(breach_file=breach_file)
+        .order_by()
+        .values("exposures")
+        .annotate(count=Count("pk"))
+        .values_list("exposures", "count")
+    )
+    return [(list(exposures), count) for exposures, count in rows]
+
+
+def default_exposures(breach_file: BreachFile) -> list[str]:
+    """Propose the union of what was exposed for the breach file's data subjects, in taxonomy order."""
+    present = {code for exposures, _count in exposure_sets(breach_file) for code in exposures}
+    return [code for code in EXPOSURES if code in present]
+
+
+def default_identification(exposures: Iterable[str]) -> Identification:
+    """Propose maximum when name and NIR are both exposed, significant with a name or contact, limited otherwise."""
+    codes = set(exposures)
+    if {"identity", "nir"} <= codes:
+        return Identification.MAXIMUM
+    if codes & {"identity", "contact", "nir"}:
+        return Identification.SIGNIFICANT
+    return Identification.LIMITED
+
+
+def subject_groups(*, breach_file: BreachFile, assessment: RiskAssessment) -> list[ExposureGroup]:
+    """Score each distinct set of exposed data among the breach file's data subjects with the assessment's EI and CB."""
+    return severity_by_exposure_set(
+        exposure_sets(breach_file), identification=assessment.identification, circumstances=assessment.circumstances
+    )
+
+
+def latest_assessment(breach_file: BreachFile) -> RiskAssessment | None:
+    return RiskAssessment.objects.filter(breach_file=breach_file).latest_first().first()
+
+
+def current_decisions(breach_file: BreachFile) -> dict[str, Decision]:
+    """Return the latest decision of each kind; earlier ones stay in the history."""
+    decisions: dict[str, Decision] = {}
+    for decision in (
+        Decision.objects.filter(breach_file=breach_file).latest_first().select_related("decided_by", "assessment")
+    ):
+        decisions.setdefault(decision.kind, decision)
+    return decisions
+
+
+@transaction.atomic
+def assess_risk(
+    *,
+    breach_file: BreachFile,
+    user: User | None,
+    exposures: list[str],
+    identification: str,
+    confidentiality: str,
+    integrity: str,
+    availability: str,
+    is_malicious: bool,
+    level: str | None = None,
+    level_rationale: str = "",
+    notes: str = "",
+    at: datetime | None = None,
+) -> RiskAssessment:
+    """Record an ENISA assessment; a retained level other than the default needs a rationale."""
+    ordered = [code for code in EXPOSURES if code in set(exposures)]
+    if not ordered or set(exposures) - set(EXPOSURES):
+        raise ValidationError({"exposures": _("Choose at least one known exposed data item.")})
+    circumstances = Circumstances(
+        confidentiality=confidentiality, integrity=integrity, availability=availability, is_malicious=is_malicious
+    )
+    computed = severity(exposures=ordered, identification=identification, circumstances=circumstances)
+    assessment = RiskAssessment(
+        breach_file=breach_file,
+        assessed_at=at or timezone.now(),
+        assessed_by=user,
+        exposures=ordered,
+        identification=identification,
+        confidentiality=confidentiality,
+        integrity=integrity,
+        availability=availability,
+        is_malicious=is_malicious,
+        notes=notes.strip(),
+        dpc=computed.dpc,
+        score=computed.score,
+        band=computed.band,
+        has_health_data=computed.context.has_health_data,
+        default_level=computed.default_level,
+        level=level or computed.default_level,
+        level_rationale=level_rationale.strip(),
+    )
+    assessment.full_clean()
+    assessment.save()
+    if breach_file.status == Status.DETECTED:
+        breach_file.status = Status.ASSESSED
+        breach_file.save(update_fields=["status", "updated_at"])
+    record_event(
+        breach_file=breach_file,
+        kind="risk_assessed",
+        actor=user,
+        at=assessment.assessed_at,
+        summary=_("Risk assessed: %(arithmetic)s; retained level %(level)s.")
+        % {"arithmetic": computed.arithmetic(), "level": assessment.get_level_display()},
+    )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="risk_assessment",
+        object_id=assessment.pk,
+        organisation_id=breach_file.controller_id,
+    )
+    return assessment
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What BreachDesk proposes for a decision, from the latest assessment."""
+
+    outcome: str
+    levels: list[str]
+    subjects_by_level: dict[str, int]
+
+
+def propose_decision(*, breach_file: BreachFile, kind: str, assessment: RiskAssessment) -> Proposal:
+    """Propose notifying unless the risk is low, and informing the data subjects at high and very high levels."""
+    groups = subject_groups(breach_file=breach_file, assessment=assessment)
+    by_level = count_by_level(groups)
+    if kind == DecisionKind.NOTIFY_AUTHORITY:
+        # Art. 33(1): notify unless the breach is unlikely to result in a risk.
+        outcome = DecisionOutcome.DO_NOT_NOTIFY if assessment.level == Band.LOW else DecisionOutcome.NOTIFY
+        return Proposal(outcome=outcome, levels=[], subjects_by_level=by_level)
+    # Art. 34(1): inform when the risk is high, for the subjects at a high level (or the file when none imported).
+    has_high = any(by_level[band] for band in HIGH_BANDS) if groups else is_at_least(assessment.level, Band.HIGH)
+    if has_high:
+        return Proposal(outcome=DecisionOutcome.INFORM, levels=list(HIGH_BANDS), subjects_by_level=by_level)
+    return Proposal(outcome=DecisionOutcome.NOT_REQUIRED, levels=[], subjects_by_level=by_level)
+
+
+@transaction.atomic
+def record_decision(
+    *,
+    breach_file: BreachFile,
+    user: User | None,
+    kind: str,
+    outcome: str,
+    rationale: str,
+    levels: list[str] | None = None,
+    override_rationale: str = "",
+    public_communication: str = "",
+    public_communication_at: datetime | None = None,
+    at: datetime | None = None,
+) -> Decision:
+    """Record a decision by a named person with its rationale, the latest score as evidence."""
+    assessment = latest_assessment(breach_file)
+    if assessment is None:
+        raise ValidationError(_("Assess the risk first: a decision rests on the severity score."), code="no_assessment")
+    proposal = propose_decision(breach_file=breach_file, kind=kind, assessment=assessment)
+    chosen_levels = [band for band in Band.values if band in set(levels or [])] if outcome == "inform" else []
+    decision = Decision(
+        breach_file=breach_file,
+        kind=kind,
+        outcome=outcome,
+        levels=chosen_levels,
+        rationale=rationale.strip(),
+        default_outcome=proposal.outcome,
+        default_levels=proposal.levels,
+        override_rationale=override_rationale.strip(),
+        public_communication=public_communication.strip() if outcome == DecisionOutcome.EXEMPT_DISPROPORTIONATE else "",
+        public_communication_at=public_communication_at if outcome == DecisionOutcome.EXEMPT_DISPROPORTIONATE else None,
+        assessment=assessment,
+        score=assessment.score,
+        level=assessment.level,
+        subjects_by_level=proposal.subjects_by_level,
+        decided_at=at or timezone.now(),
+        decided_by=user,
+    )
+    decision.full_clean()
+    decision.save()
+    record_event(
+        breach_file=breach_file,
+        kind="decision",
+        actor=user,
+        at=decision.decided_at,
+        summary=_("Decision: %(outcome)s (score %(score)s).")
+        % {"outcome": decision.get_outcome_display(), "score": f"{assessment.score.normalize():f}"},
+    )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="decision",
+        object_id=decision.pk,
+        organisation_id=breach_file.controller_id,
+        detail=f"{kind}={outcome}",
+    )
+    return decision
+
+
+def subjects_to_inform(breach_file: BreachFile) -> models.QuerySet[DataSubject]:
+    """Return the data subjects the latest inform decision covers (none unless it decided to inform)."""
+    decision = current_decisions(breach_file).get(DecisionKind.INFORM_SUBJECTS)
+    subjects = DataSubject.objects.filter(breach_file=breach_file)
+    if decision is None or decision.outcome != DecisionOutcome.INFORM:
+        return subjects.none()
+    chosen = set(decision.levels)
+    assessment = decision.assessment
+    covered = [
+        exposures
+        for exposures, _count in exposure_sets(breach_file)
+        if severity(
+            exposures=exposures, identification=assessment.identification, circumstances=assessment.circumstances
+        ).default_level
+        in chosen
+    ]
+    if not covered:
+        return subjects.none()
+    # Stored lists compared as stored: one equality per distinct exposure list, usually a handful.
+    return subjects.filter(reduce(or_, (models.Q(exposures=exposures) for exposures in covered)))
