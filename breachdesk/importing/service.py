@@ -583,7 +583,8 @@ class _Importer:
                 "created_at",
             )
         )
-        with connection.cursor() as cursor:
+        # The raw cursor bypasses Django's error translation: restore it, so a unique violation is an IntegrityError.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor
             with raw.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
@@ -726,6 +727,8 @@ def _run(
                         raise _AlreadyImported(earlier)
                 importer.prepare()
                 importer.consume(table.rows, validator)
+                if not importer.rows_read:
+                    report.error(0, "", "no_rows", "The file holds a header row but no data subject.")
                 if report.has_errors:
                     raise _Rejected
                 if dry_run:

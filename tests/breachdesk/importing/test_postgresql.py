@@ -1,0 +1,99 @@
+"""All or nothing on PostgreSQL, where the import writes with COPY inside one transaction."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from breachdesk.importing import service
+from breachdesk.importing.service import import_subjects
+from breachdesk.models import BreachFile, DataSubject, SubjectImport
+from tests.breachdesk.importing.conftest import rows, subject_row, write_csv
+
+State = SubjectImport.State
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+
+def snapshot(breach_file: BreachFile) -> tuple[object, ...]:
+    breach_file.refresh_from_db()
+    return (
+        DataSubject.objects.count(),
+        breach_file.approximate_persons,
+        breach_file.approximate_records,
+        breach_file.data_categories,
+    )
+
+
+def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
+    postgresql_only, breach_file, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(service, "BATCH_SIZE", 50)
+    copied: list[int] = []
+    original = service._Importer._copy
+
+    def counting_copy(self, batch):  # type: ignore[no-untyped-def]
+        batch = list(batch)
+        copied.append(len(batch))
+        original(self, batch)
+
+    monkeypatch.setattr(service._Importer, "_copy", counting_copy)
+    data = rows(300)
+    data[236] = subject_row(236, nir="295109912611199")
+    before = snapshot(breach_file)
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", data))
+    assert connection.vendor == "postgresql"
+    assert sum(copied) == 200, "four batches reached PostgreSQL before the bad row"
+    assert subject_import.state == State.REJECTED
+    assert subject_import.rows_stored == 0
+    assert snapshot(breach_file) == before
+    assert DataSubject.objects.count() == 0
+    assert [entry.split(",")[:3] for entry in subject_import.error_report.splitlines()[1:]] == [
+        ["238", "nir", "nir_key"]
+    ]
+
+
+def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, breach_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "BATCH_SIZE", 10)
+    calls = {"count": 0}
+    original = service._Importer._copy
+
+    def failing_copy(self, batch):  # type: ignore[no-untyped-def]
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise RuntimeError("disk full: Le Floc'h 295109912611193")
+        original(self, batch)
+
+    monkeypatch.setattr(service._Importer, "_copy", failing_copy)
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", rows(50)))
+    assert subject_import.state == State.FAILED
+    assert DataSubject.objects.count() == 0
+    assert "295109912611193" not in subject_import.message
+
+
+def test_copy_stores_rows_the_model_reads_back(postgresql_only, breach_file, tmp_path):
+    data = rows(120)
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", data))
+    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    subjects = DataSubject.objects.filter(breach_file=breach_file).order_by("pk")
+    assert subjects.count() == 120
+    first = subjects.first()
+    assert first is not None
+    assert first.personal.patient_ref == data[0]["patient_ref"]
+    assert first.exposures == data[0]["exposed"].split("|")
+    assert first.created_at is not None and first.import_batch_id == subject_import.pk
+    breach_file.refresh_from_db()
+    assert breach_file.approximate_records == 120
+
+
+def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slipped_past_the_checks(
+    postgresql_only, breach_file, tmp_path, monkeypatch
+):
+    first = write_csv(tmp_path / "a.csv", rows(5))
+    assert import_subjects(breach_file=breach_file, path=first).state == State.IMPORTED
+    # Pretend the breach file was empty when the second import looked, as a concurrent import would see it.
+    monkeypatch.setattr(service._Importer, "prepare", lambda self: None)
+    second = write_csv(tmp_path / "b.csv", rows(5), delimiter=",")
+    subject_import = import_subjects(breach_file=breach_file, path=second)
+    assert subject_import.state == State.REJECTED
+    assert "concurrent_import" in subject_import.error_report
+    assert DataSubject.objects.count() == 5
