@@ -185,3 +185,26 @@ LOGGING = {
     # Request logs echo URLs and form errors; URLs carry ids only, but keep them quiet by default.
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Art. 34 campaigns (notice ledger, letters, emails). Envelope windows in mm from the sheet's top-left corner.
+NOTICE_ENVELOPE_STOCKS: dict[str, dict[str, float]] = {
+    "dl-window-right": {"left": 110.0, "top": 55.0, "width": 85.0, "height": 33.0},
+    "c5-window-right": {"left": 110.0, "top": 50.0, "width": 90.0, "height": 45.0},
+}
+NOTICE_ENVELOPE_STOCK = env.str("BREACHDESK_ENVELOPE_STOCK", default="dl-window-right")
+NOTICE_LETTER_FONT = env.str("BREACHDESK_LETTER_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+NOTICE_BATCH_SIZE = env.int("BREACHDESK_NOTICE_BATCH_SIZE", default=500)
+NOTICE_RETENTION_DAYS = env.int("BREACHDESK_NOTICE_RETENTION_DAYS", default=30)
+NOTICE_CLAIM_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_TIMEOUT", default=900)
+NOTICE_EMAIL_CONNECTIONS = env.int("BREACHDESK_NOTICE_EMAIL_CONNECTIONS", default=2)
+NOTICE_EMAIL_WINDOW = env.int("BREACHDESK_NOTICE_EMAIL_WINDOW", default=100)
+NOTICE_EMAIL_MAX_ATTEMPTS = env.int("BREACHDESK_NOTICE_EMAIL_MAX_ATTEMPTS", default=8)
+NOTICE_RETRY_BACKOFF_SECONDS: list[int] = [int(s) for s in env.list("BREACHDESK_NOTICE_RETRY_BACKOFF", default=["60", "300", "900", "3600", "10800"])]
+# Empty: the default email backend (SMTP over pooled connections); any anymail ESP backend works here too.
+NOTICE_EMAIL_BACKEND = env.str("BREACHDESK_NOTICE_EMAIL_BACKEND", default="")
+NOTICE_FROM_EMAIL = env.str("BREACHDESK_NOTICE_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+NOTICE_MESSAGE_ID_DOMAIN = env.str("BREACHDESK_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost")
+CELERY_BEAT_SCHEDULE = {**globals().get("CELERY_BEAT_SCHEDULE", {}), **{
+    "notifications-campaign-sweep": {"task": "notifications.campaign_tasks.sweep_campaigns", "schedule": 120.0},
+    "notifications-campaign-purge": {"task": "notifications.campaign_tasks.purge_print_batches", "schedule": 3600.0},
+}}

@@ -1,0 +1,255 @@
+"""The notice ledger: one row per data subject and channel, the proof that each person was told (Art. 34)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    POST = "post", _("Letter")
+    EMAIL = "email", _("Email")
+
+
+class NoticeState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RENDERING = "rendering", _("Letter being rendered")
+    READY = "ready", _("Letter ready to print")
+    SENDING = "sending", _("Email being sent")
+    SENT = "sent", _("Email sent")
+    FAILED_PERMANENT = "failed_permanent", _("Email refused")
+    BOUNCED = "bounced", _("Email bounced")
+    # The connection broke after the message may have left: never resent automatically, a person decides.
+    UNKNOWN = "unknown", _("Email fate unknown")
+    PRINTED = "printed", _("Letter printed")
+    POSTED = "posted", _("Letter posted")
+    RETURNED = "returned", _("Letter returned")
+
+
+# States after which no worker acts on a row any more (a person may still act on unknown ones).
+TERMINAL_STATES = frozenset(
+    {
+        NoticeState.SENT,
+        NoticeState.FAILED_PERMANENT,
+        NoticeState.BOUNCED,
+        NoticeState.UNKNOWN,
+        NoticeState.POSTED,
+        NoticeState.RETURNED,
+    }
+)
+
+
+class NoticeText(models.Model):
+    """The letter and email text a DPO edits per breach file and language before launch; plain text, never template source."""
+
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="notice_texts")
+    language = models.CharField(_("language"), max_length=2, choices=[("fr", "Français"), ("en", "English")])
+    what_happened = models.TextField(_("what happened"))
+    consequences = models.TextField(_("likely consequences"))
+    measures = models.TextField(_("what we did"))
+    advice = models.TextField(_("what you can do"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["breach_file", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["breach_file", "language"], name="one_notice_text_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice text ({self.language}) of breach file #{self.breach_file_id}"
+
+
+class Campaign(models.Model):
+    """The launch of the Art. 34 communication of one breach file; its text is frozen at launch."""
+
+    breach_file = models.OneToOneField("breachdesk.BreachFile", on_delete=models.PROTECT, related_name="campaign")
+    decision = models.ForeignKey("breachdesk.Decision", on_delete=models.PROTECT, related_name="+")
+    channels = models.JSONField(default=list)
+    envelope_stock = models.CharField(max_length=40)
+    # {language: {section: text}} as the DPO left it at launch: every letter and email says the same.
+    texts = models.JSONField(default=dict)
+    letter_date = models.DateField(_("date of the letters"))
+    launched_at = models.DateTimeField(_("launched at"))
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set once every covered data subject has a row or is listed unreachable.
+    populated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-launched_at"]
+
+    def __str__(self) -> str:
+        return f"campaign #{self.pk} of breach file #{self.breach_file_id}"
+
+
+class PrintBatch(models.Model):
+    """At most N letters sorted by postcode, merged into one encrypted PDF with a cover sheet and a manifest."""
+
+    class State(models.TextChoices):
+        RENDERING = "rendering", _("Being rendered")
+        READY = "ready", _("Ready to print")
+        PRINTED = "printed", _("Printed")
+        POSTED = "posted", _("Posted")
+        PURGED = "purged", _("Posted, file deleted")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="batches")
+    number = models.PositiveIntegerField(_("number"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.RENDERING)
+    letters = models.PositiveIntegerField(_("letters"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    postcode_first = models.CharField(_("first postcode"), max_length=10, blank=True)
+    postcode_last = models.CharField(_("last postcode"), max_length=10, blank=True)
+    # Relative to PRIVATE_STORAGE_DIR; the PDF is stored encrypted and served only through a checked view.
+    file_path = models.CharField(max_length=300, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_on = models.DateField(_("posted on"), null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="print_batch_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"print batch {self.number} of campaign #{self.campaign_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.campaign.breach_file.controller.code}-{self.number:04d}"
+
+
+class Notice(models.Model):
+    """One data subject told through one channel: the ledger row workers claim and the proof the controller keeps."""
+
+    class Origin(models.TextChoices):
+        LAUNCH = "launch", _("Campaign launch")
+        EMAIL_UNDELIVERED = "email_undelivered", _("Email not delivered")
+        LETTER_RETURNED = "letter_returned", _("Letter returned")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices")
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.PROTECT, related_name="notices")
+    subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices, default=Origin.LAUNCH)
+    # Printed on the letter, typed or scanned by the mailroom; codes and ids only, with a check key.
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    language = models.CharField(_("language"), max_length=2)
+    # Letters are batched in postcode order; the manifest shows it (no health data).
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=NoticeState.choices, default=NoticeState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A code and a server reply code at most: never an address or a name.
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(PrintBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    pages = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"))
+    state_changed_at = models.DateTimeField(_("state changed at"))
+    ready_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+    posted_on = models.DateField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # Issue 5: one notice per person per channel, whatever the number of launches.
+            models.UniqueConstraint(
+                fields=["breach_file", "subject", "channel"], name="one_notice_per_subject_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "channel", "state"], name="notice_work_queue"),
+            models.Index(fields=["campaign", "channel", "state", "postcode"], name="notice_postcode_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.reference}"
+
+    @property
+    def message_id(self) -> str:
+        """Return the Message-ID this row's email always carries, whatever the attempt."""
+        domain = getattr(settings, "NOTICE_MESSAGE_ID_DOMAIN", "breachdesk.invalid")
+        return f"<notice.{self.pk}.{self.reference}@{domain}>"
+
+
+class NoticeEvent(models.Model):
+    """A timestamped transition of a notice: the per-person history the controller can show."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '-'} -> {self.to_state}"
+
+
+class UnreachableSubject(models.Model):
+    """A covered data subject no channel can reach: input to the public-communication decision (Art. 34(3)(c))."""
+
+    class Reason(models.TextChoices):
+        NO_CHANNEL = "no_channel", _("Neither a postal address nor an email address")
+        NO_CHANNEL_CHOSEN = "no_channel_chosen", _("Not reachable through the channels chosen at launch")
+        ALL_FAILED = "all_failed", _("Every channel failed")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="unreachable")
+    subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "subject"], name="unreachable_subject_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"unreachable data subject #{self.subject_id}"
+
+
+__all__ = [
+    "TERMINAL_STATES",
+    "Campaign",
+    "Channel",
+    "Notice",
+    "NoticeEvent",
+    "NoticeState",
+    "NoticeText",
+    "PrintBatch",
+    "UnreachableSubject",
+]

@@ -1,0 +1,94 @@
+"""Builders shared by the campaign tests: synthetic data subjects and a breach file decided to inform them."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from breachdesk import assessment
+from breachdesk.importing.address import build_block
+from breachdesk.models import BreachFile, DataSubject, PersonalData, User
+from breachdesk.synthetic import PLACES, person
+
+# Health data with name and NIR, published online: very high for everyone (ENISA 4 x 1 + 1).
+HIGH_RISK = ["identity", "contact", "nir", "hiv", "test_results"]
+
+
+def make_subjects(
+    breach_file: BreachFile,
+    count: int,
+    *,
+    start: int = 0,
+    email: bool | None = None,
+    post: bool | None = None,
+    exposures: list[str] | None = None,
+    language: str | None = None,
+) -> list[DataSubject]:
+    """Insert synthetic people (deterministic per index); force channels, exposures or language when asked."""
+    subjects = []
+    for index in range(start, start + count):
+        rng = random.Random(index)
+        place = PLACES[index % len(PLACES)]
+        data, _exposures, chosen_language = person(rng, index, place)
+        if email is not None:
+            data = replace(data, email=f"person.{index}@example.org" if email else "")
+        if post is False:
+            data = replace(data, address_1="", postcode="", city="")
+        elif post and not data.address_1:
+            data = replace(data, address_1=f"{index % 90 + 1} rue des Lilas", postcode=place.postcode, city=place.city)
+        if data.address_1:
+            data.address_block = build_block(
+                first_name=data.first_name,
+                last_name=data.last_name,
+                address_1=data.address_1,
+                postcode=data.postcode,
+                city=data.city,
+            ).lines
+        subject = DataSubject(
+            breach_file=breach_file, exposures=list(exposures or HIGH_RISK), language=language or chosen_language
+        )
+        subject.personal = data
+        subjects.append(subject)
+    DataSubject.objects.bulk_create(subjects, batch_size=1000)
+    return list(DataSubject.objects.filter(breach_file=breach_file).order_by("pk"))
+
+
+def decide_to_inform(breach_file: BreachFile, user: User | None) -> None:
+    """Assess the risk from the subjects' exposures and record the decision to inform the high and very high."""
+    exposures = assessment.default_exposures(breach_file) or HIGH_RISK
+    assessment.assess_risk(
+        breach_file=breach_file,
+        user=user,
+        exposures=exposures,
+        identification="maximum",
+        confidentiality="unknown_recipients",
+        integrity="none",
+        availability="none",
+        is_malicious=True,
+    )
+    assessment.record_decision(
+        breach_file=breach_file,
+        user=user,
+        kind="inform_subjects",
+        outcome="inform",
+        levels=["high", "very_high"],
+        rationale="Données de santé publiées en ligne.",
+    )
+
+
+@pytest.fixture
+def informed_file(breach_file: BreachFile, lab_dpo: User) -> BreachFile:
+    """The lab's breach file with 12 data subjects of every kind and the decision to inform them."""
+    make_subjects(breach_file, 4, start=0, email=True, post=True)
+    make_subjects(breach_file, 3, start=4, email=False, post=True)
+    make_subjects(breach_file, 3, start=7, email=True, post=False)
+    make_subjects(breach_file, 1, start=10, email=False, post=False)
+    make_subjects(breach_file, 1, start=11, email=True, post=True, language="en")
+    decide_to_inform(breach_file, lab_dpo)
+    return breach_file
+
+
+def personal_of(subject: DataSubject) -> PersonalData:
+    return DataSubject.objects.get(pk=subject.pk).personal

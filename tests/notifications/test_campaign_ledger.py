@@ -1,0 +1,305 @@
+# ruff: noqa: F811  (pytest fixtures imported from campaign_fixtures)
+"""The notice ledger: one row per person and channel, explicit states, nobody missed, nothing done twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from breachdesk.models import DataSubject
+from notifications import campaigns
+from notifications.campaign_models import Campaign, Notice, NoticeEvent, NoticeState, UnreachableSubject
+from notifications.campaigns import CampaignRefused, Outcome
+from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
+
+
+def _launch(breach_file, user, channels="post,email"):
+    return campaigns.launch_campaign(breach_file=breach_file, user=user, channels=channels)
+
+
+def test_a_campaign_cannot_be_launched_without_a_decision_to_inform(breach_file, lab_dpo):
+    make_subjects(breach_file, 3)
+    with pytest.raises(CampaignRefused, match="decision"):
+        _launch(breach_file, lab_dpo)
+    assert not Campaign.objects.exists()
+    assert not Notice.objects.exists()
+
+
+def test_launch_gives_every_covered_person_a_row_per_channel_or_lists_them_unreachable(informed_file, lab_dpo):
+    result = _launch(informed_file, lab_dpo)
+
+    assert result.created == {"post": 8, "email": 8}
+    assert result.unreachable == 1
+    assert result.covered == 12
+    covered = set(DataSubject.objects.filter(breach_file=informed_file).values_list("pk", flat=True))
+    with_rows = set(Notice.objects.values_list("subject_id", flat=True))
+    unreachable = set(UnreachableSubject.objects.values_list("subject_id", flat=True))
+    assert with_rows | unreachable == covered
+    assert not with_rows & unreachable
+    assert set(Notice.objects.values_list("state", flat=True)) == {NoticeState.PENDING}
+    assert "8 letters and 8 emails" in result.summary()
+
+
+def test_launching_twice_creates_nothing_new_and_says_so(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo)
+    second = _launch(informed_file, lab_dpo)
+
+    assert second.created_nothing
+    assert second.existing == 16
+    assert "nothing new" in second.summary()
+    assert Notice.objects.count() == 16
+    assert Campaign.objects.count() == 1
+
+
+def test_launching_again_with_another_channel_adds_only_that_channel(informed_file, lab_dpo):
+    first = _launch(informed_file, lab_dpo, channels="email")
+    assert first.created == {"email": 8}
+    # Post-only people and the person with no channel are unreachable by email.
+    assert first.unreachable == 4
+
+    second = _launch(informed_file, lab_dpo, channels="post")
+
+    assert second.created == {"post": 8}
+    assert second.unreachable == 1
+    assert Campaign.objects.get().channels == ["post", "email"]
+
+
+def test_a_person_added_after_launch_is_covered_by_the_next_launch(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo)
+    make_subjects(informed_file, 1, start=50, email=True, post=False)
+
+    again = _launch(informed_file, lab_dpo)
+
+    assert again.created == {"email": 1}
+
+
+@pytest.mark.parametrize("channels", ["", "fax", "post,pigeon"])
+def test_unknown_channels_are_a_usage_error(informed_file, lab_dpo, channels):
+    with pytest.raises(ValueError):
+        _launch(informed_file, lab_dpo, channels=channels)
+
+
+def test_the_text_is_frozen_at_launch(informed_file, lab_dpo):
+    values = {section: f"{section} v1" for section in campaigns.SECTIONS}
+    campaigns.save_notice_text(breach_file=informed_file, language="fr", values=values, user=lab_dpo)
+    _launch(informed_file, lab_dpo)
+
+    assert Campaign.objects.get().texts["fr"]["what_happened"] == "what_happened v1"
+    with pytest.raises(CampaignRefused):
+        campaigns.save_notice_text(breach_file=informed_file, language="fr", values=values, user=lab_dpo)
+
+
+def test_references_carry_a_key_that_catches_typing_errors():
+    reference = campaigns.make_reference(12, 4567, "post")
+
+    assert campaigns.normalise_reference(reference) == reference
+    assert campaigns.normalise_reference(f"  {reference.lower()} ") == reference
+    swapped = reference.replace("4567", "4576")
+    assert campaigns.normalise_reference(swapped) is None
+    assert campaigns.normalise_reference("nonsense") is None
+
+
+def test_claimed_emails_are_sending_before_anything_leaves_and_each_move_is_logged(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo)
+    claim = campaigns.claim_emails(campaign_id=Campaign.objects.get().pk, limit=5)
+
+    assert claim is not None and len(claim.notices) == 5
+    assert {n.state for n in claim.notices} == {NoticeState.SENDING}
+    # A second worker claims the others, never the same rows.
+    other = campaigns.claim_emails(campaign_id=claim.notices[0].campaign_id, limit=50)
+    assert other is not None
+    assert not {n.pk for n in claim.notices} & {n.pk for n in other.notices}
+
+    counts = campaigns.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
+
+    assert counts == {NoticeState.SENT: 5}
+    sent = Notice.objects.get(pk=claim.notices[0].pk)
+    assert sent.state == NoticeState.SENT and sent.sent_at is not None and sent.attempts == 1
+    moves = list(NoticeEvent.objects.filter(notice=sent).values_list("from_state", "to_state"))
+    assert moves == [("pending", "sending"), ("sending", "sent")]
+
+
+def test_a_transient_error_retries_later_under_the_same_message_id(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo)
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    notice = claim.notices[0]
+    message_id = notice.message_id
+
+    campaigns.record_email_outcomes(claim=claim, outcomes={notice.pk: (Outcome.TRANSIENT, "smtp 451 at RCPT")})
+
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PENDING
+    assert notice.last_error == "smtp 451 at RCPT"
+    assert notice.next_attempt_at > timezone.now() + timedelta(seconds=settings.NOTICE_RETRY_BACKOFF_SECONDS[0] - 5)
+    assert notice.message_id == message_id
+    # Not due yet: nobody claims it before its back-off.
+    again = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+    assert notice.pk not in {n.pk for n in again.notices}
+    later = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(hours=1))
+    assert [n.pk for n in later.notices] == [notice.pk]
+    assert later.notices[0].attempts == 2
+
+
+def test_transient_errors_stop_after_the_last_attempt_and_fall_back_to_a_letter(informed_file, lab_dpo, settings):
+    settings.NOTICE_EMAIL_MAX_ATTEMPTS = 2
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    notice = Notice.objects.filter(subject__has_postal_address=True, channel="email").first()
+    for attempt in range(2):
+        claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=attempt))
+        campaigns.record_email_outcomes(
+            claim=claim, outcomes={n.pk: (Outcome.TRANSIENT, "smtp 421 at MAIL") for n in claim.notices}
+        )
+
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.FAILED_PERMANENT
+    assert "after 2 attempts" in notice.last_error
+    letter = Notice.objects.get(subject=notice.subject, channel="post")
+    assert letter.origin == Notice.Origin.EMAIL_UNDELIVERED
+
+
+def test_a_permanent_failure_creates_exactly_one_letter_for_that_person(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+
+    campaigns.record_email_outcomes(
+        claim=claim, outcomes={n.pk: (Outcome.PERMANENT, "smtp 550 at RCPT") for n in claim.notices}
+    )
+
+    failed = Notice.objects.filter(channel="email", state=NoticeState.FAILED_PERMANENT)
+    assert failed.count() == 8
+    reachable_by_post = failed.filter(subject__has_postal_address=True)
+    assert Notice.objects.filter(channel="post").count() == reachable_by_post.count() == 5
+    # Email-only people now have no channel left: listed unreachable for the public-communication decision.
+    all_failed = UnreachableSubject.objects.filter(reason=UnreachableSubject.Reason.ALL_FAILED)
+    assert all_failed.count() == 3
+    # Falling back again (a replayed failure) adds nothing.
+    campaigns.fall_back_to_other_channel(notice_id=failed.first().pk)
+    assert Notice.objects.filter(channel="post").count() == 5
+
+
+def test_an_email_of_unknown_fate_is_never_resent_automatically(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    notice = claim.notices[0]
+
+    campaigns.record_email_outcomes(
+        claim=claim, outcomes={notice.pk: (Outcome.UNKNOWN, "connection lost after the data")}
+    )
+
+    later = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=30))
+    assert notice.pk not in {n.pk for n in later.notices}
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.UNKNOWN
+    # A person decides: sending again keeps the Message-ID and goes back to the queue.
+    moved = campaigns.resolve_unknown(breach_file=informed_file, notice_ids=[notice.pk], resend=True, user=lab_dpo)
+    assert moved == [notice.pk]
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.PENDING
+    assert NoticeEvent.objects.filter(notice=notice, to_state="pending", actor=lab_dpo).exists()
+
+
+def test_the_sweep_turns_emails_cut_mid_send_into_unknown_and_wakes_due_work(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo)
+    campaign = Campaign.objects.get()
+    campaigns.claim_emails(campaign_id=campaign.pk, limit=3)
+
+    fresh = campaigns.sweep()
+    assert fresh.unknown == 0
+    assert fresh.campaigns == [campaign.pk]
+
+    later = campaigns.sweep(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+    assert later.unknown == 3
+    assert Notice.objects.filter(state=NoticeState.UNKNOWN, last_error="worker stopped during sending").count() == 3
+
+
+def test_a_late_answer_does_not_override_the_sweep(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    campaigns.sweep(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+
+    counts = campaigns.record_email_outcomes(claim=claim, outcomes={claim.notices[0].pk: (Outcome.SENT, "")})
+
+    assert counts == {}
+    assert Notice.objects.get(pk=claim.notices[0].pk).state == NoticeState.UNKNOWN
+
+
+def test_a_bounce_marks_the_email_and_creates_exactly_one_letter(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+    campaigns.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
+    email = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
+
+    bounced = campaigns.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
+    campaigns.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
+
+    assert bounced.state == NoticeState.BOUNCED and bounced.bounced_at is not None
+    assert Notice.objects.filter(subject=email.subject, channel="post").count() == 1
+    assert campaigns.record_bounce(message_id="<someone-else@example.org>") is None
+
+
+def test_the_ledger_holds_no_personal_data_in_errors(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+    campaigns.record_email_outcomes(
+        claim=claim, outcomes={n.pk: (Outcome.PERMANENT, "smtp 550 at RCPT") for n in claim.notices}
+    )
+    addresses = {n.subject.personal.email for n in claim.notices}
+    errors = set(Notice.objects.values_list("last_error", flat=True)) | set(
+        NoticeEvent.objects.values_list("error", flat=True)
+    )
+
+    assert not any(address in error for address in addresses for error in errors)
+
+
+def test_campaign_progress_counts_per_channel_and_state(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo)
+    progress = campaigns.campaign_progress(Campaign.objects.get())
+
+    assert progress["total"] == 16
+    assert progress["channels"]["post"]["total"] == 8
+    assert progress["channels"]["email"]["done"] == 0
+    assert progress["unreachable"] == 1
+    assert not progress["is_finished"]
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_launches_create_each_row_once(breach_file, lab_dpo):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency of launches is about PostgreSQL")
+    make_subjects(breach_file, 300, email=True, post=True)
+    decide_to_inform(breach_file, lab_dpo)
+    results: list[campaigns.LaunchResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(10)
+
+    def launch() -> None:
+        try:
+            barrier.wait()
+            results.append(_launch(breach_file, lab_dpo))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=launch) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert Notice.objects.count() == 600
+    assert Campaign.objects.count() == 1
+    assert sum(result.created_total for result in results) == 600
+    assert sum(1 for result in results if result.created_nothing) == 9
