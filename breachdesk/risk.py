@@ -117,8 +117,8 @@ class ProcessingContext:
     """The data processing context (DPC): the highest base score among the exposed data."""
 
     dpc: int
-    # The exposure that sets the score, shown to explain it.
-    driver: str
+    # The exposures that set the score, shown to explain it.
+    drivers: tuple[str, ...]
     has_health_data: bool
 
 
@@ -130,9 +130,11 @@ def processing_context(exposures: Iterable[str]) -> ProcessingContext:
         raise ValueError(f"Unknown exposure codes: {', '.join(sorted(set(unknown)))}")
     if not known:
         raise ValueError("At least one exposure is needed to assess the processing context.")
-    driver = max(known, key=lambda exposure: exposure.base_dpc)
+    dpc = max(exposure.base_dpc for exposure in known)
     return ProcessingContext(
-        dpc=driver.base_dpc, driver=driver.code, has_health_data=any(exposure.is_health for exposure in known)
+        dpc=dpc,
+        drivers=tuple(exposure.code for exposure in known if exposure.base_dpc == dpc),
+        has_health_data=any(exposure.is_health for exposure in known),
     )
 
 
@@ -202,7 +204,7 @@ class SeverityScore:
 
     def explanation(self, language: str = "en") -> list[str]:
         """Say where each number comes from, one line per factor."""
-        driver = EXPOSURES[self.context.driver].label(language)
+        driver = ", ".join(EXPOSURES[code].label(language) for code in self.context.drivers)
         c = self.circumstances
         if language == "fr":
             lines = [

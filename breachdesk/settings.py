@@ -186,6 +186,14 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# Celery beat: deadline reminders (24 h, 6 h, passed; once each) and the sweep of stalled notification work.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-deadline-reminders": {
+        "task": "notifications.tasks.send_deadline_reminders",
+        "schedule": 60.0,
+    },
+}
+
 # Art. 34 campaigns (notice ledger, letters, emails). Envelope windows in mm from the sheet's top-left corner.
 NOTICE_ENVELOPE_STOCKS: dict[str, dict[str, float]] = {
     "dl-window-right": {"left": 110.0, "top": 55.0, "width": 85.0, "height": 33.0},

@@ -1,5 +1,162 @@
-"""Notification models arrive with the filing and campaign work."""
+"""Who was told what and when: CNIL filings, processor notices to controllers, deadline reminders."""
 
 from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed before sending")
+    # The connection broke after the message may have left: never resent automatically, a person decides.
+    UNKNOWN = "unknown", _("Fate unknown: check before resending")
+    CANCELLED = "cancelled", _("Not sent: no longer needed")
+
+
+class FilingQuerySet(models.QuerySet["Filing"]):
+    def submitted(self) -> FilingQuerySet:
+        return self.filter(submitted_at__isnull=False)
+
+
+class Filing(models.Model):
+    """A versioned snapshot of a breach file mapped to the CNIL teleservice, with its PDF dossier."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Initial notification")
+        COMPLEMENTARY = "complementary", _("Complementary notification")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Dossier being generated")
+        READY = "ready", _("Dossier ready")
+        FAILED = "failed", _("Dossier generation failed")
+
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.PROTECT, related_name="filings")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("version"))
+    # Key of the mapping in notifications.cnil (another template, e.g. the EDPB's, gets another key).
+    template = models.CharField(max_length=40)
+    # Art. 33(4): a complementary notification refers to the CNIL case number of the initial one.
+    initial = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="complements")
+    initial_case_number = models.CharField(_("CNIL case number of the initial notification"), max_length=60, blank=True)
+    # The last submitted filing this one is compared with ("what changed since").
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    # The mapped values as they were when prepared: {field key: value}; never subject-level personal data.
+    snapshot = models.JSONField(default=dict)
+    changes = models.JSONField(default=list, blank=True)
+    missing = models.JSONField(default=list, blank=True)
+    unknown = models.JSONField(default=list, blank=True)
+    is_complete = models.BooleanField(default=False)
+    is_late = models.BooleanField(default=False)
+    prepared_at = models.DateTimeField(_("prepared at"))
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    # Relative to PRIVATE_STORAGE_DIR; served only through a view that checks access.
+    pdf_path = models.CharField(max_length=300, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_pages = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    # What the DPO records after filing on the teleservice.
+    submitted_at = models.DateTimeField(_("submitted to the CNIL at"), null=True, blank=True)
+    cnil_case_number = models.CharField(_("CNIL case number"), max_length=60, blank=True)
+    submission_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submission_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FilingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["breach_file", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["breach_file", "version"], name="filing_version_unique"),
+            models.UniqueConstraint(
+                fields=["breach_file"],
+                condition=models.Q(kind="initial", submitted_at__isnull=False),
+                name="one_submitted_initial_filing",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="complementary") | ~models.Q(initial_case_number=""),
+                name="complementary_filing_refers_to_initial",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(submitted_at__isnull=True) | ~models.Q(cnil_case_number=""),
+                name="submitted_filing_has_case_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"filing v{self.version} ({self.kind}) of breach file #{self.breach_file_id}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class ProcessorNotice(models.Model):
+    """Art. 33(2): the processor's notice to one controller, prepared and sent once."""
+
+    incident = models.ForeignKey("breachdesk.Incident", on_delete=models.PROTECT, related_name="processor_notices")
+    breach_file = models.OneToOneField(
+        "breachdesk.BreachFile", on_delete=models.PROTECT, related_name="processor_notice"
+    )
+    prepared_at = models.DateTimeField(_("prepared at"))
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    letter_path = models.CharField(max_length=300, blank=True)
+    letter_sha256 = models.CharField(max_length=64, blank=True)
+    email_state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Professional contacts of the controller (its DPO), not data subjects.
+    recipients = models.JSONField(default=list, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    informed_at = models.DateTimeField(_("controller informed at"), null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["breach_file__controller__name"]
+
+    def __str__(self) -> str:
+        return f"processor notice #{self.pk} for breach file #{self.breach_file_id}"
+
+
+class DeadlineReminder(models.Model):
+    """One reminder of the Art. 33(1) deadline of a breach file; the ledger keeps each kind to once."""
+
+    class Kind(models.TextChoices):
+        HOURS_24 = "24h", _("24 hours before the deadline")
+        HOURS_6 = "6h", _("6 hours before the deadline")
+        PASSED = "passed", _("Deadline passed")
+
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    deadline_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient_count = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["breach_file", "kind"], name="one_reminder_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder for breach file #{self.breach_file_id}"
+
 
 from notifications.campaign_models import *  # noqa: E402, F403

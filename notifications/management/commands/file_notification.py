@@ -1,0 +1,64 @@
+"""Prepare a CNIL filing from the command line and render its dossier.
+
+Exit status: 0 prepared (warnings printed), 1 refused because the notification is late and the breach file has
+no reasons for the delay (Art. 33(1)), 2 a usage error (unknown incident, organisation, breach file or type, or a
+complementary filing before the initial one is recorded).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from breachdesk.models import BreachFile, LateNotificationError
+from notifications import services, storage
+from notifications.models import Filing
+
+EXIT_LATE_WITHOUT_REASONS = 1
+EXIT_USAGE = 2
+
+
+class Command(BaseCommand):
+    help = "Prepare a CNIL filing (initial or complementary) and print the dossier path and the completeness warnings."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--incident", required=True, help="incident reference, e.g. INC-2021-0001")
+        parser.add_argument("--organisation", required=True, help="controller code, e.g. LAB-RENNES")
+        parser.add_argument("--type", required=True, choices=Filing.Kind.values, dest="kind")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        breach_file = (
+            BreachFile.objects.select_related("incident", "controller")
+            .filter(incident__reference=options["incident"], controller__code=options["organisation"])
+            .first()
+        )
+        if breach_file is None:
+            raise CommandError(
+                f"No breach file for incident {options['incident']} and organisation {options['organisation']}.",
+                returncode=EXIT_USAGE,
+            )
+        try:
+            filing = services.prepare_filing(breach_file=breach_file, kind=options["kind"], user=None)
+        except LateNotificationError as error:
+            raise CommandError(
+                " ".join(error.messages) + f" Deadline was {services.paris_datetime(breach_file.authority_deadline)}.",
+                returncode=EXIT_LATE_WITHOUT_REASONS,
+            ) from error
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages), returncode=EXIT_USAGE) from error
+        filing = services.generate_filing_dossier(filing_id=filing.pk) or filing
+        if filing.state != Filing.State.READY:
+            raise CommandError(f"The dossier of filing {filing.pk} could not be rendered ({filing.error}).")
+        for gap in filing.missing:
+            self.stderr.write(f"warning: missing {gap['section']} / {gap['label']} ({gap['required_by']})")
+        for gap in filing.unknown:
+            self.stderr.write(f"warning: not known yet {gap['section']} / {gap['label']}")
+        if filing.missing or filing.unknown:
+            self.stderr.write(
+                "warning: incomplete initial notification allowed (phased notification, Art. 33(4))"
+                if filing.kind == Filing.Kind.INITIAL
+                else "warning: incomplete complementary notification"
+            )
+        self.stdout.write(str(storage.private_path(filing.pdf_path)))
