@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -92,3 +93,47 @@ def informed_file(breach_file: BreachFile, lab_dpo: User) -> BreachFile:
 
 def personal_of(subject: DataSubject) -> PersonalData:
     return DataSubject.objects.get(pk=subject.pk).personal
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+def pdf_lines(content: bytes) -> list[list[Line]]:
+    """Extract the text lines of each page with their boxes, in millimetres from the top-left corner."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTLayoutContainer, LTTextLine
+
+    millimetre = 72 / 25.4
+    pages: list[list[Line]] = []
+    for page in extract_pages(io.BytesIO(content), laparams=LAParams(all_texts=True)):
+        height = page.height
+        lines: list[Line] = []
+
+        def walk(element, lines=lines, height=height) -> None:
+            if isinstance(element, LTTextLine):
+                text = element.get_text().strip()
+                if text:
+                    x0, y0, x1, y1 = element.bbox
+                    lines.append(
+                        Line(
+                            text,
+                            x0 / millimetre,
+                            (height - y1) / millimetre,
+                            x1 / millimetre,
+                            (height - y0) / millimetre,
+                        )
+                    )
+                return
+            if isinstance(element, LTLayoutContainer) or hasattr(element, "__iter__"):
+                for child in element:
+                    walk(child)
+
+        walk(page)
+        pages.append(lines)
+    return pages
