@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email
 import io
 import random
+import socket
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import pytest
@@ -137,3 +140,74 @@ def pdf_lines(content: bytes) -> list[list[Line]]:
         walk(page)
         pages.append(lines)
     return pages
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port that records each message by its Message-ID.
+
+    ``refuse`` maps recipient addresses to an SMTP reply (e.g. "451 4.3.0 try later"); addresses in ``drop_after_data``
+    get their message stored, then the connection is cut before the server's answer.
+    """
+
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+        self.messages: dict[str, bytes] = {}
+        self.refuse: dict[str, str] = {}
+        self.drop_after_data: set[str] = set()
+        self.port = _free_port()
+        self._controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.refuse.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        message_id = str(message.get("Message-ID", "")).strip()
+        self.received[message_id] += 1
+        self.messages[message_id] = envelope.original_content or envelope.content
+        if set(envelope.rcpt_tos) & self.drop_after_data:
+            server.transport.close()
+        return "250 Message accepted for delivery"
+
+    def start(self) -> SmtpSink:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def configure(self, settings) -> None:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.NOTICE_EMAIL_BACKEND = ""
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = self.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 10
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    sink = SmtpSink().start()
+    sink.configure(settings)
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -1,0 +1,359 @@
+"""Delivery of the notices' emails over pooled connections, and what the servers' answers and DSNs mean.
+
+The database decides what is sent (notifications.campaigns claims rows); this module only talks to the server and
+tells apart a failure before the message data left (safe to retry) from one after (fate unknown, never resent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import html
+import logging
+import re
+import smtplib
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import EmailMessage, sanitize_address
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from breachdesk.taxonomy import data_categories_of
+from notifications import emails
+from notifications.campaign_models import Campaign, Notice
+from notifications.campaigns import Claim, Outcome, category_words, claim_emails, record_email_outcomes
+
+logger = logging.getLogger(__name__)
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+LEDGER_SMTP_BACKEND = "notifications.delivery.LedgerSMTPBackend"
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class DeliveryFailure(Exception):
+    """What went wrong for one message: an outcome and an error holding codes only, never an address."""
+
+    def __init__(self, outcome: str, error: str) -> None:
+        super().__init__(error)
+        self.outcome = outcome
+        self.error = error
+
+
+def classify_reply(code: int) -> str:
+    if 400 <= code < 500:
+        return Outcome.TRANSIENT
+    if 500 <= code < 600:
+        return Outcome.PERMANENT
+    return Outcome.UNKNOWN
+
+
+class LedgerSMTPBackend(SMTPBackend):
+    """Django's SMTP backend, speaking MAIL/RCPT/DATA itself to know whether the data had left when it failed."""
+
+    def _send(self, email_message: EmailMessage) -> bool:
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = sanitize_address(email_message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        content = email_message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        connection = self.connection
+        assert connection is not None
+        try:
+            connection.ehlo_or_helo_if_needed()
+            code, _reply = connection.mail(from_email)
+            if code != 250:
+                self._reset()
+                raise DeliveryFailure(classify_reply(code), f"smtp {code} at MAIL")
+            refused = [
+                code
+                for code, _reply in (connection.rcpt(recipient) for recipient in recipients)
+                if code not in (250, 251)
+            ]
+            if len(refused) == len(recipients):
+                self._reset()
+                raise DeliveryFailure(classify_reply(refused[-1]), f"smtp {refused[-1]} at RCPT")
+            code, _reply = connection.docmd("data")
+            if code != 354:
+                self._reset()
+                raise DeliveryFailure(classify_reply(code), f"smtp {code} at DATA")
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            raise DeliveryFailure(
+                Outcome.TRANSIENT, f"connection lost before the data: {type(error).__name__}"
+            ) from None
+        # From here on the message may have reached the server: a lost connection leaves its fate unknown.
+        payload = _LEADING_DOT.sub(b"..", content)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        try:
+            connection.send(payload + b".\r\n")
+            code, _reply = connection.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            raise DeliveryFailure(Outcome.UNKNOWN, f"connection lost after the data: {type(error).__name__}") from None
+        if code == 250:
+            return True
+        raise DeliveryFailure(classify_reply(code), f"smtp {code} after the data")
+
+    def _reset(self) -> None:
+        try:
+            assert self.connection is not None
+            self.connection.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close_quietly()
+
+    def close_quietly(self) -> None:
+        try:
+            self.close()
+        except (smtplib.SMTPException, OSError):
+            self.connection = None
+
+
+def notice_backend() -> str:
+    """The backend of data subject emails: the ledger-aware SMTP one when email goes over SMTP, else the configured."""
+    configured = settings.NOTICE_EMAIL_BACKEND or settings.EMAIL_BACKEND
+    return LEDGER_SMTP_BACKEND if configured == SMTP_BACKEND else configured
+
+
+# Failures certain to happen before anything was sent, whatever the backend.
+NOT_SENT = (ConnectionRefusedError, ConnectionResetError, TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
+
+
+class SenderPool:
+    """A few long-lived connections, each owned by one thread; messages are spread over them."""
+
+    def __init__(self, *, size: int | None = None, backend: str | None = None) -> None:
+        self.size = max(1, size or settings.NOTICE_EMAIL_CONNECTIONS)
+        self.backend = backend or notice_backend()
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="notice-smtp")
+
+    def __enter__(self) -> SenderPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for connection in self._connections:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.close()
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = get_connection(backend=self.backend, fail_silently=False)
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def send(self, messages: Sequence[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
+        """Send each message once; return {notice id: (outcome, error)}."""
+        slices = [list(messages[index :: self.size]) for index in range(self.size)]
+        results: dict[int, tuple[str, str]] = {}
+        for part in self._executor.map(self._send_slice, [piece for piece in slices if piece]):
+            results.update(part)
+        return results
+
+    def _send_slice(self, items: list[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
+        connection = self._connection()
+        return {pk: self._send_one(connection, message) for pk, message in items}
+
+    @staticmethod
+    def _send_one(connection: Any, message: EmailMessage) -> tuple[str, str]:
+        try:
+            if hasattr(connection, "open"):
+                connection.open()
+            sent = connection.send_messages([message])
+        except DeliveryFailure as failure:
+            if failure.outcome in (Outcome.UNKNOWN, Outcome.TRANSIENT) and failure.error.startswith("connection"):
+                _close(connection)
+            return failure.outcome, failure.error
+        except NOT_SENT as error:
+            _close(connection)
+            return Outcome.TRANSIENT, f"connection failed: {type(error).__name__}"
+        except Exception as error:  # an ESP's API error: whether it went out is not known
+            _close(connection)
+            return Outcome.UNKNOWN, f"backend error: {type(error).__name__}"
+        return (Outcome.SENT, "") if sent else (Outcome.UNKNOWN, "backend reported nothing sent")
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError):
+        if hasattr(connection, "connection"):
+            connection.connection = None
+
+
+# --- Composing -----------------------------------------------------------------------------------------------------
+
+_SALUTATION = "\x00BREACHDESK-SALUTATION\x00"
+
+
+@dataclass(frozen=True)
+class Body:
+    subject: str
+    text: str
+    html: str
+
+
+class Composer:
+    """Render each (language, set of CNIL categories) once; each message only gets its salutation and address."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.breach_file = campaign.breach_file
+        self._bodies: dict[tuple[str, tuple[str, ...]], Body] = {}
+
+    def body(self, language: str, categories: tuple[str, ...]) -> Body:
+        key = (language, categories)
+        body = self._bodies.get(key)
+        if body is None:
+            organisation = self.breach_file.controller
+            texts = self.campaign.texts.get(language) or self.campaign.texts["fr"]
+            context = {
+                "language": language,
+                "organisation": organisation,
+                "incident": self.breach_file.incident,
+                "categories": category_words(categories, language),
+                "texts": texts,
+                "advice_lines": [line.strip() for line in texts.get("advice", "").splitlines() if line.strip()],
+                "salutation": _SALUTATION,
+            }
+            with translation.override(language):
+                body = Body(
+                    subject=" ".join(
+                        render_to_string("notifications/email/campaign_notice_subject.txt", context).split()
+                    ),
+                    text=render_to_string("notifications/email/campaign_notice.txt", context),
+                    html=render_to_string("notifications/email/campaign_notice.html", context),
+                )
+            self._bodies[key] = body
+        return body
+
+    def message(self, notice: Notice) -> EmailMessage:
+        from notifications.letters import salutation
+
+        personal = notice.subject.personal
+        body = self.body(notice.language, tuple(data_categories_of(notice.subject.exposures)))
+        greeting = salutation(personal, notice.language)
+        return emails.data_subject_notice(
+            subject=body.subject,
+            text=body.text.replace(_SALUTATION, greeting),
+            html=body.html.replace(_SALUTATION, html.escape(greeting)),
+            to=personal.email,
+            from_email=settings.NOTICE_FROM_EMAIL,
+            message_id=notice.message_id,
+            reference=notice.reference,
+            metadata={"breachdesk_notice": notice.pk},
+        )
+
+
+# --- The sending loop ----------------------------------------------------------------------------------------------
+
+
+def send_notice_emails(
+    *,
+    campaign_id: int,
+    window: int | None = None,
+    pool: SenderPool | None = None,
+    max_windows: int | None = None,
+    on_window: Callable[[Claim], None] | None = None,
+) -> Counter[str]:
+    """Claim, send and record due emails of a campaign until none is due; return the counts per resulting state."""
+    campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(pk=campaign_id)
+    composer = Composer(campaign)
+    window = window or settings.NOTICE_EMAIL_WINDOW
+    owned = pool is None
+    pool = pool or SenderPool()
+    totals: Counter[str] = Counter()
+    windows = 0
+    try:
+        while max_windows is None or windows < max_windows:
+            claim = claim_emails(campaign_id=campaign_id, limit=window)
+            if claim is None:
+                break
+            windows += 1
+            if on_window is not None:
+                on_window(claim)
+            messages: list[tuple[int, EmailMessage]] = []
+            outcomes: dict[int, tuple[str, str]] = {}
+            for notice in claim.notices:
+                try:
+                    messages.append((notice.pk, composer.message(notice)))
+                except Exception as error:  # e.g. a row that fails decryption: never guess, stop on it
+                    outcomes[notice.pk] = (Outcome.PERMANENT, f"could not compose: {type(error).__name__}")
+            outcomes.update(pool.send(messages))
+            totals.update(record_email_outcomes(claim=claim, outcomes=outcomes, now=timezone.now()))
+    finally:
+        if owned:
+            pool.close()
+    if totals:
+        logger.info("campaign %s emails: %s", campaign_id, dict(totals))
+    return totals
+
+
+# --- Delivery status notifications (RFC 3464) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounce:
+    message_id: str
+    status: str
+
+
+def _original_message_id(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return str(payload[0].get("Message-ID", "")).strip()
+    text = part.get_payload(decode=True) or b""
+    headers = email.message_from_bytes(
+        text if isinstance(text, bytes) else str(text).encode(), policy=email.policy.compat32
+    )
+    return str(headers.get("Message-ID", "")).strip()
+
+
+def parse_dsn(raw: bytes) -> Bounce | None:
+    """Read a delivery status notification; return the failed message's Message-ID and status, or None."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if message.get_content_type() != "multipart/report":
+        return None
+    failed_status = ""
+    message_id = ""
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else []:
+                if isinstance(block, Message) and str(block.get("Action", "")).strip().lower() == "failed":
+                    failed_status = str(block.get("Status", "5.0.0")).strip()
+        elif content_type in ("message/rfc822", "text/rfc822-headers") and not message_id:
+            message_id = _original_message_id(part)
+    if not failed_status or not message_id:
+        return None
+    return Bounce(message_id=message_id, status=failed_status)
+
+
+def handle_anymail_tracking(sender: object, event: Any, esp_name: str, **_kwargs: object) -> None:
+    """Receiver for anymail's tracking signal: a bounce or rejection of a notice marks it bounced."""
+    from notifications.campaigns import record_bounce_of_notice
+
+    if getattr(event, "event_type", "") not in ("bounced", "rejected"):
+        return
+    notice_id = (getattr(event, "metadata", None) or {}).get("breachdesk_notice")
+    if notice_id:
+        record_bounce_of_notice(notice_id=int(notice_id), reason=f"{esp_name} {event.event_type}")

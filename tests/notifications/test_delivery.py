@@ -1,0 +1,239 @@
+# ruff: noqa: F811  (pytest fixtures imported from campaign_fixtures)
+"""Emails to data subjects through a real SMTP server: once each, the right state for every server answer."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from breachdesk.models import DataSubject
+from notifications import campaigns, delivery
+from notifications.campaign_models import Campaign, Notice, NoticeEvent, NoticeState
+from tests.notifications.campaign_fixtures import (  # noqa: F401
+    decide_to_inform,
+    informed_file,
+    make_subjects,
+    smtp_sink,
+)
+
+
+def _launch(breach_file, user, channels="email"):
+    campaigns.launch_campaign(breach_file=breach_file, user=user, channels=channels)
+    return Campaign.objects.get(breach_file=breach_file)
+
+
+def _address(notice: Notice) -> str:
+    return DataSubject.objects.get(pk=notice.subject_id).personal.email
+
+
+def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, lab_dpo, smtp_sink):
+    campaign = _launch(informed_file, lab_dpo)
+
+    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
+    delivery.send_notice_emails(campaign_id=campaign.pk)  # a second run finds nothing to do
+
+    assert counts == {NoticeState.SENT: 8}
+    notices = Notice.objects.filter(channel="email")
+    assert {notice.state for notice in notices} == {NoticeState.SENT}
+    assert dict(smtp_sink.received) == {notice.message_id: 1 for notice in notices}
+
+
+def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(informed_file, lab_dpo, smtp_sink):
+    campaign = _launch(informed_file, lab_dpo)
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    notice = Notice.objects.filter(channel="email", language="fr").select_related("subject").first()
+    personal = notice.subject.personal
+
+    message = email.message_from_bytes(smtp_sink.messages[notice.message_id], policy=email.policy.default)
+    subject = str(message["Subject"])
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+
+    assert informed_file.controller.name in subject
+    for private in (personal.first_name, personal.last_name, personal.email, "VIH", "santé", "HIV"):
+        assert private not in subject
+    assert f"Bonjour {personal.first_name} {personal.last_name.upper()}," in text
+    assert "des données de santé" in text and "des données de santé" in html
+    assert "votre numéro de sécurité sociale" in text
+    assert "VIH" not in text and "VIH" not in html
+    assert personal.nir not in text
+    assert informed_file.controller.dpo_email in text
+    assert "FICOBA" in text
+    assert message["To"] == personal.email
+
+
+def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, smtp_sink):
+    subjects = make_subjects(breach_file, 1, email=True, post=False)
+    subject = subjects[0]
+    personal = subject.personal
+    personal.first_name = "<img src=x onerror=alert(1)>"
+    subject.personal = personal
+    subject.save()
+    decide_to_inform(breach_file, lab_dpo)
+    campaign = _launch(breach_file, lab_dpo)
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    raw = next(iter(smtp_sink.messages.values()))
+    html = email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",)).get_content()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab_dpo, smtp_sink):
+    campaign = _launch(informed_file, lab_dpo)
+    target = Notice.objects.filter(channel="email").first()
+    smtp_sink.refuse[_address(target)] = "451 4.3.0 Mailbox temporarily unavailable"
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    target.refresh_from_db()
+    assert target.state == NoticeState.PENDING
+    assert target.last_error == "smtp 451 at RCPT"
+    assert target.next_attempt_at > timezone.now()
+    assert smtp_sink.received[target.message_id] == 0
+    # The server recovers; once the back-off has passed the same message goes out, once.
+    smtp_sink.refuse.clear()
+    Notice.objects.filter(pk=target.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    target.refresh_from_db()
+    assert target.state == NoticeState.SENT
+    assert target.attempts == 2
+    assert smtp_sink.received[target.message_id] == 1
+
+
+def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file, lab_dpo, smtp_sink):
+    campaign = _launch(informed_file, lab_dpo)
+    target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
+    smtp_sink.refuse[_address(target)] = "550 5.1.1 No such user"
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    target.refresh_from_db()
+    assert target.state == NoticeState.FAILED_PERMANENT
+    assert target.last_error == "smtp 550 at RCPT"
+    letters = Notice.objects.filter(subject_id=target.subject_id, channel="post")
+    assert letters.count() == 1
+    assert letters.get().origin == Notice.Origin.EMAIL_UNDELIVERED
+    # Every other email still went out.
+    assert Notice.objects.filter(channel="email", state=NoticeState.SENT).count() == 7
+
+
+def test_a_connection_cut_after_the_data_leaves_the_fate_unknown_and_nothing_is_resent(
+    informed_file, lab_dpo, smtp_sink
+):
+    campaign = _launch(informed_file, lab_dpo)
+    target = Notice.objects.filter(channel="email").first()
+    smtp_sink.drop_after_data.add(_address(target))
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    campaigns.sweep(now=timezone.now() + timedelta(days=1))
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    target.refresh_from_db()
+    assert target.state == NoticeState.UNKNOWN
+    assert target.last_error.startswith("connection lost after the data")
+    assert smtp_sink.received[target.message_id] == 1
+    assert Notice.objects.filter(channel="email", state=NoticeState.SENT).count() == 7
+    assert sum(smtp_sink.received.values()) == 8
+
+
+def test_a_refused_connection_keeps_every_email_pending_for_a_retry(informed_file, lab_dpo, smtp_sink, settings):
+    campaign = _launch(informed_file, lab_dpo)
+    smtp_sink.stop()
+
+    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    assert counts == {NoticeState.PENDING: 8}
+    notices = Notice.objects.filter(channel="email")
+    assert {n.state for n in notices} == {NoticeState.PENDING}
+    assert {n.last_error for n in notices} == {"connection failed: ConnectionRefusedError"}
+    assert all(n.next_attempt_at > timezone.now() for n in notices)
+    assert campaigns.next_email_attempt_at(campaign.pk) is not None
+
+
+def test_each_state_change_of_a_sent_email_is_in_its_history(informed_file, lab_dpo, smtp_sink):
+    campaign = _launch(informed_file, lab_dpo)
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    notice = Notice.objects.filter(channel="email").first()
+
+    history = list(NoticeEvent.objects.filter(notice=notice).values_list("from_state", "to_state", "attempt"))
+
+    assert history == [("pending", "sending", 1), ("sending", "sent", 1)]
+
+
+def _dsn(original_message_id: str, action: str = "failed", status: str = "5.1.1") -> bytes:
+    """A delivery status notification as Postfix writes it (RFC 3464)."""
+    return (
+        "From: MAILER-DAEMON@mx.example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+        "\r\n"
+        "--B\r\n"
+        "Content-Type: text/plain\r\n\r\n"
+        "Your message could not be delivered.\r\n"
+        "--B\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; someone@example.org\r\nAction: {action}\r\nStatus: {status}\r\n"
+        "\r\n"
+        "--B\r\n"
+        "Content-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {original_message_id}\r\nSubject: x\r\n"
+        "--B--\r\n"
+    ).encode()
+
+
+def test_a_dsn_names_the_failed_message(informed_file, lab_dpo):
+    bounce = delivery.parse_dsn(_dsn("<notice.1.1-0000001-E51@example.org>"))
+
+    assert bounce == delivery.Bounce(message_id="<notice.1.1-0000001-E51@example.org>", status="5.1.1")
+    assert delivery.parse_dsn(_dsn("<x@example.org>", action="delayed", status="4.4.7")) is None
+    assert delivery.parse_dsn(b"Subject: hello\n\nnot a report") is None
+
+
+def test_read_bounces_marks_emails_bounced_and_creates_one_letter_each(informed_file, lab_dpo, smtp_sink, tmp_path):
+    campaign = _launch(informed_file, lab_dpo)
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+    target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
+    (tmp_path / "one.eml").write_bytes(_dsn(target.message_id))
+    (tmp_path / "again.eml").write_bytes(_dsn(target.message_id))
+    (tmp_path / "other.eml").write_bytes(_dsn("<not-ours@example.org>"))
+    out = StringIO()
+
+    call_command("read_bounces", str(tmp_path), stdout=out)
+
+    target.refresh_from_db()
+    assert target.state == NoticeState.BOUNCED
+    assert Notice.objects.filter(subject_id=target.subject_id, channel="post").count() == 1
+    assert "1 bounced" in out.getvalue()
+    assert "1 not ours" in out.getvalue()
+
+
+def test_emails_go_through_django_backends_by_settings(informed_file, lab_dpo, settings):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    campaign = _launch(informed_file, lab_dpo)
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    assert len(mail.outbox) == 8
+    assert {m.extra_headers["Message-ID"] for m in mail.outbox} == set(
+        n.message_id for n in Notice.objects.filter(channel="email")
+    )
+
+
+@pytest.mark.parametrize(
+    "code, outcome", [(421, "transient"), (452, "transient"), (550, "permanent"), (250, "unknown")]
+)
+def test_server_replies_are_classified(code, outcome):
+    assert delivery.classify_reply(code) == outcome
