@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from breachdesk import crypto
 from breachdesk.importing import progress as progress_file
+from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.reader import (
     CSV,
     DELIMITER_NAMES,
@@ -346,6 +346,7 @@ class _Importer:
         self.exposure_codes: set[str] = set()
         self.created_at = timezone.now()
         self.use_copy = connection.vendor == "postgresql"
+        self.indexer = Indexer()
         self.has_own_subjects = False
         self.has_other_subjects = False
 
@@ -517,6 +518,7 @@ class _Importer:
         return rejected
 
     def _write(self, batch: list[ValidSubject]) -> None:
+        encrypt_json = self.indexer.encrypt_json
         breach_file_id = self.breach_file.pk
         import_id = self.subject_import.pk
         created_at = self.created_at
@@ -524,7 +526,7 @@ class _Importer:
             self._copy(
                 (
                     breach_file_id,
-                    crypto.encrypt_json(subject.personal),
+                    encrypt_json(subject.personal),
                     subject.patient_ref_index,
                     subject.nir_index,
                     subject.email_index,
@@ -544,7 +546,7 @@ class _Importer:
             [
                 DataSubject(
                     breach_file_id=breach_file_id,
-                    personal_token=crypto.encrypt_json(subject.personal),
+                    personal_token=encrypt_json(subject.personal),
                     patient_ref_index=subject.patient_ref_index,
                     nir_index=subject.nir_index,
                     email_index=subject.email_index,

@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from stdnum.fr import nir as nir_module
 
 from breachdesk.importing.address import build_block
-from breachdesk.importing.indexes import blind_index
+from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.report import Report
 from breachdesk.taxonomy import EXPOSURES
 
@@ -227,6 +227,7 @@ class RowValidator:
         from breachdesk.importing.reader import normalise_column
 
         self.report = report
+        self.indexer = Indexer()
         self.today = today or date.today()
         self.positions: dict[str, int] = {}
         self.is_usable = True
@@ -295,6 +296,7 @@ class RowValidator:
                     report.error(line, name, "required", "This cell is required.")
             elif len(value) > limit:
                 report.error(line, name, "too_long", f"At most {limit} characters.")
+        blind_index = self.indexer.blind_index
         patient_ref_index = blind_index("patient_ref", patient_ref)
         if patient_ref and patient_ref_index is None:
             report.error(line, "patient_ref", "patient_ref_invalid", "The reference holds no letter or digit.")

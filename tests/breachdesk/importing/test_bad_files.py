@@ -141,7 +141,7 @@ def test_formula_injection_in_names_is_stored_as_text_and_escaped_in_the_report(
     data = [subject_row(1, last_name=formula, first_name="@SUM(A1)"), subject_row(2, first_name="-2+3")]
     columns = [*HEADER, "=1+1"]
     path = write_csv(tmp_path / "formula.csv", data, columns=columns)
-    subject_import, report = run(breach_file, path)
+    subject_import, _report = run(breach_file, path)
     assert subject_import.state == State.IMPORTED, subject_import.error_report
     stored = DataSubject.objects.order_by("pk").first()
     assert stored is not None and stored.personal.last_name == formula

@@ -156,7 +156,9 @@ def test_valid_emails_are_accepted(value: str):
     assert clean_email(value).lower() == value.lower()
 
 
-@pytest.mark.parametrize("value", ["jean", "jean@", "@example.org", "jean@@example.org", "jean dupont@x.fr", "a..b@x.fr"])
+@pytest.mark.parametrize(
+    "value", ["jean", "jean@", "@example.org", "jean@@example.org", "jean dupont@x.fr", "a..b@x.fr"]
+)
 def test_invalid_emails_are_refused(value: str):
     with pytest.raises(CellError):
         clean_email(value)
