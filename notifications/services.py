@@ -626,7 +626,8 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         )
         reminder.refresh_from_db()
         return reminder
-    time_left = breach_file.time_left(now=now)
+    # Time left when the reminder fell due: the message matches its kind even if a worker picks it up late.
+    time_left = reminder.deadline_at - reminder.created_at
     message = emails.deadline_reminder(
         context={
             "breach_file": breach_file,
@@ -635,7 +636,7 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
             "aware": paris_datetime(breach_file.became_aware_at),
             "hours_left": max(int(time_left.total_seconds() // 3600), 0),
             "minutes_left": max(int(time_left.total_seconds() // 60) % 60, 0),
-            "is_passed": time_left <= timedelta(0),
+            "is_passed": reminder.kind == DeadlineReminder.Kind.PASSED,
         },
         recipients=recipients,
     )
@@ -936,20 +937,26 @@ def register_pdf(*, rows: list[BreachFileRow], title_filters: dict[str, str], us
 
 
 def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
-    """Leave the first lab of the incident with an assessed risk, decisions and a filed initial notification."""
+    """Leave the lab aware the longest with an assessed risk, decisions and an initial notification filed on time.
+
+    The other labs stay as seeded: those past 72 hours remain overdue without a filing.
+    """
+    if Filing.objects.filter(breach_file__incident=incident).exists():
+        return []
     breach_file = (
         BreachFile.objects.filter(incident=incident, authority_notified_at__isnull=True)
         .select_related("controller", "incident")
-        .order_by("controller__code")
+        .order_by("became_aware_at", "controller__code")
         .first()
     )
-    if breach_file is None or Filing.objects.filter(breach_file=breach_file).exists():
+    if breach_file is None:
         return []
+    dpo = User.objects.filter(role=Role.DPO, organisation=breach_file.controller, is_active=True).order_by("pk").first()
     aware = breach_file.became_aware_at
     assessment_at = min(aware + timedelta(hours=6), now)
     assess_risk(
         breach_file=breach_file,
-        user=None,
+        user=dpo,
         exposures=["identity", "contact", "nir", "insurance", "physician", "blood_group", "test_results", "hiv"],
         identification="maximum",
         confidentiality="unknown_recipients",
@@ -961,7 +968,7 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
     )
     record_decision(
         breach_file=breach_file,
-        user=None,
+        user=dpo,
         kind=DecisionKind.NOTIFY_AUTHORITY,
         outcome="notify",
         rationale="Données de santé et NIR publiés : risque très élevé, notification obligatoire.",
@@ -969,7 +976,7 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
     )
     record_decision(
         breach_file=breach_file,
-        user=None,
+        user=dpo,
         kind=DecisionKind.INFORM_SUBJECTS,
         outcome="inform",
         levels=["high", "very_high"],
@@ -978,14 +985,14 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
     )
     submitted_at = min(aware + timedelta(hours=60), now)
     filing_at = submitted_at - timedelta(minutes=30)
-    filing = prepare_filing(breach_file=breach_file, kind=Filing.Kind.INITIAL, user=None, now=filing_at)
+    filing = prepare_filing(breach_file=breach_file, kind=Filing.Kind.INITIAL, user=dpo, now=filing_at)
     generate_filing_dossier(filing_id=filing.pk)
     delay_reasons = None
     if breach_file.is_late_at(submitted_at) and not breach_file.delay_reasons:
         delay_reasons = "Liste des patients concernés transmise tardivement par le sous-traitant."
     record_submission(
         filing=filing,
-        user=None,
+        user=dpo,
         submitted_at=submitted_at,
         case_number=f"CNIL-{submitted_at:%Y}-{breach_file.pk:06d}",
         delay_reasons=delay_reasons,

@@ -1,0 +1,156 @@
+"""Art. 33(2): the processor's one action notifies each of the 27 labs once, each keeping its own clock."""
+
+from __future__ import annotations
+
+import io
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from pypdf import PdfReader
+
+from breachdesk.models import Role
+from breachdesk.synthetic import PLACES, lab_code
+from notifications import services, storage
+from notifications.models import EmailState, ProcessorNotice
+from tests.factories import BreachFileFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def twenty_seven_labs(incident):
+    """The 27 labs of the demo, each aware at its own time, each with a DPO user besides its DPO address."""
+    now = timezone.now()
+    breach_files = []
+    for index, place in enumerate(PLACES):
+        code = lab_code(place)
+        lab = OrganisationFactory(code=code, name=f"Laboratoire de {place.city}")
+        UserFactory(
+            username=f"dpo.{code.lower()}",
+            role=Role.DPO,
+            organisation=lab,
+            email=f"dpo.user@{code.lower()}.example.org",
+        )
+        breach_files.append(
+            BreachFileFactory(incident=incident, controller=lab, became_aware_at=now - timedelta(hours=index + 1))
+        )
+    return breach_files
+
+
+def test_one_action_notifies_each_of_the_27_labs_once_even_when_run_twice(
+    twenty_seven_labs, compliance_officer, eager_tasks, django_capture_on_commit_callbacks
+):
+    awareness = {breach_file.pk: breach_file.became_aware_at for breach_file in twenty_seven_labs}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
+    assert len(first.queued) == 27
+    assert len(mail.outbox) == 27
+    recipients = sorted(tuple(message.to) for message in mail.outbox)
+    assert len(set(recipients)) == 27
+    for message in mail.outbox:
+        code = message.subject.rsplit("/ ", 1)[1]
+        assert message.to == [f"dpo@{code.lower()}.example.org", f"dpo.user@{code.lower()}.example.org"]
+        assert message.subject.startswith("[BreachDesk] Notification d'une violation par le sous-traitant (art. 33(2))")
+        (filename, content, mimetype) = message.attachments[0]
+        assert filename == f"notification-INC-2021-0001-{code}.pdf" and mimetype == "application/pdf"
+        letter = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+        assert "article 33(2) du RGPD" in letter
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
+    assert (len(second.queued), len(second.requeued), len(second.already_informed)) == (0, 0, 27)
+    assert len(mail.outbox) == 27
+
+    notices = ProcessorNotice.objects.select_related("breach_file")
+    assert notices.count() == 27
+    for notice in notices:
+        breach_file = notice.breach_file
+        assert notice.email_state == EmailState.SENT
+        assert notice.attempts == 1
+        assert storage.exists(notice.letter_path)
+        assert breach_file.processor_informed_at == notice.informed_at
+        # Each controller's clock stays its own awareness.
+        assert breach_file.became_aware_at == awareness[breach_file.pk]
+        assert breach_file.events.filter(kind="processor_informed").count() == 1
+
+
+def test_a_task_delivered_twice_sends_the_notice_once(breach_file, compliance_officer):
+    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    notice = result.queued[0]
+    services.deliver_processor_notice(notice_id=notice.pk)
+    services.deliver_processor_notice(notice_id=notice.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_duplicates(
+    breach_file, compliance_officer, monkeypatch
+):
+    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    notice = result.queued[0]
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPConnectError(421, "try later")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMessage.send", refuse)
+        services.deliver_processor_notice(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert (notice.email_state, notice.last_error, notice.informed_at) == ("failed", "SMTPConnectError", None)
+    breach_file.refresh_from_db()
+    assert breach_file.processor_informed_at is None
+
+    again = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    assert [n.pk for n in again.requeued] == [notice.pk]
+    services.deliver_processor_notice(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert (notice.email_state, notice.attempts) == ("sent", 2)
+    assert len(mail.outbox) == 1
+
+
+def test_a_notice_whose_connection_broke_mid_send_is_never_resent_automatically(
+    breach_file, compliance_officer, monkeypatch
+):
+    notice = services.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
+
+    def cut(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection lost after DATA")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMessage.send", cut)
+        services.deliver_processor_notice(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert notice.email_state == "unknown"
+    assert services.notify_controllers(incident=breach_file.incident, user=compliance_officer).waiting == [notice]
+    services.sweep(now=timezone.now() + timedelta(hours=1))
+    services.deliver_processor_notice(notice_id=notice.pk)
+    assert len(mail.outbox) == 0
+
+
+def test_the_fan_out_reaches_only_the_labs_the_user_oversees(breach_file, outside_breach_file, compliance_officer):
+    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    assert [notice.breach_file for notice in result.queued] == [breach_file]
+
+
+def test_an_incident_without_processor_has_no_fan_out(breach_file, compliance_officer):
+    from django.core.exceptions import ValidationError
+
+    incident = breach_file.incident
+    incident.processor = None
+    incident.save()
+    with pytest.raises(ValidationError):
+        services.notify_controllers(incident=incident, user=compliance_officer)
+
+
+def test_a_lab_without_any_dpo_address_is_reported_not_silently_skipped(incident, compliance_officer):
+    lab = OrganisationFactory(code="LAB-VANNES", dpo_email="")
+    breach_file = BreachFileFactory(incident=incident, controller=lab)
+    notice = services.notify_controllers(incident=incident, user=compliance_officer).queued[0]
+    services.deliver_processor_notice(notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert (notice.email_state, notice.last_error) == ("failed", "no DPO address")
+    assert storage.exists(notice.letter_path)  # the letter can still be posted
+    breach_file.refresh_from_db()
+    assert breach_file.processor_informed_at is None

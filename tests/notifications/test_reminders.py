@@ -1,0 +1,151 @@
+"""Deadline reminders at 24 h and 6 h before the deadline and when it passes: once each, whatever beat does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+
+from breachdesk.models import Role
+from breachdesk.services import record_authority_notification
+from notifications import services, tasks
+from notifications.models import DeadlineReminder, EmailState
+from tests.factories import BreachFileFactory, DataSubjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+AWARE = datetime(2021, 2, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _addresses(lab_dpo, other_lab_dpo, compliance_officer):
+    for user in (lab_dpo, other_lab_dpo, compliance_officer):
+        user.email = f"{user.username}@example.org"
+        user.save()
+
+
+@pytest.fixture
+def aware_file(breach_file):
+    breach_file.became_aware_at = AWARE
+    breach_file.save()
+    return breach_file
+
+
+def beat(at: datetime) -> None:
+    """One tick of Celery beat, with time frozen at `at`, the sends running in-process after commit."""
+    tasks.send_deadline_reminders(now=at.isoformat())
+
+
+def test_reminders_fire_once_each_across_a_restarted_beat(
+    aware_file, lab_dpo, compliance_officer, eager_tasks, django_capture_on_commit_callbacks
+):
+    deadline = aware_file.authority_deadline
+    moments = [
+        deadline - timedelta(hours=30),  # nothing yet
+        deadline - timedelta(hours=24),  # 24 h reminder
+        deadline - timedelta(hours=23, minutes=59),  # beat restarted: the same ticks again
+        deadline - timedelta(hours=24),
+        deadline - timedelta(hours=6),  # 6 h reminder
+        deadline - timedelta(hours=5),
+        deadline,  # passed
+        deadline + timedelta(minutes=1),
+        deadline + timedelta(days=3),
+    ]
+    for moment in moments:
+        with django_capture_on_commit_callbacks(execute=True):
+            beat(moment)
+        with django_capture_on_commit_callbacks(execute=True):
+            beat(moment)  # twice at each instant, as two beats would after a restart
+    assert [message.subject for message in mail.outbox] == [
+        "[BreachDesk] 24 h avant l'échéance CNIL — INC-2021-0001 / LAB-RENNES",
+        "[BreachDesk] 6 h avant l'échéance CNIL — INC-2021-0001 / LAB-RENNES",
+        "[BreachDesk] Délai CNIL dépassé — INC-2021-0001 / LAB-RENNES",
+    ]
+    assert sorted(DeadlineReminder.objects.values_list("kind", "state")) == [
+        ("24h", "sent"),
+        ("6h", "sent"),
+        ("passed", "sent"),
+    ]
+    first = mail.outbox[0]
+    assert sorted(first.to) == sorted(["dpo@lab-rennes.example.org", lab_dpo.email, compliance_officer.email])
+    assert "Il reste 24 h 00 pour notifier la CNIL" in first.body
+    assert "Échéance : 23/02/2021 10:30 (heure de Paris)" in first.body
+    assert "La notification reste due : elle doit désormais indiquer les motifs du retard." in mail.outbox[2].body
+
+
+def test_the_ledger_refuses_a_second_reminder_of_the_same_kind_at_the_database(aware_file):
+    DeadlineReminder.objects.create(breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DeadlineReminder.objects.create(breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE)
+
+
+def test_a_file_created_close_to_its_deadline_gets_only_the_latest_reminder(aware_file):
+    created = services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=2))
+    assert [reminder.kind for reminder in created] == ["6h"]
+
+
+def test_a_notified_file_gets_no_reminder_and_a_queued_one_is_cancelled(aware_file, lab_dpo):
+    reminder = services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=5))[0]
+    record_authority_notification(
+        breach_file=aware_file, notified_at=aware_file.authority_deadline - timedelta(hours=4), user=lab_dpo
+    )
+    services.send_deadline_reminder(reminder_id=reminder.pk)
+    reminder.refresh_from_db()
+    assert reminder.state == EmailState.CANCELLED
+    assert services.schedule_deadline_reminders(now=aware_file.authority_deadline + timedelta(hours=1)) == []
+    assert mail.outbox == []
+
+
+def test_reminders_carry_no_personal_data_of_data_subjects(aware_file, lab_dpo):
+    subjects = DataSubjectFactory.create_batch(3, breach_file=aware_file)
+    for reminder in services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
+        services.send_deadline_reminder(reminder_id=reminder.pk)
+    message = mail.outbox[0]
+    text = message.subject + message.body
+    for subject in subjects:
+        personal = subject.personal
+        for value in filter(None, (personal.last_name, personal.nir, personal.email, personal.patient_ref)):
+            assert value not in text
+    assert "\n" not in message.subject
+
+
+def test_reminders_go_to_the_lab_and_its_group_not_to_other_labs_or_groups(
+    aware_file, lab_dpo, other_lab_dpo, compliance_officer, outside_lab
+):
+    UserFactory(
+        username="compliance.sud", email="sud@example.org", role=Role.COMPLIANCE_OFFICER, group=outside_lab.group
+    )
+    UserFactory(
+        username="former.dpo",
+        email="former@example.org",
+        role=Role.DPO,
+        organisation=aware_file.controller,
+        is_active=False,
+    )
+    UserFactory(username="mailroom.2", email="mail@example.org", role=Role.MAILROOM, group=aware_file.controller.group)
+    for reminder in services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
+        services.send_deadline_reminder(reminder_id=reminder.pk)
+    assert sorted(mail.outbox[0].to) == sorted(["dpo@lab-rennes.example.org", lab_dpo.email, compliance_officer.email])
+
+
+def test_a_reminder_left_mid_send_by_a_dead_worker_becomes_unknown_and_is_not_resent(aware_file, lab_dpo):
+    now = aware_file.authority_deadline - timedelta(hours=1)
+    reminder = services.schedule_deadline_reminders(now=now)[0]
+    DeadlineReminder.objects.filter(pk=reminder.pk).update(state=EmailState.SENDING, claimed_at=now, attempts=1)
+    services.sweep(now=now + timedelta(minutes=20))
+    reminder.refresh_from_db()
+    assert reminder.state == EmailState.UNKNOWN
+    services.send_deadline_reminder(reminder_id=reminder.pk)
+    assert mail.outbox == []
+
+
+def test_each_file_has_its_own_clock(incident, lab_dpo):
+    early = BreachFileFactory(incident=incident, became_aware_at=AWARE)
+    late = BreachFileFactory(incident=incident, became_aware_at=AWARE + timedelta(hours=20))
+    created = services.schedule_deadline_reminders(now=AWARE + timedelta(hours=50))
+    assert [(reminder.breach_file_id, reminder.kind) for reminder in created] == [(early.pk, "24h")]
+    created = services.schedule_deadline_reminders(now=AWARE + timedelta(hours=70))
+    assert sorted((reminder.breach_file_id, reminder.kind) for reminder in created) == sorted(
+        [(early.pk, "6h"), (late.pk, "24h")]
+    )
