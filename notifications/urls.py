@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from notifications import views
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/export.csv", views.register_csv, name="register_csv"),
     path("register/export.pdf", views.register_pdf, name="register_pdf"),
+    path("", include("notifications.campaign_urls")),
 ]

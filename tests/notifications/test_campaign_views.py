@@ -1,0 +1,197 @@
+# ruff: noqa: F811  (pytest fixtures imported from campaign_fixtures)
+"""The DPO's campaign pages, against every persona: who sees, who acts, 404 for the others."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from breachdesk.models import AuditEvent
+from notifications import campaigns
+from notifications.campaign_models import Campaign, Notice, NoticeState, NoticeText
+from notifications.campaigns import Outcome
+from tests.conftest import PASSWORD
+from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
+
+READERS = ["lab_dpo", "compliance_officer", "admin_user"]
+OUTSIDERS = ["other_lab_dpo", "mailroom_operator", "user_without_role"]
+EDITORS = ["lab_dpo", "admin_user"]
+NOT_EDITORS = ["compliance_officer", "other_lab_dpo", "mailroom_operator", "user_without_role"]
+
+
+def _url(name: str, breach_file, query: str = "") -> str:
+    return reverse(f"notifications:{name}", args=[breach_file.incident.reference, breach_file.controller.code]) + query
+
+
+def _client(client, request, persona: str):
+    user = request.getfixturevalue(persona)
+    client.login(username=user.username, password=PASSWORD)
+    return user
+
+
+@pytest.fixture
+def launched(informed_file, lab_dpo):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    return informed_file
+
+
+GET_VIEWS = [
+    ("campaign", ""),
+    ("campaign_preview", "?language=fr"),
+    ("campaign_progress", ""),
+    ("campaign_ledger", ""),
+]
+
+
+@pytest.mark.parametrize("persona", READERS)
+@pytest.mark.parametrize("name, query", GET_VIEWS)
+def test_readers_of_the_breach_file_see_the_campaign_pages(client, request, launched, persona, name, query):
+    _client(client, request, persona)
+
+    response = client.get(_url(name, launched, query))
+
+    assert response.status_code == 200
+    if name != "campaign":
+        assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("persona", OUTSIDERS)
+@pytest.mark.parametrize("name, query", GET_VIEWS)
+def test_other_personas_get_a_404_on_the_campaign_pages(client, request, launched, persona, name, query):
+    _client(client, request, persona)
+
+    assert client.get(_url(name, launched, query)).status_code == 404
+
+
+@pytest.mark.parametrize("name, query", GET_VIEWS)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, launched, name, query):
+    response = client.get(_url(name, launched, query))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def _text_post(language="fr", **overrides):
+    values = {section: f"Texte {section}" for section in campaigns.SECTIONS}
+    values.update(overrides)
+    return {"language": language, f"{language}-language": language, **{f"{language}-{k}": v for k, v in values.items()}}
+
+
+@pytest.mark.parametrize("persona", EDITORS)
+def test_the_dpo_edits_the_text_and_launches(client, request, informed_file, persona):
+    _client(client, request, persona)
+
+    saved = client.post(_url("campaign_text", informed_file), _text_post())
+    launched = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
+    again = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
+
+    assert saved.status_code == 302
+    assert NoticeText.objects.get(breach_file=informed_file, language="fr").what_happened == "Texte what_happened"
+    assert "8 letters and 8 emails" in launched.content.decode()
+    assert "nothing new" in again.content.decode()
+    assert Campaign.objects.get().texts["fr"]["advice"] == "Texte advice"
+    assert Notice.objects.count() == 16
+
+
+@pytest.mark.parametrize("persona", NOT_EDITORS)
+@pytest.mark.parametrize("name", ["campaign_text", "campaign_launch", "campaign_unknown"])
+def test_only_the_dpo_and_admins_act_on_the_campaign(client, request, informed_file, persona, name):
+    _client(client, request, persona)
+
+    response = client.post(
+        _url(name, informed_file), {**_text_post(), "channels": ["post"], "notice": ["1"], "decision": "accept"}
+    )
+
+    assert response.status_code == 404
+    assert not Campaign.objects.exists()
+    assert not NoticeText.objects.exists()
+
+
+def test_launching_without_a_decision_says_why(client, breach_file, lab_dpo):
+    make_subjects(breach_file, 2)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    response = client.post(_url("campaign_launch", breach_file), {"channels": ["post"]}, follow=True)
+
+    assert "No decision to inform the data subjects" in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_the_page_lists_unreachable_people_and_unknown_emails_for_a_decision(client, launched, lab_dpo):
+    campaign = Campaign.objects.get()
+    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    campaigns.record_email_outcomes(
+        claim=claim, outcomes={claim.notices[0].pk: (Outcome.UNKNOWN, "connection lost after the data")}
+    )
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    page = client.get(_url("campaign", launched)).content.decode()
+
+    assert claim.notices[0].reference in page
+    assert "Neither a postal address nor an email address" in page
+    response = client.post(_url("campaign_unknown", launched), {"notice": [claim.notices[0].pk], "decision": "accept"})
+    assert response.status_code == 302
+    assert Notice.objects.get(pk=claim.notices[0].pk).state == NoticeState.SENT
+
+
+def test_progress_json_counts_per_channel_and_state(client, launched, lab_dpo):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    data = client.get(_url("campaign_progress", launched)).json()
+
+    assert data["launched"] is True
+    assert data["total"] == 16
+    assert data["channels"]["email"]["states"][0] == {"state": "pending", "label": "Pending", "count": 8}
+
+
+def test_progress_json_before_launch(client, informed_file, lab_dpo):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    assert client.get(_url("campaign_progress", informed_file)).json() == {"launched": False}
+
+
+def test_the_ledger_export_is_the_per_person_proof_and_spreadsheet_safe(client, informed_file, lab_dpo):
+    subjects = make_subjects(informed_file, 1, start=90, email=True, post=False)
+    personal = subjects[-1].personal
+    personal.patient_ref = '=HYPERLINK("http://evil")'
+    subjects[-1].personal = personal
+    subjects[-1].save()
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    response = client.get(_url("campaign_ledger", informed_file))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+
+    assert rows[0] == campaigns.LEDGER_HEADER
+    assert len(rows) == 1 + Notice.objects.count()
+    assert any(row[3] == '\'=HYPERLINK("http://evil")' for row in rows[1:])
+    assert AuditEvent.objects.filter(action="export", object_type="notice_ledger").exists()
+
+
+def test_the_preview_is_a_pdf_of_the_current_text(client, informed_file, lab_dpo):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    client.post(_url("campaign_text", informed_file), _text_post(language="en"))
+
+    response = client.get(_url("campaign_preview", informed_file, "?language=en"))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert client.get(_url("campaign_preview", informed_file, "?language=de")).status_code == 404
+
+
+def test_the_campaign_panel_shows_progress_on_the_breach_file_page(rf, launched, lab_dpo):
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = lab_dpo
+    html = render_to_string(
+        "notifications/_campaign_panel.html", {"breach_file": launched, "user": lab_dpo}, request=request
+    )
+
+    assert "campaign-progress" in html
+    assert _url("campaign", launched) in html
+    assert 'data-channel="post"' in html
