@@ -263,6 +263,8 @@ def _run_import(paths: list[Path], breach_file_ids: list[int], processes: int) -
     sampler = _MemorySampler()
     thread = threading.Thread(target=sampler.run, daemon=True)
     thread.start()
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     jobs = list(zip(breach_file_ids, [str(path) for path in paths], strict=True))
@@ -271,10 +273,16 @@ def _run_import(paths: list[Path], breach_file_ids: list[int], processes: int) -
     with context.Pool(processes=processes, initializer=_worker_init, maxtasksperchild=None) as pool:
         results = list(pool.imap_unordered(_import_one, jobs, chunksize=1))
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler.running = False
     thread.join()
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
         "seconds": seconds,
+        # CPU the import processes used (PostgreSQL's own work aside), and how busy the machine was.
+        "worker_cpu_seconds": cpu,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
         "files": results,
         "rows": sum(result["rows_stored"] for result in results),
         "states": sorted({result["state"] for result in results}),
@@ -383,7 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         f"BreachDesk import ({arguments.processes} processes): {result['rows']} rows in {result['seconds']:.1f}s, "
         f"{result['rows_per_second']:.0f} rows/s, peak RSS {result['peak_rss_mb_per_process']:.0f} MB per process "
         f"({result['peak_rss_mb_all_processes']:.0f} MB all processes), states {result['states']}, "
-        f"{result['duplicates']} duplicates reported, {result['unreachable']} unreachable"
+        f"{result['duplicates']} duplicates reported, {result['unreachable']} unreachable; "
+        f"worker CPU {result['worker_cpu_seconds']:.1f}s "
+        f"({result['worker_cpu_seconds'] / max(result['rows'], 1) * 1e6:.0f} us/row), "
+        f"load average {result['load_average_before']:.1f} -> {result['load_average_after']:.1f}"
     )
     summary: dict[str, Any] = {"rows": arguments.rows, "files": arguments.files, "import": result}
     if not arguments.no_baselines:

@@ -49,7 +49,7 @@ from breachdesk.taxonomy import data_categories_of
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 # A running import that has not reported for this long lost its worker: another run may take it over.
 STALE_AFTER = timedelta(minutes=10)
 # Serialises imports into one breach file on PostgreSQL without locking the breach file row itself.
@@ -349,14 +349,56 @@ class _Importer:
         self.indexer = Indexer()
         self.has_own_subjects = False
         self.has_other_subjects = False
+        self.other_breach_files: dict[int, str] = {}
 
     def prepare(self) -> None:
         breach_file = self.breach_file
         self.has_own_subjects = DataSubject.objects.filter(breach_file=breach_file).exists()
-        self.has_other_subjects = (
-            DataSubject.objects.filter(breach_file__incident_id=breach_file.incident_id)
-            .exclude(breach_file=breach_file)
-            .exists()
+        self.other_breach_files = dict(
+            BreachFile.objects.filter(incident_id=breach_file.incident_id)
+            .exclude(pk=breach_file.pk)
+            .values_list("pk", "controller__code")
+        )
+        self.has_other_subjects = bool(self.other_breach_files) and (
+            DataSubject.objects.filter(breach_file_id__in=list(self.other_breach_files)).exists()
+        )
+
+    def _existing_in_breach_file(self, refs: list[str], nirs: list[str]) -> Iterable[tuple[str, str | None]]:
+        if self.use_copy:
+            # Arrays, not thousands of placeholders: PostgreSQL probes the unique indexes directly.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT patient_ref_index, nir_index FROM {DataSubject._meta.db_table} "  # noqa: S608 - values bound
+                    "WHERE breach_file_id = %s AND (patient_ref_index = ANY(%s) OR nir_index = ANY(%s))",
+                    [self.breach_file.pk, refs, nirs],
+                )
+                return cursor.fetchall()
+        return (
+            DataSubject.objects.filter(breach_file=self.breach_file)
+            .filter(Q(patient_ref_index__in=refs) | Q(nir_index__in=nirs))
+            .values_list("patient_ref_index", "nir_index")
+        )
+
+    def _same_people_elsewhere(
+        self, nirs: list[str], identities: list[str]
+    ) -> Iterable[tuple[str | None, str | None, int]]:
+        others = list(self.other_breach_files)
+        if self.use_copy:
+            table = DataSubject._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT nir_index, identity_index, breach_file_id FROM {table} "  # noqa: S608 - values bound
+                    "WHERE nir_index = ANY(%s) AND breach_file_id = ANY(%s) "
+                    "UNION ALL "
+                    f"SELECT nir_index, identity_index, breach_file_id FROM {table} "
+                    "WHERE identity_index = ANY(%s) AND breach_file_id = ANY(%s)",
+                    [nirs, others, identities, others],
+                )
+                return cursor.fetchall()
+        return (
+            DataSubject.objects.filter(breach_file_id__in=others)
+            .filter(Q(nir_index__in=nirs) | Q(identity_index__in=identities))
+            .values_list("nir_index", "identity_index", "breach_file_id")
         )
 
     def publish(self) -> None:
@@ -446,16 +488,11 @@ class _Importer:
         """Report rows already in this breach file (errors) and the same person at other controllers (warnings)."""
         rejected: set[int] = set()
         report = self.report
-        breach_file = self.breach_file
         if self.has_own_subjects:
-            refs = {subject.patient_ref_index for subject in batch}
-            nirs = {subject.nir_index for subject in batch if subject.nir_index}
+            refs = [subject.patient_ref_index for subject in batch]
+            own_nirs = [subject.nir_index for subject in batch if subject.nir_index]
             existing = set()
-            for ref_index, nir_index in (
-                DataSubject.objects.filter(breach_file=breach_file)
-                .filter(Q(patient_ref_index__in=refs) | Q(nir_index__in=nirs))
-                .values_list("patient_ref_index", "nir_index")
-            ):
+            for ref_index, nir_index in self._existing_in_breach_file(refs, own_nirs):
                 existing.add(("patient_ref", ref_index))
                 if nir_index:
                     existing.add(("nir", nir_index))
@@ -480,12 +517,10 @@ class _Importer:
             nirs = {subject.nir_index for subject in batch if subject.nir_index}
             identities = {subject.identity_index for subject in batch if subject.identity_index}
             matches: dict[tuple[str, str], set[str]] = {}
-            for nir_index, identity_index, code in (
-                DataSubject.objects.filter(breach_file__incident_id=breach_file.incident_id)
-                .exclude(breach_file=breach_file)
-                .filter(Q(nir_index__in=nirs) | Q(identity_index__in=identities))
-                .values_list("nir_index", "identity_index", "breach_file__controller__code")
+            for nir_index, identity_index, breach_file_id in self._same_people_elsewhere(
+                sorted(nirs), sorted(identities)
             ):
+                code = self.other_breach_files[breach_file_id]
                 if nir_index in nirs:
                     matches.setdefault(("nir", nir_index), set()).add(code)
                 if identity_index in identities:

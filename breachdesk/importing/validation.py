@@ -270,15 +270,17 @@ class RowValidator:
             report.error(line, "", "extra_cells", f"This row has {len(cells)} cells; the header has {self.width}.")
         values = self._cells(cells)
         blamed: set[str] = set()
-        for name, value in values.items():
-            if len(value) > MAX_CELL_LENGTH:
-                report.error(line, name, "too_long", f"At most {MAX_CELL_LENGTH} characters.")
-                values[name] = ""
-                blamed.add(name)
-            elif _CONTROL.search(value):
-                report.error(line, name, "control_character", "This cell holds a control character.")
-                values[name] = ""
-                blamed.add(name)
+        # One look at the whole row first: almost every row has no long cell and no control character.
+        if max(map(len, values.values()), default=0) > MAX_CELL_LENGTH or _CONTROL.search("".join(values.values())):
+            for name, value in values.items():
+                if len(value) > MAX_CELL_LENGTH:
+                    report.error(line, name, "too_long", f"At most {MAX_CELL_LENGTH} characters.")
+                    values[name] = ""
+                    blamed.add(name)
+                elif _CONTROL.search(value):
+                    report.error(line, name, "control_character", "This cell holds a control character.")
+                    values[name] = ""
+                    blamed.add(name)
 
         def fail(column: str, error: CellError) -> None:
             report.error(line, column, error.code, error.message)
