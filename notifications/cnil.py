@@ -114,6 +114,18 @@ OUTCOME_FR = {
     DecisionOutcome.EXEMPT_MITIGATED: "Ne pas informer : risque élevé supprimé par des mesures ultérieures (article 34(3)(b))",
     DecisionOutcome.EXEMPT_DISPROPORTIONATE: "Communication publique au lieu d'une information individuelle (article 34(3)(c))",
 }
+DECISION_KIND_FR = {
+    DecisionKind.NOTIFY_AUTHORITY: "Notification à la CNIL (article 33)",
+    DecisionKind.INFORM_SUBJECTS: "Information des personnes concernées (article 34)",
+}
+STATUS_FR = {
+    Status.DETECTED: "Détectée",
+    Status.ASSESSED: "Évaluée",
+    Status.NOTIFIED: "Notifiée à la CNIL",
+    Status.COMPLEMENTED: "Notification complémentaire déposée",
+    Status.SUBJECTS_INFORMED: "Personnes concernées informées",
+    Status.CLOSED: "Close",
+}
 KIND_FR = {"initial": "Notification initiale", "complementary": "Notification complémentaire"}
 
 
@@ -301,12 +313,19 @@ def _levels_fr(decision: Decision) -> str:
     return " (niveaux " + ", ".join(band_label(level, "fr") for level in decision.levels) + ")"
 
 
+def decision_summary_fr(decision: Decision) -> str:
+    """Say in French what was decided, by whom and when."""
+    return (
+        f"{OUTCOME_FR[DecisionOutcome(decision.outcome)]}{_levels_fr(decision)} — décidé par "
+        f"{person_name(decision.decided_by)} le {paris_datetime(decision.decided_at)}"
+    )
+
+
 def _decision_line(decision: Decision | None) -> Value:
     if decision is None:
         return None
     return [
-        f"{OUTCOME_FR[DecisionOutcome(decision.outcome)]}{_levels_fr(decision)} — décidé par {person_name(decision.decided_by)} "
-        f"le {paris_datetime(decision.decided_at)}",
+        decision_summary_fr(decision),
         f"Motivation : {decision.rationale}",
         *([f"Écart avec la proposition : {decision.override_rationale}"] if decision.override_rationale else []),
     ]

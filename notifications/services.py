@@ -327,7 +327,7 @@ def record_submission(
 ) -> Filing:
     """Record that the DPO filed on the teleservice; the breach file's status follows."""
     now = now or timezone.now()
-    filing = Filing.objects.select_for_update().select_related("breach_file", "initial").get(pk=filing.pk)
+    filing = Filing.objects.select_for_update(of=("self",)).select_related("breach_file", "initial").get(pk=filing.pk)
     case_number = case_number.strip()
     if filing.submitted_at is not None:
         raise ValidationError(_("This filing's submission is already recorded."), code="already_submitted")
@@ -915,14 +915,22 @@ def register_rows_for_csv(rows: list[BreachFileRow]) -> list[list[object]]:
 
 
 def register_pdf(*, rows: list[BreachFileRow], title_filters: dict[str, str], user: User) -> pdf.RenderedPdf:
-    """Render the register (Art. 33(5)) as a PDF: every breach file, notified or not."""
+    """Render the register (Art. 33(5)) as a PDF in French: every breach file, notified or not."""
     return pdf.render_pdf(
         "notifications/pdf/register.html",
         {
             "rows": [
                 {
                     "row": row,
-                    "decisions": [(*_decision_record(decision), decision) for decision in row.decision_history],
+                    "status": cnil.STATUS_FR[Status(row.breach_file.status)],
+                    "decisions": [
+                        {
+                            "kind": cnil.DECISION_KIND_FR[DecisionKind(decision.kind)],
+                            "summary": cnil.decision_summary_fr(decision),
+                            "decision": decision,
+                        }
+                        for decision in row.decision_history
+                    ],
                 }
                 for row in rows
             ],

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 
-from breachdesk.models import BreachFile, User
-from breachdesk.risk import SeverityScore, band_label
+from breachdesk.models import BreachFile, DecisionOutcome, User
+from breachdesk.risk import Band, SeverityScore, band_label
+from breachdesk.taxonomy import EXPOSURES, Consequence, DataCategory, Nature, PersonCategory
 from notifications import cnil
 
 register = template.Library()
@@ -76,3 +77,54 @@ def notifications_panel(context: template.Context, breach_file: BreachFile) -> d
 @register.filter
 def join_lines(value: object) -> str:
     return " ; ".join(as_lines(value))
+
+
+@register.filter
+def exposure_labels(codes: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(EXPOSURES[code].label_en if code in EXPOSURES else code for code in codes)
+
+
+@register.filter
+def band_name(band: str) -> str:
+    return str(Band(band).label) if band in Band.values else band
+
+
+@register.filter
+def band_names(bands: list[str]) -> str:
+    return ", ".join(band_name(band) for band in bands or [])
+
+
+@register.filter
+def outcome_name(outcome: str) -> str:
+    return str(DecisionOutcome(outcome).label) if outcome in DecisionOutcome.values else outcome
+
+
+SHORT_OUTCOMES = {
+    DecisionOutcome.NOTIFY: "Yes",
+    DecisionOutcome.DO_NOT_NOTIFY: "No: unlikely risk",
+    DecisionOutcome.INFORM: "Yes",
+    DecisionOutcome.NOT_REQUIRED: "No: not high risk",
+    DecisionOutcome.EXEMPT_UNINTELLIGIBLE: "No: Art. 34(3)(a)",
+    DecisionOutcome.EXEMPT_MITIGATED: "No: Art. 34(3)(b)",
+    DecisionOutcome.EXEMPT_DISPROPORTIONATE: "Public communication: Art. 34(3)(c)",
+}
+
+
+@register.filter
+def outcome_short(outcome: str) -> str:
+    return SHORT_OUTCOMES.get(DecisionOutcome(outcome), outcome) if outcome in DecisionOutcome.values else outcome
+
+
+ENUMERATIONS: dict[str, Any] = {
+    "nature": Nature,
+    "consequence": Consequence,
+    "data": DataCategory,
+    "person": PersonCategory,
+}
+
+
+@register.filter
+def choice_labels(values: list[str], kind: str) -> str:
+    """Show enumeration values by their labels, e.g. natures or consequences of a breach file."""
+    enumeration = ENUMERATIONS[kind]
+    return ", ".join(str(enumeration(value).label) if value in enumeration.values else value for value in values or [])
