@@ -35,7 +35,9 @@ class Indexer:
     """Compute blind indexes and tokens with the keys read once, for a whole import."""
 
     def __init__(self) -> None:
-        self._hmac = hmac.new(crypto._index_key(settings.BLIND_INDEX_KEY), digestmod="sha256")
+        keyed = hmac.new(crypto._index_key(settings.BLIND_INDEX_KEY), digestmod="sha256")
+        # The C object under hmac.HMAC copies and digests without Python frames, when the build has it.
+        self._hmac: Any = getattr(keyed, "_hmac", None) or keyed
         self._cipher = crypto.cipher()
 
     def blind_index(self, purpose: str, *parts: str) -> str | None:
@@ -45,7 +47,16 @@ class Indexer:
             return None
         digest = self._hmac.copy()
         digest.update(purpose.encode() + b"\x00" + "\x1f".join(normalised).encode("utf-8"))
-        return digest.hexdigest()[:40]
+        return str(digest.hexdigest()[:40])
+
+    def index_of(self, prefix: bytes, value: str) -> str | None:
+        """blind_index of one value, with the purpose given as b"purpose\\x00" (the hot path of an import)."""
+        normalised = _normalise(value) if value else ""
+        if not normalised:
+            return None
+        digest = self._hmac.copy()
+        digest.update(prefix + normalised.encode("utf-8"))
+        return str(digest.hexdigest()[:40])
 
     def encrypt_json(self, value: dict[str, Any]) -> str:
         """Return a token breachdesk.crypto.decrypt_json reads, as encrypt_json would make it."""

@@ -199,7 +199,7 @@ def parse_exposures(value: str) -> tuple[str, ...]:
     return tuple(codes)
 
 
-@dataclass
+@dataclass(slots=True)
 class ValidSubject:
     """A row that passed every rule: what storage needs, personal data as the JSON the model encrypts."""
 
@@ -256,10 +256,12 @@ class RowValidator:
         self.width = len(header)
 
     def _cells(self, cells: list[str]) -> dict[str, str]:
-        values: dict[str, str] = {}
+        """Every known column's cell, trimmed, inner spaces collapsed; empty when absent."""
+        values = dict.fromkeys(COLUMN_NAMES, "")
         count = len(cells)
         for name, position in self.positions.items():
-            values[name] = " ".join(cells[position].split()) if position < count else ""
+            if position < count and (cell := cells[position]):
+                values[name] = " ".join(cell.split())
         return values
 
     def validate(self, line: int, cells: list[str]) -> ValidSubject | None:
@@ -282,9 +284,6 @@ class RowValidator:
                     values[name] = ""
                     blamed.add(name)
 
-        def fail(column: str, error: CellError) -> None:
-            report.error(line, column, error.code, error.message)
-
         patient_ref = values["patient_ref"]
         last_name = values["last_name"]
         first_name = values["first_name"]
@@ -298,8 +297,8 @@ class RowValidator:
                     report.error(line, name, "required", "This cell is required.")
             elif len(value) > limit:
                 report.error(line, name, "too_long", f"At most {limit} characters.")
-        blind_index = self.indexer.blind_index
-        patient_ref_index = blind_index("patient_ref", patient_ref)
+        indexer = self.indexer
+        patient_ref_index = indexer.index_of(b"patient_ref\x00", patient_ref)
         if patient_ref and patient_ref_index is None:
             report.error(line, "patient_ref", "patient_ref_invalid", "The reference holds no letter or digit.")
 
@@ -321,7 +320,7 @@ class RowValidator:
                 if birth_date.year < EARLIEST_BIRTH_YEAR:
                     raise CellError("date_too_old", f"The birth date is before {EARLIEST_BIRTH_YEAR}.")
             except CellError as error:
-                fail("birth_date", error)
+                report.error(line, "birth_date", error.code, error.message)
                 birth_date = None
 
         nir = ""
@@ -329,21 +328,21 @@ class RowValidator:
             try:
                 nir = clean_nir(raw_nir)
             except CellError as error:
-                fail("nir", error)
+                report.error(line, "nir", error.code, error.message)
 
         email = ""
         if raw_email := values.get("email", ""):
             try:
                 email = clean_email(raw_email)
             except CellError as error:
-                fail("email", error)
+                report.error(line, "email", error.code, error.message)
 
         phone = ""
         if raw_phone := values.get("phone", ""):
             try:
                 phone = clean_phone(raw_phone, country)
             except CellError as error:
-                fail("phone", error)
+                report.error(line, "phone", error.code, error.message)
 
         exposures: tuple[str, ...] = ()
         raw_exposed = values["exposed"]
@@ -355,7 +354,7 @@ class RowValidator:
             try:
                 exposures = parse_exposures(raw_exposed)
             except CellError as error:
-                fail("exposed", error)
+                report.error(line, "exposed", error.code, error.message)
 
         address_1 = values.get("address_1", "")
         address_2 = values.get("address_2", "")
@@ -409,12 +408,13 @@ class RowValidator:
 
         if report.error_count != errors_before:
             return None
+        birth_text = birth_date.isoformat() if birth_date else ""
         has_email = bool(email)
         personal: dict[str, object] = {
             "patient_ref": patient_ref,
             "last_name": last_name,
             "first_name": first_name,
-            "birth_date": birth_date.isoformat() if birth_date else "",
+            "birth_date": birth_text,
             "nir": nir,
             "email": email,
             "phone": phone,
@@ -443,7 +443,7 @@ class RowValidator:
             has_postal_address=has_postal_address,
             has_email=has_email,
             patient_ref_index=patient_ref_index,
-            nir_index=blind_index("nir", nir),
-            email_index=blind_index("email", email),
-            identity_index=blind_index("identity", last_name, first_name, birth_date.isoformat() if birth_date else ""),
+            nir_index=indexer.index_of(b"nir\x00", nir),
+            email_index=indexer.index_of(b"email\x00", email),
+            identity_index=indexer.blind_index("identity", last_name, first_name, birth_text) if birth_text else None,
         )

@@ -72,6 +72,7 @@ def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, b
 
 def test_copy_stores_rows_the_model_reads_back(postgresql_only, breach_file, tmp_path):
     data = rows(120)
+    data[5] = subject_row(5, nir="", email="", birth_date="")
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", data))
     assert subject_import.state == State.IMPORTED, subject_import.error_report
     subjects = DataSubject.objects.filter(breach_file=breach_file).order_by("pk")
@@ -83,6 +84,9 @@ def test_copy_stores_rows_the_model_reads_back(postgresql_only, breach_file, tmp
     assert first.created_at is not None and first.import_batch_id == subject_import.pk
     breach_file.refresh_from_db()
     assert breach_file.approximate_records == 120
+    bare = DataSubject.objects.get(breach_file=breach_file, nir_index__isnull=True)
+    assert bare.email_index is None and bare.identity_index is None and bare.has_email is False
+    assert bare.personal.patient_ref == data[5]["patient_ref"]
 
 
 def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slipped_past_the_checks(

@@ -343,3 +343,22 @@ def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
     done = process_subject_import(subject_import_id=subject_import.pk)
     assert done.state == State.FAILED
     assert "upload it again" in done.message
+
+
+def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_path, monkeypatch, caplog):
+    from breachdesk.importing import service
+
+    data = rows(3)
+
+    def broken_write(self, batch):  # type: ignore[no-untyped-def]
+        raise ValueError(f"cannot store {batch[0].personal['last_name']} {batch[0].personal['nir']}")
+
+    monkeypatch.setattr(service._Importer, "_write", broken_write)
+    with caplog.at_level("DEBUG"):
+        subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", data))
+    assert subject_import.state == State.FAILED
+    assert DataSubject.objects.count() == 0
+    logged = caplog.text + subject_import.message + subject_import.error_report
+    assert f"import {subject_import.pk} failed" in caplog.text
+    for row in data:
+        assert row["last_name"] not in logged and row["nir"] not in logged

@@ -308,3 +308,11 @@ def test_a_long_first_name_shrinks_to_its_initial_before_the_name_is_refused():
 
 def test_postal_capitals_drop_accents_ligatures_and_punctuation():
     assert postal_capitals("Cœur-de-l'Île, ß") == "COEUR DE L ILE SS"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["patient_ref", "nir", "email"]), st.text(max_size=30))
+def test_the_single_value_index_equals_the_models_blind_index(purpose: str, value: str):
+    from breachdesk.importing.indexes import Indexer
+
+    assert Indexer().index_of(purpose.encode() + b"\x00", value) == crypto.blind_index(purpose, value)
