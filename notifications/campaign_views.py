@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from breachdesk.models import AuditEvent, BreachFile, Organisation, User
 from breachdesk.services import record_audit
 from breachdesk.views import _user, visible_breach_file
-from notifications import campaigns, letters
+from notifications import campaigns
 from notifications.campaign_models import Campaign, Channel, Notice, NoticeState, PrintBatch
 from notifications.csvsafe import safe_cell
 
@@ -161,6 +161,7 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
     if language not in ("fr", "en"):
         raise Http404
     from breachdesk.assessment import default_exposures
+    from notifications import letters
 
     exposures = default_exposures(breach_file) or ["identity", "contact"]
     content = letters.render_preview(

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from email.header import Header
 from email.message import Message
 from typing import Any
 
@@ -235,10 +236,10 @@ class Composer:
                 "salutation": _SALUTATION,
             }
             with translation.override(language):
+                subject = " ".join(render_to_string("notifications/email/campaign_notice_subject.txt", context).split())
                 body = Body(
-                    subject=" ".join(
-                        render_to_string("notifications/email/campaign_notice_subject.txt", context).split()
-                    ),
+                    # Encoded once (RFC 2047) rather than for every message: the subject is the same for all.
+                    subject=subject if subject.isascii() else Header(subject, "utf-8").encode(),
                     text=render_to_string("notifications/email/campaign_notice.txt", context),
                     html=render_to_string("notifications/email/campaign_notice.html", context),
                 )
