@@ -163,9 +163,12 @@ class Proposal:
     subjects_by_level: dict[str, int]
 
 
-def propose_decision(*, breach_file: BreachFile, kind: str, assessment: RiskAssessment) -> Proposal:
+def propose_decision(
+    *, breach_file: BreachFile, kind: str, assessment: RiskAssessment, groups: list[ExposureGroup] | None = None
+) -> Proposal:
     """Propose notifying unless the risk is low, and informing the data subjects at high and very high levels."""
-    groups = subject_groups(breach_file=breach_file, assessment=assessment)
+    if groups is None:
+        groups = subject_groups(breach_file=breach_file, assessment=assessment)
     by_level = count_by_level(groups)
     if kind == DecisionKind.NOTIFY_AUTHORITY:
         # Art. 33(1): notify unless the breach is unlikely to result in a risk.
@@ -235,6 +238,13 @@ def record_decision(
         detail=f"{kind}={outcome}",
     )
     return decision
+
+
+def count_covered(decision: Decision | None, groups: list[ExposureGroup]) -> int:
+    """Count the data subjects an inform decision covers, from groups scored with the decision's assessment."""
+    if decision is None or decision.outcome != DecisionOutcome.INFORM:
+        return 0
+    return sum(group.count for group in groups if group.level in decision.levels)
 
 
 def subjects_to_inform(breach_file: BreachFile) -> models.QuerySet[DataSubject]:

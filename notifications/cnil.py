@@ -142,7 +142,6 @@ class FilingContext:
     decisions: dict[str, Decision]
     subjects_to_inform: int = 0
     subjects_by_channel: dict[str, int] = field(default_factory=dict)
-    subject_count: int = 0
 
     @property
     def organisation(self) -> Organisation:

@@ -94,9 +94,11 @@ def build_filing_context(
     *, breach_file: BreachFile, kind: str, version: int, initial_case_number: str, now: datetime
 ) -> cnil.FilingContext:
     """Gather what the mapping reads: the breach file, its organisation, the latest assessment and decisions."""
-    to_inform = subjects_to_inform(breach_file)
-    channels = to_inform.aggregate(
-        post=Count("pk", filter=Q(has_postal_address=True)), email=Count("pk", filter=Q(has_email=True))
+    # One pass over the covered data subjects: counts only, never their rows.
+    counts = subjects_to_inform(breach_file).aggregate(
+        total=Count("pk"),
+        post=Count("pk", filter=Q(has_postal_address=True)),
+        email=Count("pk", filter=Q(has_email=True)),
     )
     return cnil.FilingContext(
         breach_file=breach_file,
@@ -106,9 +108,8 @@ def build_filing_context(
         is_late=is_late_filing(breach_file=breach_file, kind=kind, now=now),
         assessment=latest_assessment(breach_file),
         decisions=current_decisions(breach_file),
-        subjects_to_inform=to_inform.count(),
-        subjects_by_channel={"post": channels["post"] or 0, "email": channels["email"] or 0},
-        subject_count=breach_file.data_subjects.count(),
+        subjects_to_inform=counts["total"] or 0,
+        subjects_by_channel={"post": counts["post"] or 0, "email": counts["email"] or 0},
     )
 
 
@@ -144,7 +145,12 @@ def next_filing_kind(breach_file: BreachFile) -> str:
 
 
 def check_completeness(
-    *, breach_file: BreachFile, kind: str, now: datetime | None = None, template: cnil.Template = cnil.CNIL_TELESERVICE
+    *,
+    breach_file: BreachFile,
+    kind: str,
+    now: datetime | None = None,
+    version: int = 0,
+    template: cnil.Template = cnil.CNIL_TELESERVICE,
 ) -> Completeness:
     """List every missing mandatory item and every item not known yet, before a filing is prepared."""
     now = now or timezone.now()
@@ -152,7 +158,7 @@ def check_completeness(
     context = build_filing_context(
         breach_file=breach_file,
         kind=kind,
-        version=0,
+        version=version,
         initial_case_number=initial.cnil_case_number if initial and kind == Filing.Kind.COMPLEMENTARY else "",
         now=now,
     )
@@ -193,17 +199,14 @@ def prepare_filing(
         )
     if kind not in Filing.Kind.values:
         raise ValidationError(_("Unknown filing type."), code="invalid_kind")
-    completeness = check_completeness(breach_file=breach_file, kind=kind, now=now, template=template)
+    version = (Filing.objects.filter(breach_file=breach_file).aggregate(last=models.Max("version"))["last"] or 0) + 1
+    completeness = check_completeness(breach_file=breach_file, kind=kind, now=now, version=version, template=template)
     if completeness.blocking:
         # Art. 33(1): the same rule, and the same error, as recording the notification.
         breach_file.ensure_notification_allowed(at=now)
-    version = (Filing.objects.filter(breach_file=breach_file).aggregate(last=models.Max("version"))["last"] or 0) + 1
     previous = Filing.objects.filter(breach_file=breach_file).submitted().order_by("-submitted_at", "-version").first()
     initial_case_number = initial.cnil_case_number if initial and kind == Filing.Kind.COMPLEMENTARY else ""
-    context = build_filing_context(
-        breach_file=breach_file, kind=kind, version=version, initial_case_number=initial_case_number, now=now
-    )
-    snapshot = cnil.read_values(template, context)
+    snapshot = completeness.values
     filing = Filing.objects.create(
         breach_file=breach_file,
         kind=kind,

@@ -91,11 +91,20 @@ def _risk_page(
     decisions = risk_services.current_decisions(breach_file)
     proposals = (
         {
-            kind: risk_services.propose_decision(breach_file=breach_file, kind=kind, assessment=assessment)
+            kind: risk_services.propose_decision(
+                breach_file=breach_file, kind=kind, assessment=assessment, groups=groups
+            )
             for kind in DecisionKind.values
         }
         if assessment
         else {}
+    )
+    inform = decisions.get(DecisionKind.INFORM_SUBJECTS)
+    # Counted from the groups already scored when the decision rests on the latest assessment: no second scan.
+    covered = (
+        risk_services.count_covered(inform, groups)
+        if inform is None or (assessment is not None and inform.assessment_id == assessment.pk)
+        else risk_services.subjects_to_inform(breach_file).count()
     )
     can_edit = user.can_edit_breach_files()
     if can_edit and assessment_form is None:
@@ -141,7 +150,7 @@ def _risk_page(
             "decision_forms": decision_forms,
             "decision_kinds": DecisionKind.choices,
             "can_edit": can_edit,
-            "subjects_to_inform": risk_services.subjects_to_inform(breach_file).count(),
+            "subjects_to_inform": covered,
         },
         status=status,
     )

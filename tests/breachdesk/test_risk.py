@@ -225,6 +225,9 @@ def test_the_inform_decision_covers_exactly_the_subjects_at_the_chosen_levels(br
         override_rationale="We inform the medium level too: the file is public.",
     )
     assert set(services.subjects_to_inform(breach_file)) == {*email_only, *with_nir, hiv, hiv_reordered}
+    decision = services.current_decisions(breach_file)["inform_subjects"]
+    groups = services.subject_groups(breach_file=breach_file, assessment=decision.assessment)
+    assert services.count_covered(decision, groups) == services.subjects_to_inform(breach_file).count() == 7
 
 
 @pytest.mark.django_db
