@@ -14,8 +14,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from breachdesk import assessment as risk_services
 from breachdesk.models import AuditEvent, BreachFile, Decision, DecisionKind, Incident, RiskAssessment, Role, User
-from breachdesk.risk import BAND_ORDER, count_by_level
+from breachdesk.risk import (
+    AVAILABILITY_POINTS,
+    BAND_ORDER,
+    CONFIDENTIALITY_POINTS,
+    IDENTIFICATION_FACTOR,
+    INTEGRITY_POINTS,
+    MALICIOUS_INTENT_POINTS,
+    Band,
+    count_by_level,
+)
 from breachdesk.services import record_audit
+from breachdesk.taxonomy import EXPOSURES
 from breachdesk.views import _user, visible_breach_file
 from notifications import cnil, services, storage
 from notifications.csvsafe import csv_text
@@ -39,6 +49,20 @@ def _audit(user: User, action: str, object_type: str, breach_file: BreachFile | 
         organisation_id=breach_file.controller_id if breach_file else None,
         detail=str(kwargs.pop("detail", "")),
     )
+
+
+# The numbers the risk form's preview computes with (the recorded score always comes from breachdesk.risk).
+ENISA_FACTORS = {
+    "dpc": {code: exposure.base_dpc for code, exposure in EXPOSURES.items()},
+    "health": [code for code, exposure in EXPOSURES.items() if exposure.is_health],
+    "identification": {key.value: float(value) for key, value in IDENTIFICATION_FACTOR.items()},
+    "confidentiality": {key.value: float(value) for key, value in CONFIDENTIALITY_POINTS.items()},
+    "integrity": {key.value: float(value) for key, value in INTEGRITY_POINTS.items()},
+    "availability": {key.value: float(value) for key, value in AVAILABILITY_POINTS.items()},
+    "malicious": float(MALICIOUS_INTENT_POINTS),
+    "bands": {band.value: str(band.label) for band in Band},
+    "health_note": "health data: high at least (EDPB 9/2022 para 102)",
+}
 
 
 def _editable_breach_file(user: User, reference: str, code: str) -> BreachFile:
@@ -151,6 +175,7 @@ def _risk_page(
             "decision_kinds": DecisionKind.choices,
             "can_edit": can_edit,
             "subjects_to_inform": covered,
+            "enisa_factors": ENISA_FACTORS,
         },
         status=status,
     )
