@@ -305,7 +305,11 @@ def generate_filing_dossier(*, filing_id: int) -> Filing | None:
 
 def regenerate_filing_dossier(*, filing: Filing, user: User | None) -> Filing:
     """Queue a failed dossier again."""
-    Filing.objects.filter(pk=filing.pk, state=Filing.State.FAILED).update(state=Filing.State.PENDING, error="")
+    updated = Filing.objects.filter(pk=filing.pk, state=Filing.State.FAILED).update(
+        state=Filing.State.PENDING, error=""
+    )
+    if not updated:
+        return filing
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
@@ -314,7 +318,7 @@ def regenerate_filing_dossier(*, filing: Filing, user: User | None) -> Filing:
         organisation_id=filing.breach_file.controller_id,
         detail="regenerate",
     )
-    transaction.on_commit(lambda: tasks.generate_filing_dossier.delay(filing.pk))
+    enqueue(tasks.generate_filing_dossier, filing.pk)
     return filing
 
 
