@@ -40,6 +40,9 @@ def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if not user.visible_organisations().exists() and user.mailroom_organisations().exists():
+        # The mailroom sees print batches only: its home is the mailroom console.
+        return redirect("notifications:mailroom")
     filters = DashboardFilterForm(request.GET or None, user=user)
     breach_files = BreachFile.objects.visible_to(user).select_related("incident", "controller").by_time_left()
     if filters.is_valid():
