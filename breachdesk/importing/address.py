@@ -64,6 +64,7 @@ def _fold_non_ascii(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
 
 
+@lru_cache(maxsize=65536)
 def postal_capitals(text: str) -> str:
     """Capitals without accents or punctuation, single spaces: the form lines 4 to 6 must take."""
     upper = text.upper() if text.isascii() else _fold_non_ascii(text)

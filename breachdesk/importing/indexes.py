@@ -58,6 +58,19 @@ class Indexer:
         digest.update(prefix + normalised.encode("utf-8"))
         return str(digest.hexdigest()[:40])
 
+    def identity_index(self, last_name: str, first_name: str, birth_date: str) -> str | None:
+        """blind_index("identity", last_name, first_name, birth_date), without the generic path's overhead."""
+        if not (last_name and first_name and birth_date):
+            return None
+        last = _normalise(last_name)
+        first = _normalise(first_name)
+        birth = _normalise(birth_date)
+        if not (last and first and birth):
+            return None
+        digest = self._hmac.copy()
+        digest.update(b"identity\x00" + f"{last}\x1f{first}\x1f{birth}".encode())
+        return str(digest.hexdigest()[:40])
+
     def encrypt_json(self, value: dict[str, Any]) -> str:
         """Return a token breachdesk.crypto.decrypt_json reads, as encrypt_json would make it."""
         return self._cipher.encrypt(_ENCODER.encode(value).encode("utf-8")).decode("ascii")

@@ -445,5 +445,5 @@ class RowValidator:
             patient_ref_index=patient_ref_index,
             nir_index=indexer.index_of(b"nir\x00", nir),
             email_index=indexer.index_of(b"email\x00", email),
-            identity_index=indexer.blind_index("identity", last_name, first_name, birth_text) if birth_text else None,
+            identity_index=indexer.identity_index(last_name, first_name, birth_text),
         )

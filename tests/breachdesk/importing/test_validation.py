@@ -316,3 +316,12 @@ def test_the_single_value_index_equals_the_models_blind_index(purpose: str, valu
     from breachdesk.importing.indexes import Indexer
 
     assert Indexer().index_of(purpose.encode() + b"\x00", value) == crypto.blind_index(purpose, value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20), st.text(max_size=20), st.sampled_from(["", "1985-07-12", "2001-01-31"]))
+def test_the_identity_index_equals_the_models_blind_index(last_name: str, first_name: str, birth_date: str):
+    from breachdesk.importing.indexes import Indexer
+
+    expected = crypto.blind_index("identity", last_name, first_name, birth_date)
+    assert Indexer().identity_index(last_name, first_name, birth_date) == expected
