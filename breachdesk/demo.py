@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import csv
 import random
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.db import transaction
 
-from breachdesk.models import BreachFile, DataSubject, Incident, Organisation, OrganisationGroup, Role, User
+from breachdesk.importing.service import import_subjects
+from breachdesk.models import BreachFile, Incident, Organisation, OrganisationGroup, Role, SubjectImport, User
 from breachdesk.services import record_event
 from breachdesk.synthetic import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, PLACES, lab_code, person, siret_for
 from breachdesk.taxonomy import Cause, Consequence, Nature, Origin, PersonCategory
 
 DEMO_INCIDENT = "INC-2021-0001"
 DEMO_GROUP = "Laboratoires du Grand Ouest"
+IMPORT_COLUMNS = [
+    "patient_ref",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "nir",
+    "email",
+    "phone",
+    "address_1",
+    "address_2",
+    "address_3",
+    "postcode",
+    "city",
+    "country",
+    "language",
+    "exposed",
+]
 # Hours since awareness per lab: overdue ones, ones due within hours, and fresh ones.
 AWARENESS_AGES_HOURS = [
     96,
@@ -168,13 +189,39 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
 
 
 def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, seed: int) -> int:
+    """Import the lab's synthetic patients through the real import, as a DPO would."""
     rng = random.Random(seed * 100_003 + place_index)
     place = PLACES[place_index]
-    rows = []
-    for number in range(count):
-        personal, exposures, language = person(rng, place_index * 1_000_000 + number, place)
-        subject = DataSubject(breach_file=breach_file, exposures=exposures, language=language)
-        subject.personal = personal
-        rows.append(subject)
-    DataSubject.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    with tempfile.TemporaryDirectory(prefix="breachdesk-demo-") as directory:
+        path = Path(directory) / f"{breach_file.controller.code}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(IMPORT_COLUMNS)
+            for number in range(count):
+                personal, exposures, language = person(rng, place_index * 1_000_000 + number, place)
+                writer.writerow(
+                    [
+                        personal.patient_ref,
+                        personal.last_name,
+                        personal.first_name,
+                        personal.birth_date.isoformat() if personal.birth_date else "",
+                        personal.nir,
+                        personal.email,
+                        personal.phone,
+                        personal.address_1,
+                        personal.address_2,
+                        personal.address_3,
+                        personal.postcode,
+                        personal.city,
+                        "FR",
+                        language,
+                        "|".join(exposures),
+                    ]
+                )
+        if count == 0:
+            return 0
+        subject_import = import_subjects(breach_file=breach_file, path=path)
+    if subject_import.state != SubjectImport.State.IMPORTED:
+        # The report names lines, columns and codes only, never personal values.
+        raise RuntimeError(f"demo import ended {subject_import.state}:\n{subject_import.error_report[:2000]}")
+    return subject_import.rows_stored

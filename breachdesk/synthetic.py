@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -208,7 +209,8 @@ def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, 
     street = f"{number} {rng.choice(STREET_TYPES)} {rng.choice(STREET_NAMES)}"
     has_email = rng.random() < 0.6
     has_address = rng.random() < 0.97
-    slug = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    slug = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
+    slug = slug.replace(" ", "").replace("'", "")
     email = f"{slug}.{index}@example.org" if has_email else ""
     exposures = rng.choices(
         [profile for profile, _ in EXPOSURE_PROFILES], weights=[weight for _, weight in EXPOSURE_PROFILES]
@@ -220,7 +222,7 @@ def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, 
         birth_date=birth,
         nir=nir,
         email=email,
-        phone=f"+33 2 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+        phone=f"+33 6 {rng.randrange(40, 89)} {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
         address_1=street if has_address else "",
         postcode=place.postcode if has_address else "",
         city=place.city if has_address else "",

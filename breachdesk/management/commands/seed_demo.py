@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from breachdesk.demo import seed_demo
 from breachdesk.models import Incident
+from notifications.services import seed_demo_filings
 
 
 class Command(BaseCommand):
@@ -28,10 +29,12 @@ class Command(BaseCommand):
         if options["if_empty"] and Incident.objects.exists():
             self.stdout.write("Data already present: demo not seeded.")
             return
-        result = seed_demo(subjects=options["subjects"], seed=options["seed"], now=timezone.now())
+        now = timezone.now()
+        result = seed_demo(subjects=options["subjects"], seed=options["seed"], now=now)
+        filings = seed_demo_filings(incident=result.incident, now=now)
         self.stdout.write(
             f"Seeded {result.incident.reference}: {len(result.breach_files)} breach files, "
-            f"{result.subjects} data subjects."
+            f"{result.subjects} data subjects, {len(filings)} initial notification(s) filed."
         )
         self.stdout.write("Demo users (development only):")
         for username, password, role in result.credentials:
