@@ -515,7 +515,11 @@ class _Importer:
                                 self.unreachable -= 1
         if self.has_other_subjects:
             nirs = {subject.nir_index for subject in batch if subject.nir_index}
-            identities = {subject.identity_index for subject in batch if subject.identity_index}
+            # The NIR identifies a person; name and birth date are the fallback for subjects without one (probing
+            # both for every row doubled the cost of the import's queries).
+            identities = {
+                subject.identity_index for subject in batch if subject.identity_index and not subject.nir_index
+            }
             matches: dict[tuple[str, str], set[str]] = {}
             for nir_index, identity_index, breach_file_id in self._same_people_elsewhere(
                 sorted(nirs), sorted(identities)
@@ -530,7 +534,11 @@ class _Importer:
                     if subject.line in rejected:
                         continue
                     by_nir = matches.get(("nir", subject.nir_index or ""), set())
-                    by_identity = matches.get(("identity", subject.identity_index or ""), set())
+                    by_identity = (
+                        matches.get(("identity", subject.identity_index or ""), set())
+                        if not subject.nir_index
+                        else set()
+                    )
                     if not (by_nir or by_identity):
                         continue
                     self.duplicates += 1
