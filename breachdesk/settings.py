@@ -208,12 +208,22 @@ NOTICE_CLAIM_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_TIMEOUT", defaul
 NOTICE_EMAIL_CONNECTIONS = env.int("BREACHDESK_NOTICE_EMAIL_CONNECTIONS", default=2)
 NOTICE_EMAIL_WINDOW = env.int("BREACHDESK_NOTICE_EMAIL_WINDOW", default=100)
 NOTICE_EMAIL_MAX_ATTEMPTS = env.int("BREACHDESK_NOTICE_EMAIL_MAX_ATTEMPTS", default=8)
-NOTICE_RETRY_BACKOFF_SECONDS: list[int] = [int(s) for s in env.list("BREACHDESK_NOTICE_RETRY_BACKOFF", default=["60", "300", "900", "3600", "10800"])]
+NOTICE_RETRY_BACKOFF_SECONDS: list[int] = [
+    int(s) for s in env.list("BREACHDESK_NOTICE_RETRY_BACKOFF", default=["60", "300", "900", "3600", "10800"])
+]
 # Empty: the default email backend (SMTP over pooled connections); any anymail ESP backend works here too.
 NOTICE_EMAIL_BACKEND = env.str("BREACHDESK_NOTICE_EMAIL_BACKEND", default="")
 NOTICE_FROM_EMAIL = env.str("BREACHDESK_NOTICE_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
-NOTICE_MESSAGE_ID_DOMAIN = env.str("BREACHDESK_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost")
-CELERY_BEAT_SCHEDULE = {**globals().get("CELERY_BEAT_SCHEDULE", {}), **{
-    "notifications-campaign-sweep": {"task": "notifications.campaign_tasks.sweep_campaigns", "schedule": 120.0},
-    "notifications-campaign-purge": {"task": "notifications.campaign_tasks.purge_print_batches", "schedule": 3600.0},
-}}
+NOTICE_MESSAGE_ID_DOMAIN = env.str(
+    "BREACHDESK_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    **{
+        "notifications-campaign-sweep": {"task": "notifications.campaign_tasks.sweep_campaigns", "schedule": 120.0},
+        "notifications-campaign-purge": {
+            "task": "notifications.campaign_tasks.purge_print_batches",
+            "schedule": 3600.0,
+        },
+    },
+}
