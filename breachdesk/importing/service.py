@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 # A running import that has not reported for this long lost its worker: another run may take it over.
 STALE_AFTER = timedelta(minutes=10)
+LOCK_POLL_SECONDS = 1.0
 # Serialises imports into one breach file on PostgreSQL without locking the breach file row itself.
 _ADVISORY_LOCK_NAMESPACE = 0x1A7F
 State = SubjectImport.State
@@ -71,6 +73,10 @@ class _Rejected(Exception):
 
 class _DryRunDone(Exception):
     """Raised inside the transaction to roll back a dry run that found nothing wrong."""
+
+
+class _Superseded(Exception):
+    """Raised when another run took this import over (this one was thought dead): leave everything to it."""
 
 
 class _AlreadyImported(Exception):
@@ -208,6 +214,11 @@ def process_subject_import(*, subject_import_id: int) -> SubjectImport:
     if not claim_subject_import(subject_import_id=subject_import_id):
         return SubjectImport.objects.get(pk=subject_import_id)
     subject_import = SubjectImport.objects.select_related("breach_file", "uploaded_by").get(pk=subject_import_id)
+    return process_claimed_import(subject_import=subject_import)
+
+
+def process_claimed_import(*, subject_import: SubjectImport) -> SubjectImport:
+    """Import an upload this run has claimed, then delete it; leave it alone if another run took over."""
     path = Path(subject_import.stored_path) if subject_import.stored_path else None
     try:
         if path is None or not path.exists():
@@ -216,23 +227,25 @@ def process_subject_import(*, subject_import_id: int) -> SubjectImport:
                 state=State.FAILED,
                 message="The uploaded file is no longer available: upload it again.",
             )
-            return subject_import
-        opener: Callable[[], IO[bytes]] = lambda: open_encrypted(path)  # noqa: E731
-        facts = FileFacts(
-            sha256=subject_import.file_sha256,
-            size=subject_import.file_size,
-            file_format=subject_import.file_format,
-            line_count=subject_import.rows_expected + 1,
-            is_utf8=subject_import.file_encoding in ("utf-8", "utf-8-sig"),
-            has_bom=subject_import.file_encoding == "utf-8-sig",
-        )
-        _run(subject_import, opener=opener, facts=facts, dry_run=subject_import.is_dry_run)
-    finally:
-        if path is not None:
-            delete_upload(path)
-        progress_file.clear_progress(subject_import_id)
-        SubjectImport.objects.filter(pk=subject_import_id).update(stored_path="")
-        subject_import.stored_path = ""
+        else:
+            opener: Callable[[], IO[bytes]] = lambda: open_encrypted(path)  # noqa: E731
+            facts = FileFacts(
+                sha256=subject_import.file_sha256,
+                size=subject_import.file_size,
+                file_format=subject_import.file_format,
+                line_count=subject_import.rows_expected + 1,
+                is_utf8=subject_import.file_encoding in ("utf-8", "utf-8-sig"),
+                has_bom=subject_import.file_encoding == "utf-8-sig",
+            )
+            _run(subject_import, opener=opener, facts=facts, dry_run=subject_import.is_dry_run)
+    except _Superseded:
+        logger.info("import %s was taken over by another run", subject_import.pk)
+        return SubjectImport.objects.get(pk=subject_import.pk)
+    if path is not None:
+        delete_upload(path)
+    progress_file.clear_progress(subject_import.pk)
+    SubjectImport.objects.filter(pk=subject_import.pk).update(stored_path="")
+    subject_import.stored_path = ""
     return subject_import
 
 
@@ -647,11 +660,19 @@ class _Importer:
                     copy.write("".join(pending))
 
 
-def _lock_breach_file(breach_file: BreachFile) -> None:
-    """Serialise imports into one breach file for the rest of the transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+def _lock_breach_file(breach_file: BreachFile, *, heartbeat: Callable[[], None]) -> None:
+    """Serialise imports into one breach file for the rest of the transaction, beating while it waits."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+            row = cursor.fetchone()
+            if row and row[0]:
+                return
+            # Another import of this breach file runs: show this one is alive, so no sweep takes it over.
+            heartbeat()
+            time.sleep(LOCK_POLL_SECONDS)
 
 
 def _update_breach_file_counts(breach_file: BreachFile) -> BreachFile:
@@ -776,7 +797,11 @@ def _run(
                 raise _Rejected
             importer.publish()
             with transaction.atomic():
-                _lock_breach_file(subject_import.breach_file)
+                _lock_breach_file(subject_import.breach_file, heartbeat=importer.publish)
+                if not SubjectImport.objects.filter(
+                    pk=subject_import.pk, state=State.RUNNING, started_at=subject_import.started_at
+                ).exists():
+                    raise _Superseded
                 if not dry_run:
                     earlier = _earlier_import(subject_import.breach_file, subject_import.file_sha256)
                     if earlier is not None:
@@ -830,6 +855,8 @@ def _run(
         )
         subject_import.save()
         _record_outcome(subject_import, user=user)
+    except _Superseded:
+        raise
     except Exception as error:
         # The exception's text may quote a value of the file: log its type only.
         logger.error("import %s failed unexpectedly (%s)", subject_import.pk, type(error).__name__)

@@ -101,3 +101,49 @@ def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slippe
     assert subject_import.state == State.REJECTED
     assert "concurrent_import" in subject_import.error_report
     assert DataSubject.objects.count() == 5
+
+
+def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_beating(
+    postgresql_only, breach_file, tmp_path, monkeypatch
+):
+    import threading
+
+    from django.db import connections
+
+    from breachdesk.importing import progress
+
+    monkeypatch.setattr(service, "LOCK_POLL_SECONDS", 0.05)
+    holder = connections.create_connection("default")
+    holder.connect()
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+    outcome: list[SubjectImport] = []
+
+    def run() -> None:
+        try:
+            outcome.append(import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", rows(3))))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        waiting = None
+        for _ in range(100):
+            waiting = SubjectImport.objects.filter(breach_file=breach_file, state=State.RUNNING).first()
+            if waiting is not None and progress.read_progress(waiting.pk) is not None:
+                break
+            worker.join(0.05)
+        assert waiting is not None
+        # Well past its first report, the waiting import still reports: no sweep would take it for dead.
+        worker.join(1.5)
+        age = progress.heartbeat_age(waiting.pk)
+        assert age is not None and age < 0.5
+        assert DataSubject.objects.count() == 0, "it waits for the lock"
+    finally:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+        holder.close()
+        worker.join(30)
+    assert outcome and outcome[0].state == State.IMPORTED
+    assert DataSubject.objects.count() == 3

@@ -69,3 +69,17 @@ def test_the_sweep_requeues_stale_imports_and_purges_forgotten_uploads(breach_fi
     waiting.refresh_from_db()
     assert forgotten.stored_path == "" and not forgotten_file.exists()
     assert waiting.state == State.IMPORTED
+
+
+def test_a_run_thought_dead_and_taken_over_leaves_everything_to_the_new_run(breach_file, lab_dpo):
+    from breachdesk.importing.service import process_claimed_import
+
+    subject_import = staged(breach_file, lab_dpo)
+    assert claim_subject_import(subject_import_id=subject_import.pk)
+    slow_run = SubjectImport.objects.select_related("breach_file").get(pk=subject_import.pk)
+    # Another worker took the import over while this one was stalled (its started_at changes).
+    SubjectImport.objects.filter(pk=subject_import.pk).update(started_at=slow_run.started_at.replace(year=2030))
+    result = process_claimed_import(subject_import=slow_run)
+    assert result.state == State.RUNNING
+    assert Path(subject_import.stored_path).exists(), "the new run still needs the upload"
+    assert DataSubject.objects.count() == 0
