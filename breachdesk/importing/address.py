@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
+
 MAX_LINES = 6
 MAX_LINE_LENGTH = 38
 
@@ -92,7 +94,8 @@ def _too_long(column: str, number: int, length: int) -> BlockProblem:
     return BlockProblem(
         column,
         "address_too_long",
-        f"Address line {number} would be {length} characters; NF Z10-011 allows {MAX_LINE_LENGTH}: shorten it.",
+        _("Address line %(number)s would be %(length)s characters; NF Z10-011 allows %(limit)s: shorten it.")
+        % {"number": number, "length": length, "limit": MAX_LINE_LENGTH},
     )
 
 
@@ -146,7 +149,11 @@ def build_block(
             block.problems.append(_too_long(column, number, len(text)))
     if len(candidates) > MAX_LINES:
         block.problems.append(
-            BlockProblem("address_3", "address_too_many_lines", f"The address needs more than {MAX_LINES} lines.")
+            BlockProblem(
+                "address_3",
+                "address_too_many_lines",
+                _("The address needs more than %(lines)s lines.") % {"lines": MAX_LINES},
+            )
         )
     block.lines = [text for text, _column in candidates]
     return block

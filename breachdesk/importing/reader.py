@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
 CSV = "csv"
 XLSX = "xlsx"
 DELIMITERS = (";", ",", "\t")
-DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab"}
+DELIMITER_NAMES = {";": _lazy("semicolon"), ",": _lazy("comma"), "\t": _lazy("tab")}
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}
 
 
@@ -93,20 +96,22 @@ class FactsCollector:
                 self._is_utf8 = False
         head = self._head
         if self._size == 0:
-            raise FileProblem("empty_file", "The file is empty.")
+            raise FileProblem("empty_file", _("The file is empty."))
         if head.startswith(b"PK\x03\x04"):
             file_format = XLSX
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
             raise FileProblem(
-                "xls_not_supported", "Excel 97-2003 (.xls) files are not read: save the sheet as .xlsx or CSV."
+                "xls_not_supported", _("Excel 97-2003 (.xls) files are not read: save the sheet as .xlsx or CSV.")
             )
         elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise FileProblem(
                 "utf16_not_supported",
-                "The file is UTF-16 ('Unicode text'): save it as 'CSV UTF-8' or 'CSV (separator: semicolon)'.",
+                _("The file is UTF-16 ('Unicode text'): save it as 'CSV UTF-8' or 'CSV (separator: semicolon)'."),
             )
         elif self._has_nul:
-            raise FileProblem("not_a_text_file", "The file holds binary data: it is neither a CSV file nor an .xlsx.")
+            raise FileProblem(
+                "not_a_text_file", _("The file holds binary data: it is neither a CSV file nor an .xlsx.")
+            )
         else:
             file_format = CSV
         lines = self._newlines or self._carriage_returns
@@ -167,7 +172,7 @@ def detect_delimiter(header_line: str, known_columns: Iterable[str]) -> str:
 def _decode_problem(line: int) -> FileProblem:
     return FileProblem(
         "encoding",
-        "The file is neither UTF-8 nor Windows-1252 text (an unreadable byte was met): save it as 'CSV UTF-8'.",
+        _("The file is neither UTF-8 nor Windows-1252 text (an unreadable byte was met): save it as 'CSV UTF-8'."),
         line=line,
     )
 
@@ -186,12 +191,12 @@ def open_csv(stream: IO[bytes], facts: FileFacts, *, known_columns: Iterable[str
     except UnicodeDecodeError:
         raise _decode_problem(header_line) from None
     if not first.strip():
-        raise FileProblem("empty_file", "The file holds no header row and no data.")
+        raise FileProblem("empty_file", _("The file holds no header row and no data."))
     delimiter = detect_delimiter(first, known_columns)
     try:
         header = next(csv.reader([first], delimiter=delimiter, strict=True))
     except csv.Error:
-        raise FileProblem("malformed_csv", "The header row is not valid CSV.", line=header_line) from None
+        raise FileProblem("malformed_csv", _("The header row is not valid CSV."), line=header_line) from None
     reader = csv.reader(text, delimiter=delimiter, strict=True)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -208,7 +213,7 @@ def open_csv(stream: IO[bytes], facts: FileFacts, *, known_columns: Iterable[str
             except csv.Error:
                 raise FileProblem(
                     "malformed_csv",
-                    "This line is not valid CSV (a quote is not closed, or text follows a closing quote).",
+                    _("This line is not valid CSV (a quote is not closed, or text follows a closing quote)."),
                     line=start,
                 ) from None
             line = start
@@ -216,7 +221,9 @@ def open_csv(stream: IO[bytes], facts: FileFacts, *, known_columns: Iterable[str
                 continue
             count += 1
             if count > max_rows:
-                raise FileProblem("too_many_rows", f"The file holds more than {max_rows} rows.", line=line)
+                raise FileProblem(
+                    "too_many_rows", _("The file holds more than %(limit)s rows.") % {"limit": max_rows}, line=line
+                )
             yield line, cells
 
     return Table(header=header, rows=rows(), encoding=facts.encoding, delimiter=delimiter, header_line=header_line)
@@ -262,7 +269,7 @@ def open_xlsx(stream: IO[bytes], *, max_rows: int) -> tuple[Table, int | None]:
         sheet = workbook.worksheets[0]
     except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError, ValueError, TypeError):
         raise FileProblem(
-            "unreadable_xlsx", "The .xlsx file cannot be read: open and save it again in Excel."
+            "unreadable_xlsx", _("The .xlsx file cannot be read: open and save it again in Excel.")
         ) from None
     claimed = sheet.max_row if isinstance(sheet.max_row, int) else None
     # The dimension a writer records may be wrong: read every row there is.
@@ -278,11 +285,11 @@ def open_xlsx(stream: IO[bytes], *, max_rows: int) -> tuple[Table, int | None]:
                 break
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
         raise FileProblem(
-            "unreadable_xlsx", "The .xlsx file cannot be read: open and save it again in Excel."
+            "unreadable_xlsx", _("The .xlsx file cannot be read: open and save it again in Excel.")
         ) from None
     if not header:
         workbook.close()
-        raise FileProblem("empty_file", "The sheet holds no header row and no data.")
+        raise FileProblem("empty_file", _("The sheet holds no header row and no data."))
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         count = 0
@@ -293,11 +300,13 @@ def open_xlsx(stream: IO[bytes], *, max_rows: int) -> tuple[Table, int | None]:
                     continue
                 count += 1
                 if count > max_rows:
-                    raise FileProblem("too_many_rows", f"The file holds more than {max_rows} rows.", line=line)
+                    raise FileProblem(
+                        "too_many_rows", _("The file holds more than %(limit)s rows.") % {"limit": max_rows}, line=line
+                    )
                 yield line, cells
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
             raise FileProblem(
-                "unreadable_xlsx", "The .xlsx file cannot be read past this row.", line=header_line + count + 1
+                "unreadable_xlsx", _("The .xlsx file cannot be read past this row."), line=header_line + count + 1
             ) from None
         finally:
             workbook.close()

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.utils.translation import gettext as _
+
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,7 +61,7 @@ class ReportEntry:
     is_error: bool = True
 
     def as_row(self) -> tuple[object, ...]:
-        message = self.message if self.is_error else f"Warning: {self.message}"
+        message = self.message if self.is_error else _("Warning: %(message)s") % {"message": self.message}
         return (self.line or "", self.column, self.code, message)
 
 
@@ -101,7 +103,7 @@ class Report:
         for entry in sorted(self.entries, key=lambda item: (item.line, not item.is_error)):
             yield entry.as_row()
         if self.omitted > 0:
-            yield ("", "", "report_truncated", f"{self.omitted} more findings are not listed.")
+            yield ("", "", "report_truncated", _("%(count)s more findings are not listed.") % {"count": self.omitted})
 
     def to_csv(self) -> str:
         return safe_csv_text(self.rows())

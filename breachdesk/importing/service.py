@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.indexes import Indexer
@@ -90,11 +91,16 @@ def _limits() -> tuple[int, int]:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+    if size >= 1024 * 1024:
+        return _("%(size).0f MB") % {"size": size / (1024 * 1024)}
+    return _("%(size)s bytes") % {"size": size}
 
 
 def _too_large(size: int, limit: int) -> str:
-    return f"The file is {_megabytes(size)}; the limit is {_megabytes(limit)}. Split it into several files."
+    return _("The file is %(size)s; the limit is %(limit)s. Split it into several files.") % {
+        "size": _megabytes(size),
+        "limit": _megabytes(limit),
+    }
 
 
 def _earlier_import(breach_file: BreachFile, sha256: str) -> SubjectImport | None:
@@ -107,10 +113,9 @@ def _earlier_import(breach_file: BreachFile, sha256: str) -> SubjectImport | Non
 
 def _already_imported_message(earlier: SubjectImport) -> str:
     when = timezone.localtime(earlier.finished_at or earlier.created_at)
-    return (
-        f"This file was already imported on {when:%d/%m/%Y %H:%M} (import #{earlier.pk}, "
-        f"{earlier.rows_stored} data subjects): nothing was changed."
-    )
+    return _(
+        "This file was already imported on %(when)s (import #%(id)s, %(count)s data subjects): nothing was changed."
+    ) % {"when": f"{when:%d/%m/%Y %H:%M}", "id": earlier.pk, "count": earlier.rows_stored}
 
 
 def _finish_early(subject_import: SubjectImport, *, state: str, message: str, report: Report | None = None) -> None:
@@ -225,7 +230,7 @@ def process_claimed_import(*, subject_import: SubjectImport) -> SubjectImport:
             _finish_early(
                 subject_import,
                 state=State.FAILED,
-                message="The uploaded file is no longer available: upload it again.",
+                message=_("The uploaded file is no longer available: upload it again."),
             )
         else:
             opener: Callable[[], IO[bytes]] = lambda: open_encrypted(path)  # noqa: E731
@@ -316,7 +321,9 @@ def _check_row_count(
             return
     elif claimed is None or claimed <= max_rows:
         return
-    raise FileProblem("too_many_rows", f"The file holds more than {max_rows} rows, the limit: split it.")
+    raise FileProblem(
+        "too_many_rows", _("The file holds more than %(limit)s rows, the limit: split it.") % {"limit": max_rows}
+    )
 
 
 @lru_cache(maxsize=512)
@@ -438,7 +445,10 @@ class _Importer:
                 key = _key(subject.patient_ref_index)
                 if key in seen.patient_refs:
                     entry = report.error(
-                        line, "patient_ref", "duplicate_in_file", "This patient_ref is already used on an earlier line."
+                        line,
+                        "patient_ref",
+                        "duplicate_in_file",
+                        _("This patient_ref is already used on an earlier line."),
                     )
                     self._in_file_duplicate("patient_ref", key, entry)
                     is_duplicate = True
@@ -448,7 +458,7 @@ class _Importer:
                     key = _key(subject.nir_index)
                     if key in seen.nirs:
                         entry = report.error(
-                            line, "nir", "duplicate_in_file", "This NIR is already used on an earlier line."
+                            line, "nir", "duplicate_in_file", _("This NIR is already used on an earlier line.")
                         )
                         self._in_file_duplicate("nir", key, entry)
                         is_duplicate = True
@@ -461,8 +471,10 @@ class _Importer:
                             line,
                             "last_name",
                             "possible_duplicate_in_file",
-                            "Same last name, first name and birth date as an earlier line: kept, not merged; "
-                            "check it is not the same person twice.",
+                            _(
+                                "Same last name, first name and birth date as an earlier line: kept, not merged; "
+                                "check it is not the same person twice."
+                            ),
                         )
                         self._in_file_duplicate("identity", key, entry)
                         self.duplicates += 1
@@ -516,8 +528,11 @@ class _Importer:
                             subject.line,
                             column,
                             "already_in_breach_file",
-                            f"A data subject with this {column} is already in this breach file (an earlier import): "
-                            "remove the row or correct it.",
+                            _(
+                                "A data subject with this %(column)s is already in this breach file "
+                                "(an earlier import): remove the row or correct it."
+                            )
+                            % {"column": column},
                         )
                         if subject.line not in rejected:
                             rejected.add(subject.line)
@@ -560,16 +575,22 @@ class _Importer:
                             subject.line,
                             "nir",
                             "same_person_other_controller",
-                            f"The same NIR is in the breach file of {', '.join(sorted(by_nir))} for this incident: "
-                            "reported, not merged (each controller informs its own data subjects).",
+                            _(
+                                "The same NIR is in the breach file of %(controllers)s for this incident: "
+                                "reported, not merged (each controller informs its own data subjects)."
+                            )
+                            % {"controllers": ", ".join(sorted(by_nir))},
                         )
                     else:
                         report.warning(
                             subject.line,
                             "last_name",
                             "possibly_same_person_other_controller",
-                            "The same last name, first name and birth date are in the breach file of "
-                            f"{', '.join(sorted(by_identity))} for this incident: reported, not merged.",
+                            _(
+                                "The same last name, first name and birth date are in the breach file of "
+                                "%(controllers)s for this incident: reported, not merged."
+                            )
+                            % {"controllers": ", ".join(sorted(by_identity))},
                         )
         return rejected
 
@@ -724,25 +745,45 @@ def _complete_duplicate_lines(importer: _Importer, opener: Callable[[], IO[bytes
         first = first_lines.get(key)
         if first is None:
             continue
+        message = _FIRST_LINE_MESSAGES[key[0]]() % {"line": first}
         for entry in entries:
-            entry.message = entry.message.replace("an earlier line", f"line {first}")
+            entry.message = message
+
+
+# The message of an in-file duplicate once the first line is known (a second pass finds it).
+_FIRST_LINE_MESSAGES: dict[str, Callable[[], str]] = {
+    "patient_ref": lambda: _("This patient_ref is already used on line %(line)s."),
+    "nir": lambda: _("This NIR is already used on line %(line)s."),
+    "identity": lambda: _(
+        "Same last name, first name and birth date as line %(line)s: kept, not merged; "
+        "check it is not the same person twice."
+    ),
+}
 
 
 def _summary(subject_import: SubjectImport) -> str:
     if subject_import.state == State.IMPORTED:
-        parts = [f"Imported {subject_import.rows_stored} data subjects."]
+        parts = [_("Imported %(count)s data subjects.") % {"count": subject_import.rows_stored}]
     elif subject_import.state == State.VALID:
-        parts = [f"Dry run: the file is valid, {subject_import.rows_validated} data subjects would be imported."]
+        parts = [
+            _("Dry run: the file is valid, %(count)s data subjects would be imported.")
+            % {"count": subject_import.rows_validated}
+        ]
     else:
         parts = [
-            f"Rejected: {subject_import.errors} errors on {subject_import.rows_rejected} rows; nothing was stored. "
-            "Download the report, correct the file and import it again."
+            _(
+                "Rejected: %(errors)s errors on %(rows)s rows; nothing was stored. "
+                "Download the report, correct the file and import it again."
+            )
+            % {"errors": subject_import.errors, "rows": subject_import.rows_rejected}
         ]
     if subject_import.unreachable:
-        parts.append(f"{subject_import.unreachable} can be reached neither by post nor by email.")
+        parts.append(
+            _("%(count)s can be reached neither by post nor by email.") % {"count": subject_import.unreachable}
+        )
     if subject_import.duplicates:
-        parts.append(f"{subject_import.duplicates} duplicates or possible duplicates reported.")
-    return " ".join(parts)
+        parts.append(_("%(count)s duplicates or possible duplicates reported.") % {"count": subject_import.duplicates})
+    return " ".join(str(part) for part in parts)
 
 
 def _record_outcome(subject_import: SubjectImport, *, user: User | None) -> None:
@@ -753,15 +794,24 @@ def _record_outcome(subject_import: SubjectImport, *, user: User | None) -> None
             breach_file=breach_file,
             kind="subjects_imported",
             actor=user,
-            summary=f"Import #{subject_import.pk}: {subject_import.rows_stored} data subjects imported "
-            f"({subject_import.unreachable} unreachable, {subject_import.duplicates} duplicates reported).",
+            summary=_(
+                "Import #%(id)s: %(count)s data subjects imported (%(unreachable)s unreachable, "
+                "%(duplicates)s duplicates reported)."
+            )
+            % {
+                "id": subject_import.pk,
+                "count": subject_import.rows_stored,
+                "unreachable": subject_import.unreachable,
+                "duplicates": subject_import.duplicates,
+            },
         )
     elif subject_import.state == State.REJECTED and not subject_import.is_dry_run:
         record_event(
             breach_file=breach_file,
             kind="subjects_import_rejected",
             actor=user,
-            summary=f"Import #{subject_import.pk} rejected: {subject_import.errors} errors, nothing stored.",
+            summary=_("Import #%(id)s rejected: %(errors)s errors, nothing stored.")
+            % {"id": subject_import.pk, "errors": subject_import.errors},
         )
     record_audit(
         user=user,
@@ -809,7 +859,7 @@ def _run(
                 importer.prepare()
                 importer.consume(table.rows, validator)
                 if not importer.rows_read:
-                    report.error(0, "", "no_rows", "The file holds a header row but no data subject.")
+                    report.error(0, "", "no_rows", _("The file holds a header row but no data subject."))
                 if report.has_errors:
                     raise _Rejected
                 if dry_run:
@@ -819,7 +869,7 @@ def _run(
                 subject_import.finished_at = timezone.now()
                 subject_import.message = _summary(subject_import)
                 if subject_import.breach_file.counts_override_reason.strip():
-                    subject_import.message += " The breach file's counts were kept: they are overridden."
+                    subject_import.message += " " + _("The breach file's counts were kept: they are overridden.")
                 else:
                     _update_breach_file_counts(subject_import.breach_file)
                 subject_import.save()
@@ -843,7 +893,7 @@ def _run(
                 0,
                 "",
                 "concurrent_import",
-                "Another import stored some of these data subjects meanwhile: import the file again.",
+                _("Another import stored some of these data subjects meanwhile: import the file again."),
             )
         _complete_duplicate_lines(importer, opener, facts)
         _save_counts(subject_import, importer, report)
@@ -863,7 +913,9 @@ def _run(
         subject_import.state = State.FAILED
         subject_import.finished_at = timezone.now()
         subject_import.rows_stored = 0
-        subject_import.message = "An unexpected error stopped the import; nothing was stored. Try again or ask support."
+        subject_import.message = _(
+            "An unexpected error stopped the import; nothing was stored. Try again or ask support."
+        )
         subject_import.save()
         _record_outcome(subject_import, user=user)
     return subject_import
@@ -913,7 +965,7 @@ def describe_format(subject_import: SubjectImport) -> str:
     if subject_import.file_format == CSV:
         parts = ["CSV", ENCODING_NAMES.get(subject_import.file_encoding, subject_import.file_encoding)]
         if subject_import.delimiter:
-            parts.append(DELIMITER_NAMES.get(subject_import.delimiter, subject_import.delimiter))
+            parts.append(str(DELIMITER_NAMES.get(subject_import.delimiter, subject_import.delimiter)))
         return ", ".join(part for part in parts if part)
     return subject_import.file_format.upper()
 

@@ -10,6 +10,9 @@ from functools import lru_cache
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from stdnum.fr import nir as nir_module
 
 from breachdesk.importing.address import build_block
@@ -22,27 +25,40 @@ from breachdesk.taxonomy import EXPOSURES
 class Column:
     name: str
     is_required: bool
-    description: str
+    description: StrOrPromise
     example: str
 
 
 # The documented import format (docs/import-format.md and the downloadable template follow this list).
 COLUMNS: tuple[Column, ...] = (
-    Column("patient_ref", True, "The lab's own reference of the patient; unique within the breach file.", "P0012345"),
-    Column("last_name", True, "Last name.", "Le Floc'h"),
-    Column("first_name", True, "First name.", "Gwenaëlle"),
-    Column("birth_date", False, "Birth date, YYYY-MM-DD or DD/MM/YYYY.", "12/07/1985"),
-    Column("nir", False, "Social security number: 13 characters (key computed) or 15, spaces allowed, 2A/2B.", ""),
-    Column("email", False, "Email address.", "gwen@example.org"),
-    Column("phone", False, "Phone number; national numbers are read in the subject's country (France by default).", ""),
-    Column("address_1", False, "Number and street (line 4 of the postal block).", "12 rue de la Paix"),
-    Column("address_2", False, "Inside the building: flat, floor, 'chez' (line 2).", "Appartement 12"),
-    Column("address_3", False, "Outside the building: building, residence, entrance (line 3).", "Résidence Les Pins"),
-    Column("postcode", False, "Postcode: 5 digits in France.", "35000"),
-    Column("city", False, "Locality (with CEDEX when there is one).", "Rennes"),
-    Column("country", False, "ISO 3166 two-letter country code; FR when empty.", "FR"),
-    Column("language", False, "Language of the letter: fr or en; fr when empty.", "fr"),
-    Column("exposed", True, "Exposure codes separated by |, e.g. identity|contact|nir|test_results.", "identity|nir"),
+    Column(
+        "patient_ref", True, _lazy("The lab's own reference of the patient; unique within the breach file."), "P0012345"
+    ),
+    Column("last_name", True, _lazy("Last name."), "Le Floc'h"),
+    Column("first_name", True, _lazy("First name."), "Gwenaëlle"),
+    Column("birth_date", False, _lazy("Birth date, YYYY-MM-DD or DD/MM/YYYY."), "12/07/1985"),
+    Column(
+        "nir", False, _lazy("Social security number: 13 characters (key computed) or 15, spaces allowed, 2A/2B."), ""
+    ),
+    Column("email", False, _lazy("Email address."), "gwen@example.org"),
+    Column(
+        "phone",
+        False,
+        _lazy("Phone number; national numbers are read in the subject's country (France by default)."),
+        "",
+    ),
+    Column("address_1", False, _lazy("Number and street (line 4 of the postal block)."), "12 rue de la Paix"),
+    Column("address_2", False, _lazy("Inside the building: flat, floor, 'chez' (line 2)."), "Appartement 12"),
+    Column(
+        "address_3", False, _lazy("Outside the building: building, residence, entrance (line 3)."), "Résidence Les Pins"
+    ),
+    Column("postcode", False, _lazy("Postcode: 5 digits in France."), "35000"),
+    Column("city", False, _lazy("Locality (with CEDEX when there is one)."), "Rennes"),
+    Column("country", False, _lazy("ISO 3166 two-letter country code; FR when empty."), "FR"),
+    Column("language", False, _lazy("Language of the letter: fr or en; fr when empty."), "fr"),
+    Column(
+        "exposed", True, _lazy("Exposure codes separated by |, e.g. identity|contact|nir|test_results."), "identity|nir"
+    ),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.is_required)
@@ -53,6 +69,7 @@ MAX_PATIENT_REF_LENGTH = 64
 LANGUAGES = ("fr", "en")
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"FR"}
 EARLIEST_BIRTH_YEAR = 1880
+StrOrPromise = str | Promise
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
@@ -115,21 +132,26 @@ def clean_nir(value: str) -> str:
     if _SCIENTIFIC.match(compact):
         raise CellError(
             "nir_scientific_notation",
-            "The NIR was written as a number in scientific notation, so digits were lost: "
-            "format the column as text in the spreadsheet and export again.",
+            _(
+                "The NIR was written as a number in scientific notation, so digits were lost: "
+                "format the column as text in the spreadsheet and export again."
+            ),
         )
     if len(compact) not in (13, 15):
-        raise CellError("nir_length", f"A NIR has 13 or 15 characters (spaces aside); this one has {len(compact)}.")
+        raise CellError(
+            "nir_length",
+            _("A NIR has 13 or 15 characters (spaces aside); this one has %(length)s.") % {"length": len(compact)},
+        )
     if not _NIR_SHAPE.match(compact):
         raise CellError(
             "nir_format",
-            "A NIR is digits only (department 2A or 2B aside), starting with 1, 2, 3, 4, 7 or 8.",
+            _("A NIR is digits only (department 2A or 2B aside), starting with 1, 2, 3, 4, 7 or 8."),
         )
     key = nir_module.calc_check_digits(compact[:13])
     if len(compact) == 13:
         return compact + key
     if compact[13:] != key:
-        raise CellError("nir_key", "The NIR key (last 2 digits) does not match the first 13 characters.")
+        raise CellError("nir_key", _("The NIR key (last 2 digits) does not match the first 13 characters."))
     return compact
 
 
@@ -141,22 +163,22 @@ def parse_date(value: str) -> date:
     else:
         match = _FRENCH_DATE.match(value)
         if not match:
-            raise CellError("date_format", "Write dates as YYYY-MM-DD or DD/MM/YYYY.")
+            raise CellError("date_format", _("Write dates as YYYY-MM-DD or DD/MM/YYYY."))
         day, month, year = (int(part) for part in match.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError("date_invalid", "This date does not exist.") from None
+        raise CellError("date_invalid", _("This date does not exist.")) from None
 
 
 def clean_email(value: str) -> str:
     if len(value) > 254:
-        raise CellError("email_invalid", "This is not a valid email address (too long).")
+        raise CellError("email_invalid", _("This is not a valid email address (too long)."))
     if not _SIMPLE_EMAIL.match(value):
         try:
             validate_email(value)
         except ValidationError:
-            raise CellError("email_invalid", "This is not a valid email address.") from None
+            raise CellError("email_invalid", _("This is not a valid email address.")) from None
     local, _at, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -168,13 +190,13 @@ def clean_phone(value: str, country: str) -> str:
         national = _PHONE_SEPARATORS.sub("", match.group(1))
         if _FRENCH_VALID_NUMBER.fullmatch(national):
             return "+33" + national
-        raise CellError("phone_invalid", "This is not a valid phone number.")
+        raise CellError("phone_invalid", _("This is not a valid phone number."))
     try:
         number = phonenumbers.parse(value, country if country in phonenumbers.SUPPORTED_REGIONS else "FR")
     except phonenumbers.NumberParseException:
-        raise CellError("phone_invalid", "This is not a phone number.") from None
+        raise CellError("phone_invalid", _("This is not a phone number.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise CellError("phone_invalid", "This is not a valid phone number.")
+        raise CellError("phone_invalid", _("This is not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -190,12 +212,13 @@ def parse_exposures(value: str) -> tuple[str, ...]:
         if code not in EXPOSURES:
             raise CellError(
                 "exposure_unknown",
-                f"Exposure code {position} of {len(parts)} is not a known code; known codes: {EXPOSURE_LIST}.",
+                _("Exposure code %(position)s of %(count)s is not a known code; known codes: %(codes)s.")
+                % {"position": position, "count": len(parts), "codes": EXPOSURE_LIST},
             )
         if code not in codes:
             codes.append(code)
     if not codes:
-        raise CellError("required", "Give at least one exposure code.")
+        raise CellError("required", _("Give at least one exposure code."))
     return tuple(codes)
 
 
@@ -235,10 +258,10 @@ class RowValidator:
             name = normalise_column(raw)
             if not name:
                 if raw.strip():
-                    report.warning(header_line, raw, "column_unknown", "Unknown column: ignored.")
+                    report.warning(header_line, raw, "column_unknown", _("Unknown column: ignored."))
                 continue
             if name in self.positions:
-                report.error(header_line, raw, "column_repeated", "This column appears twice in the header.")
+                report.error(header_line, raw, "column_repeated", _("This column appears twice in the header."))
                 self.is_usable = False
             elif name in COLUMN_NAMES:
                 self.positions[name] = position
@@ -247,11 +270,11 @@ class RowValidator:
                     header_line,
                     raw,
                     "column_unknown",
-                    f"Unknown column: ignored. Known columns: {', '.join(COLUMN_NAMES)}.",
+                    _("Unknown column: ignored. Known columns: %(columns)s.") % {"columns": ", ".join(COLUMN_NAMES)},
                 )
         for name in REQUIRED_COLUMNS:
             if name not in self.positions:
-                report.error(header_line, name, "column_missing", "This required column is missing from the header.")
+                report.error(header_line, name, "column_missing", _("This required column is missing from the header."))
                 self.is_usable = False
         self.width = len(header)
 
@@ -269,18 +292,26 @@ class RowValidator:
         report = self.report
         errors_before = report.error_count
         if len(cells) > self.width and any(cell.strip() for cell in cells[self.width :]):
-            report.error(line, "", "extra_cells", f"This row has {len(cells)} cells; the header has {self.width}.")
+            report.error(
+                line,
+                "",
+                "extra_cells",
+                _("This row has %(cells)s cells; the header has %(width)s.")
+                % {"cells": len(cells), "width": self.width},
+            )
         values = self._cells(cells)
         blamed: set[str] = set()
         # One look at the whole row first: almost every row has no long cell and no control character.
         if max(map(len, values.values()), default=0) > MAX_CELL_LENGTH or _CONTROL.search("".join(values.values())):
             for name, value in values.items():
                 if len(value) > MAX_CELL_LENGTH:
-                    report.error(line, name, "too_long", f"At most {MAX_CELL_LENGTH} characters.")
+                    report.error(
+                        line, name, "too_long", _("At most %(limit)s characters.") % {"limit": MAX_CELL_LENGTH}
+                    )
                     values[name] = ""
                     blamed.add(name)
                 elif _CONTROL.search(value):
-                    report.error(line, name, "control_character", "This cell holds a control character.")
+                    report.error(line, name, "control_character", _("This cell holds a control character."))
                     values[name] = ""
                     blamed.add(name)
 
@@ -294,21 +325,21 @@ class RowValidator:
         ):
             if not value:
                 if name not in blamed:
-                    report.error(line, name, "required", "This cell is required.")
+                    report.error(line, name, "required", _("This cell is required."))
             elif len(value) > limit:
-                report.error(line, name, "too_long", f"At most {limit} characters.")
+                report.error(line, name, "too_long", _("At most %(limit)s characters.") % {"limit": limit})
         indexer = self.indexer
         patient_ref_index = indexer.index_of(b"patient_ref\x00", patient_ref)
         if patient_ref and patient_ref_index is None:
-            report.error(line, "patient_ref", "patient_ref_invalid", "The reference holds no letter or digit.")
+            report.error(line, "patient_ref", "patient_ref_invalid", _("The reference holds no letter or digit."))
 
         country = (values.get("country") or "FR").upper()
         if country not in COUNTRIES:
-            report.error(line, "country", "country_invalid", "Use an ISO 3166 two-letter country code, e.g. FR, BE.")
+            report.error(line, "country", "country_invalid", _("Use an ISO 3166 two-letter country code, e.g. FR, BE."))
             country = "FR"
         language = (values.get("language") or "fr").lower()
         if language not in LANGUAGES:
-            report.error(line, "language", "language_invalid", "The language is fr or en.")
+            report.error(line, "language", "language_invalid", _("The language is fr or en."))
             language = "fr"
 
         birth_date: date | None = None
@@ -316,9 +347,11 @@ class RowValidator:
             try:
                 birth_date = parse_date(raw_birth)
                 if birth_date > self.today:
-                    raise CellError("date_in_future", "The birth date is in the future.")
+                    raise CellError("date_in_future", _("The birth date is in the future."))
                 if birth_date.year < EARLIEST_BIRTH_YEAR:
-                    raise CellError("date_too_old", f"The birth date is before {EARLIEST_BIRTH_YEAR}.")
+                    raise CellError(
+                        "date_too_old", _("The birth date is before %(year)s.") % {"year": EARLIEST_BIRTH_YEAR}
+                    )
             except CellError as error:
                 report.error(line, "birth_date", error.code, error.message)
                 birth_date = None
@@ -349,7 +382,7 @@ class RowValidator:
         if not raw_exposed and "exposed" in blamed:
             pass
         elif not raw_exposed:
-            report.error(line, "exposed", "required", "This cell is required: give at least one exposure code.")
+            report.error(line, "exposed", "required", _("This cell is required: give at least one exposure code."))
         else:
             try:
                 exposures = parse_exposures(raw_exposed)
@@ -370,13 +403,13 @@ class RowValidator:
                         line,
                         "postcode",
                         "postcode_leading_zero",
-                        "The postcode had 4 digits: read with a leading 0 (spreadsheets drop it).",
+                        _("The postcode had 4 digits: read with a leading 0 (spreadsheets drop it)."),
                     )
                 if not _FRENCH_POSTCODE.match(postcode) or postcode < "01000":
-                    report.error(line, "postcode", "postcode_invalid", "A French postcode has 5 digits.")
+                    report.error(line, "postcode", "postcode_invalid", _("A French postcode has 5 digits."))
                     postcode = ""
             elif not _FOREIGN_POSTCODE.match(postcode):
-                report.error(line, "postcode", "postcode_invalid", "This postcode holds unexpected characters.")
+                report.error(line, "postcode", "postcode_invalid", _("This postcode holds unexpected characters."))
                 postcode = ""
         address_given = bool(address_1 or address_2 or address_3 or postcode or city)
         has_postal_address = bool(address_1 and postcode and city)
@@ -403,7 +436,8 @@ class RowValidator:
                 line,
                 missing[0],
                 "address_incomplete",
-                f"The postal address lacks {', '.join(missing)}: this subject cannot be reached by post.",
+                _("The postal address lacks %(missing)s: this subject cannot be reached by post.")
+                % {"missing": ", ".join(missing)},
             )
 
         if report.error_count != errors_before:
@@ -430,8 +464,10 @@ class RowValidator:
                 line,
                 "",
                 "unreachable",
-                "No usable postal address nor email: imported and flagged unreachable "
-                "(it counts towards a public communication, Art. 34(3)(c)).",
+                _(
+                    "No usable postal address nor email: imported and flagged unreachable "
+                    "(it counts towards a public communication, Art. 34(3)(c))."
+                ),
             )
         assert patient_ref_index is not None
         return ValidSubject(
