@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from unittest import mock
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -121,9 +122,11 @@ def _enqueue(campaign_id: int, copies: int = PROCESSES) -> None:
     """Wake workers the way launch does, through Redis; several copies let both pool processes claim."""
     from celery import Celery
 
-    producer = Celery(broker=REDIS_URL)
-    for _ in range(copies):
-        producer.send_task("notifications.campaign_tasks.send_notice_emails", args=[campaign_id])
+    # Celery prefers a CELERY_BROKER_URL in the environment (CI sets one) to `broker=`: point both at the test's.
+    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": REDIS_URL}):
+        producer = Celery(broker=REDIS_URL)
+        for _ in range(copies):
+            producer.send_task("notifications.campaign_tasks.send_notice_emails", args=[campaign_id])
 
 
 def _wait(condition, timeout: float = 120.0) -> None:
