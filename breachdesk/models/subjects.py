@@ -70,16 +70,21 @@ class DataSubject(models.Model):
         FRENCH = "fr", _("French")
         ENGLISH = "en", _("English")
 
+    # No index of its own: the unique (breach_file, patient_ref_index) constraint leads with it.
     breach_file = models.ForeignKey(
-        "breachdesk.BreachFile", verbose_name=_("breach file"), on_delete=models.CASCADE, related_name="data_subjects"
+        "breachdesk.BreachFile",
+        verbose_name=_("breach file"),
+        on_delete=models.CASCADE,
+        related_name="data_subjects",
+        db_index=False,
     )
     # Authenticated encryption of PersonalData as JSON (Fernet, key ring for rotation).
     personal_token = models.TextField(editable=False)
     # Keyed HMACs of normalised values: lookups and duplicate detection without plaintext.
     patient_ref_index = models.CharField(max_length=40, editable=False)
     nir_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
-    email_index = models.CharField(max_length=40, null=True, blank=True, editable=False, db_index=True)
-    identity_index = models.CharField(max_length=40, null=True, blank=True, editable=False, db_index=True)
+    email_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
+    identity_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
 
     country = models.CharField(_("country"), max_length=2, default="FR")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
@@ -106,7 +111,12 @@ class DataSubject(models.Model):
                 name="subject_nir_unique",
             ),
         ]
-        indexes = [models.Index(fields=["nir_index"], name="subject_nir_index")]
+        # Plain B-tree indexes: blind indexes are looked up by equality, never by prefix (no _like twins).
+        indexes = [
+            models.Index(fields=["nir_index"], name="subject_nir_index"),
+            models.Index(fields=["email_index"], name="subject_email_index"),
+            models.Index(fields=["identity_index"], name="subject_identity_index"),
+        ]
 
     def __str__(self) -> str:
         # Never personal data: this string reaches logs and the admin.
