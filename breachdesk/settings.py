@@ -176,6 +176,11 @@ IMPORT_MAX_BYTES = env.int("BREACHDESK_IMPORT_MAX_BYTES", default=200 * 1024 * 1
 IMPORT_MAX_ROWS = env.int("BREACHDESK_IMPORT_MAX_ROWS", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger uploads are patient files: encrypted chunk by chunk as they arrive, never in clear in a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "breachdesk.importing.upload.EncryptedTemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,
