@@ -16,16 +16,17 @@ class EncryptedUploadedFile(UploadedFile):
 
     def __init__(self, *, path: Any, name: str, content_type: str, size: int, charset: str | None) -> None:
         self.encrypted_path = path
-        super().__init__(open_encrypted(path), name, content_type, size, charset)
+        self.decrypted = open_encrypted(path)
+        super().__init__(self.decrypted, name, content_type, size, charset)
 
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        self.file.seek(0)
-        while chunk := self.file.read(chunk_size or CHUNK_SIZE):
+        self.decrypted.seek(0)
+        while chunk := self.decrypted.read(chunk_size or CHUNK_SIZE):
             yield chunk
 
     def close(self) -> None:
         try:
-            self.file.close()
+            self.decrypted.close()
         finally:
             delete_upload(self.encrypted_path)
 
