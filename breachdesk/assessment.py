@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from breachdesk.models import (
@@ -142,7 +143,10 @@ def assess_risk(
         actor=user,
         at=assessment.assessed_at,
         summary=_("Risk assessed: %(arithmetic)s; retained level %(level)s.")
-        % {"arithmetic": computed.arithmetic(), "level": assessment.get_level_display()},
+        % {
+            "arithmetic": computed.arithmetic("en" if (get_language() or "").startswith("en") else "fr"),
+            "level": assessment.get_level_display(),
+        },
     )
     record_audit(
         user=user,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from breachdesk.models import DecisionKind, DecisionOutcome, Incident, Organisation, User
@@ -29,10 +30,16 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _exposure_choices() -> list[tuple[str, str]]:
+    """The exposures named in the language of the page (a callable: read when the form is shown)."""
+    language = "en" if (get_language() or "").startswith("en") else "fr"
+    return [(code, f"{exposure.label(language)} (DPC {exposure.base_dpc})") for code, exposure in EXPOSURES.items()]
+
+
 class RiskAssessmentForm(forms.Form):
     exposures = forms.MultipleChoiceField(
         label=_("Exposed data"),
-        choices=[(code, f"{exposure.label_en} (DPC {exposure.base_dpc})") for code, exposure in EXPOSURES.items()],
+        choices=_exposure_choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Proposed: everything exposed for the imported data subjects. The highest DPC wins."),
     )

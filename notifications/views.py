@@ -60,9 +60,16 @@ ENISA_FACTORS = {
     "integrity": {key.value: float(value) for key, value in INTEGRITY_POINTS.items()},
     "availability": {key.value: float(value) for key, value in AVAILABILITY_POINTS.items()},
     "malicious": float(MALICIOUS_INTENT_POINTS),
-    "bands": {band.value: str(band.label) for band in Band},
-    "health_note": "health data: high at least (EDPB 9/2022 para 102)",
 }
+
+
+def _enisa_factors() -> dict[str, object]:
+    """The preview's numbers with the band names and the health note in the request's language."""
+    return {
+        **ENISA_FACTORS,
+        "bands": {band.value: str(band.label) for band in Band},
+        "health_note": _("health data: high at least (EDPB 9/2022 para 102)"),
+    }
 
 
 def _editable_breach_file(user: User, reference: str, code: str) -> BreachFile:
@@ -175,7 +182,7 @@ def _risk_page(
             "decision_kinds": DecisionKind.choices,
             "can_edit": can_edit,
             "subjects_to_inform": covered,
-            "enisa_factors": ENISA_FACTORS,
+            "enisa_factors": _enisa_factors(),
         },
         status=status,
     )

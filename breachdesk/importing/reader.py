@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 CSV = "csv"
 XLSX = "xlsx"
 DELIMITERS = (";", ",", "\t")
-DELIMITER_NAMES = {";": _lazy("semicolon"), ",": _lazy("comma"), "\t": _lazy("tab")}
+DELIMITER_NAMES = {";": gettext_lazy("semicolon"), ",": gettext_lazy("comma"), "\t": gettext_lazy("tab")}
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}
 
 

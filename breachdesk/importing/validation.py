@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from stdnum.fr import nir as nir_module
 
 from breachdesk.importing.address import build_block
@@ -32,32 +32,44 @@ class Column:
 # The documented import format (docs/import-format.md and the downloadable template follow this list).
 COLUMNS: tuple[Column, ...] = (
     Column(
-        "patient_ref", True, _lazy("The lab's own reference of the patient; unique within the breach file."), "P0012345"
+        "patient_ref",
+        True,
+        gettext_lazy("The lab's own reference of the patient; unique within the breach file."),
+        "P0012345",
     ),
-    Column("last_name", True, _lazy("Last name."), "Le Floc'h"),
-    Column("first_name", True, _lazy("First name."), "Gwenaëlle"),
-    Column("birth_date", False, _lazy("Birth date, YYYY-MM-DD or DD/MM/YYYY."), "12/07/1985"),
+    Column("last_name", True, gettext_lazy("Last name."), "Le Floc'h"),
+    Column("first_name", True, gettext_lazy("First name."), "Gwenaëlle"),
+    Column("birth_date", False, gettext_lazy("Birth date, YYYY-MM-DD or DD/MM/YYYY."), "12/07/1985"),
     Column(
-        "nir", False, _lazy("Social security number: 13 characters (key computed) or 15, spaces allowed, 2A/2B."), ""
+        "nir",
+        False,
+        gettext_lazy("Social security number: 13 characters (key computed) or 15, spaces allowed, 2A/2B."),
+        "",
     ),
-    Column("email", False, _lazy("Email address."), "gwen@example.org"),
+    Column("email", False, gettext_lazy("Email address."), "gwen@example.org"),
     Column(
         "phone",
         False,
-        _lazy("Phone number; national numbers are read in the subject's country (France by default)."),
+        gettext_lazy("Phone number; national numbers are read in the subject's country (France by default)."),
         "",
     ),
-    Column("address_1", False, _lazy("Number and street (line 4 of the postal block)."), "12 rue de la Paix"),
-    Column("address_2", False, _lazy("Inside the building: flat, floor, 'chez' (line 2)."), "Appartement 12"),
+    Column("address_1", False, gettext_lazy("Number and street (line 4 of the postal block)."), "12 rue de la Paix"),
+    Column("address_2", False, gettext_lazy("Inside the building: flat, floor, 'chez' (line 2)."), "Appartement 12"),
     Column(
-        "address_3", False, _lazy("Outside the building: building, residence, entrance (line 3)."), "Résidence Les Pins"
+        "address_3",
+        False,
+        gettext_lazy("Outside the building: building, residence, entrance (line 3)."),
+        "Résidence Les Pins",
     ),
-    Column("postcode", False, _lazy("Postcode: 5 digits in France."), "35000"),
-    Column("city", False, _lazy("Locality (with CEDEX when there is one)."), "Rennes"),
-    Column("country", False, _lazy("ISO 3166 two-letter country code; FR when empty."), "FR"),
-    Column("language", False, _lazy("Language of the letter: fr or en; fr when empty."), "fr"),
+    Column("postcode", False, gettext_lazy("Postcode: 5 digits in France."), "35000"),
+    Column("city", False, gettext_lazy("Locality (with CEDEX when there is one)."), "Rennes"),
+    Column("country", False, gettext_lazy("ISO 3166 two-letter country code; FR when empty."), "FR"),
+    Column("language", False, gettext_lazy("Language of the letter: fr or en; fr when empty."), "fr"),
     Column(
-        "exposed", True, _lazy("Exposure codes separated by |, e.g. identity|contact|nir|test_results."), "identity|nir"
+        "exposed",
+        True,
+        gettext_lazy("Exposure codes separated by |, e.g. identity|contact|nir|test_results."),
+        "identity|nir",
     ),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from breachdesk.models import BreachFile, DecisionOutcome, User
 from breachdesk.risk import Band, SeverityScore, band_label
@@ -79,9 +81,35 @@ def join_lines(value: object) -> str:
     return " ; ".join(as_lines(value))
 
 
+def _ui_language() -> str:
+    """The language of the page being rendered, as the taxonomy and the ENISA arithmetic name it."""
+    return "en" if (get_language() or "").startswith("en") else "fr"
+
+
 @register.filter
 def exposure_labels(codes: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(EXPOSURES[code].label_en if code in EXPOSURES else code for code in codes)
+    language = _ui_language()
+    return ", ".join(EXPOSURES[code].label(language) if code in EXPOSURES else code for code in codes)
+
+
+@register.filter
+def arithmetic_local(score: SeverityScore) -> str:
+    return score.arithmetic(_ui_language())
+
+
+@register.filter
+def explanation_local(score: SeverityScore) -> list[str]:
+    return score.explanation(_ui_language())
+
+
+@register.filter
+def channel_labels(channels: list[str] | None) -> str:
+    """Name the channels ("post", "email") as the page's language does."""
+    from notifications.campaign_models import Channel
+
+    return ", ".join(
+        str(Channel(channel).label) if channel in Channel.values else channel for channel in channels or []
+    )
 
 
 @register.filter
@@ -100,19 +128,19 @@ def outcome_name(outcome: str) -> str:
 
 
 SHORT_OUTCOMES = {
-    DecisionOutcome.NOTIFY: "Yes",
-    DecisionOutcome.DO_NOT_NOTIFY: "No: unlikely risk",
-    DecisionOutcome.INFORM: "Yes",
-    DecisionOutcome.NOT_REQUIRED: "No: not high risk",
-    DecisionOutcome.EXEMPT_UNINTELLIGIBLE: "No: Art. 34(3)(a)",
-    DecisionOutcome.EXEMPT_MITIGATED: "No: Art. 34(3)(b)",
-    DecisionOutcome.EXEMPT_DISPROPORTIONATE: "Public communication: Art. 34(3)(c)",
+    DecisionOutcome.NOTIFY: _("Yes"),
+    DecisionOutcome.DO_NOT_NOTIFY: _("No: unlikely risk"),
+    DecisionOutcome.INFORM: _("Yes"),
+    DecisionOutcome.NOT_REQUIRED: _("No: not high risk"),
+    DecisionOutcome.EXEMPT_UNINTELLIGIBLE: _("No: Art. 34(3)(a)"),
+    DecisionOutcome.EXEMPT_MITIGATED: _("No: Art. 34(3)(b)"),
+    DecisionOutcome.EXEMPT_DISPROPORTIONATE: _("Public communication: Art. 34(3)(c)"),
 }
 
 
 @register.filter
 def outcome_short(outcome: str) -> str:
-    return SHORT_OUTCOMES.get(DecisionOutcome(outcome), outcome) if outcome in DecisionOutcome.values else outcome
+    return str(SHORT_OUTCOMES[DecisionOutcome(outcome)]) if outcome in DecisionOutcome.values else outcome
 
 
 ENUMERATIONS: dict[str, Any] = {

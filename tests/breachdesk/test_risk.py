@@ -242,7 +242,7 @@ def test_recording_an_assessment_moves_the_file_to_assessed_and_notes_the_arithm
         "very_high",
     )
     event = breach_file.events.get(kind="risk_assessed")
-    assert "4 × 1 + (0.5 + 0 + 0 + 0.5) = 5" in event.summary  # noqa: RUF001
+    assert "4 × 1 + (0,5 + 0 + 0 + 0,5) = 5" in event.summary  # noqa: RUF001
     assert event.actor == lab_dpo
 
 
@@ -338,7 +338,7 @@ def test_a_decision_is_recorded_by_a_named_user_at_a_time_with_the_score_as_evid
 
 @pytest.mark.django_db
 def test_a_decision_needs_an_assessment_first(breach_file, lab_dpo):
-    with pytest.raises(ValidationError, match="Assess the risk first"):
+    with pytest.raises(ValidationError, match="Évaluez d'abord le risque"):
         services.record_decision(
             breach_file=breach_file, user=lab_dpo, kind="notify_authority", outcome="notify", rationale="Obvious."
         )

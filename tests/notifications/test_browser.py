@@ -110,16 +110,16 @@ def test_the_dpo_sees_the_arithmetic_while_choosing_then_records_the_assessment(
     page.goto(f"{live_server.url}/files/INC-2021-0001/LAB-RENNES/risk/")
     preview = page.locator("[data-testid=preview]")
     # Proposed from the imported subjects: everything they exposed, name with NIR so maximum EI.
-    assert preview.inner_text().startswith("SE = DPC × EI + CB = 4 × 1 + (0.5 + 0 + 0 + 0) = 4.5 → Very high")  # noqa: RUF001
+    assert preview.inner_text().startswith("SE = DPC × EI + CB = 4 × 1 + (0,5 + 0 + 0 + 0) = 4,5 → Très élevé")  # noqa: RUF001
     page.check("input[name=is_malicious]")
-    assert preview.inner_text().startswith("SE = DPC × EI + CB = 4 × 1 + (0.5 + 0 + 0 + 0.5) = 5 → Very high")  # noqa: RUF001
+    assert preview.inner_text().startswith("SE = DPC × EI + CB = 4 × 1 + (0,5 + 0 + 0 + 0,5) = 5 → Très élevé")  # noqa: RUF001
     page.uncheck("input[name=exposures][value=hiv]")
     page.check("input[name=identification][value=limited]")
-    assert preview.inner_text() == "SE = DPC × EI + CB = 2 × 0.5 + (0.5 + 0 + 0 + 0.5) = 2 → Medium"  # noqa: RUF001
+    assert preview.inner_text() == "SE = DPC × EI + CB = 2 × 0,5 + (0,5 + 0 + 0 + 0,5) = 2 → Moyen"  # noqa: RUF001
     page.check("input[name=exposures][value=hiv]")
     page.click("form.risk-form button[type=submit]")
     page.wait_for_selector("[data-testid=score-card]")
     recorded = page.locator("[data-testid=arithmetic]").inner_text()
-    assert recorded == "SE = DPC × EI + CB = 4 × 0.5 + (0.5 + 0 + 0 + 0.5) = 3 → high"  # noqa: RUF001
+    assert recorded == "SE = DPC × EI + CB = 4 × 0,5 + (0,5 + 0 + 0 + 0,5) = 3 → élevé"  # noqa: RUF001
     levels = page.locator("[data-testid=subject-levels] tbody tr")
     assert levels.count() == 2

@@ -29,8 +29,8 @@ def test_launch_campaign_launches_then_says_nothing_new(informed_file):
     first = _run("launch_campaign", "--incident", REF, "--organisation", "LAB-RENNES")
     second = _run("launch_campaign", "--incident", REF, "--organisation", "LAB-RENNES", "--channels", "post,email")
 
-    assert "8 letters and 8 emails" in first
-    assert "nothing new" in second
+    assert "8 courriers et 8 e-mails" in first
+    assert "rien de nouveau" in second
     assert Notice.objects.count() == 16
 
 

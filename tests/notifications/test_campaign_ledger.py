@@ -23,7 +23,7 @@ def _launch(breach_file, user, channels="post,email"):
 
 def test_a_campaign_cannot_be_launched_without_a_decision_to_inform(breach_file, lab_dpo):
     make_subjects(breach_file, 3)
-    with pytest.raises(CampaignRefused, match="decision"):
+    with pytest.raises(CampaignRefused, match="décision"):
         _launch(breach_file, lab_dpo)
     assert not Campaign.objects.exists()
     assert not Notice.objects.exists()
@@ -41,7 +41,7 @@ def test_launch_gives_every_covered_person_a_row_per_channel_or_lists_them_unrea
     assert with_rows | unreachable == covered
     assert not with_rows & unreachable
     assert set(Notice.objects.values_list("state", flat=True)) == {NoticeState.PENDING}
-    assert "8 letters and 8 emails" in result.summary()
+    assert "8 courriers et 8 e-mails" in result.summary()
 
 
 def test_launching_twice_creates_nothing_new_and_says_so(informed_file, lab_dpo):
@@ -50,7 +50,7 @@ def test_launching_twice_creates_nothing_new_and_says_so(informed_file, lab_dpo)
 
     assert second.created_nothing
     assert second.existing == 16
-    assert "nothing new" in second.summary()
+    assert "rien de nouveau" in second.summary()
     assert Notice.objects.count() == 16
     assert Campaign.objects.count() == 1
 

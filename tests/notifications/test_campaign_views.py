@@ -90,8 +90,8 @@ def test_the_dpo_edits_the_text_and_launches(client, request, informed_file, per
 
     assert saved.status_code == 302
     assert NoticeText.objects.get(breach_file=informed_file, language="fr").what_happened == "Texte what_happened"
-    assert "8 letters and 8 emails" in launched.content.decode()
-    assert "nothing new" in again.content.decode()
+    assert "8 courriers et 8 e-mails" in launched.content.decode()
+    assert "rien de nouveau" in again.content.decode()
     assert Campaign.objects.get().texts["fr"]["advice"] == "Texte advice"
     assert Notice.objects.count() == 16
 
@@ -116,7 +116,7 @@ def test_launching_without_a_decision_says_why(client, breach_file, lab_dpo):
 
     response = client.post(_url("campaign_launch", breach_file), {"channels": ["post"]}, follow=True)
 
-    assert "No decision to inform the data subjects" in response.content.decode()
+    assert "Aucune décision d&#x27;informer les personnes concernées (art. 34)" in response.content.decode()
     assert not Campaign.objects.exists()
 
 
@@ -131,7 +131,7 @@ def test_the_page_lists_unreachable_people_and_unknown_emails_for_a_decision(cli
     page = client.get(_url("campaign", launched)).content.decode()
 
     assert claim.notices[0].reference in page
-    assert "Neither a postal address nor an email address" in page
+    assert "Ni adresse postale ni adresse e-mail" in page
     response = client.post(_url("campaign_unknown", launched), {"notice": [claim.notices[0].pk], "decision": "accept"})
     assert response.status_code == 302
     assert Notice.objects.get(pk=claim.notices[0].pk).state == NoticeState.SENT
@@ -144,7 +144,7 @@ def test_progress_json_counts_per_channel_and_state(client, launched, lab_dpo):
 
     assert data["launched"] is True
     assert data["total"] == 16
-    assert data["channels"]["email"]["states"][0] == {"state": "pending", "label": "Pending", "count": 8}
+    assert data["channels"]["email"]["states"][0] == {"state": "pending", "label": "En attente", "count": 8}
 
 
 def test_progress_json_before_launch(client, informed_file, lab_dpo):

@@ -59,7 +59,7 @@ def test_the_command_exits_1_when_a_late_filing_lacks_reasons_for_the_delay(comp
     status, out, err = run("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", "--type", "initial")
     assert status == 1
     assert out == ""
-    assert "record the reasons for the delay" in err
+    assert "indiquez les motifs du retard" in err
     assert not Filing.objects.exists()
     with pytest.raises(CommandError) as error:
         call_command("file_notification", incident="INC-2021-0001", organisation="LAB-RENNES", kind="initial")

@@ -70,7 +70,7 @@ def test_an_incomplete_initial_filing_is_allowed_and_says_so(breach_file, lab_dp
     assert {gap["key"] for gap in filing.missing} >= {"persons.count", "measures.immediate"}
     assert {gap["key"] for gap in filing.unknown} >= {"dates.start", "dates.discovery"}
     event = breach_file.events.get(kind="filing_prepared")
-    assert "incomplete: phased notification" in event.summary
+    assert "incomplète : notification échelonnée" in event.summary
 
 
 def test_a_late_filing_without_reasons_for_the_delay_is_refused(complete_breach_file, lab_dpo):
@@ -141,7 +141,7 @@ def test_recording_the_initial_submission_notifies_the_authority_and_moves_the_s
     )
     assert complete_breach_file.authority_notified_at == submitted_at
     assert complete_breach_file.status == Status.NOTIFIED
-    with pytest.raises(ValidationError, match="already recorded"):
+    with pytest.raises(ValidationError, match="déjà enregistré"):
         services.record_submission(filing=filing, user=lab_dpo, submitted_at=submitted_at, case_number="X")
 
 
@@ -216,13 +216,13 @@ def test_a_complementary_filing_references_the_initial_case_number_and_shows_the
 
 def test_a_complementary_filing_before_the_initial_submission_is_refused(complete_breach_file, lab_dpo):
     services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
-    with pytest.raises(ValidationError, match="record the initial submission first"):
+    with pytest.raises(ValidationError, match="enregistrez d'abord le dépôt de la notification initiale"):
         services.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
 
 
 def test_a_second_initial_filing_is_refused_once_one_is_filed(complete_breach_file, lab_dpo):
     file_initial(complete_breach_file, lab_dpo)
-    with pytest.raises(ValidationError, match="already filed"):
+    with pytest.raises(ValidationError, match="déjà été déposée"):
         services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     draft = Filing.objects.create(
         breach_file=complete_breach_file,

@@ -268,7 +268,7 @@ def test_a_returned_letter_creates_the_email_notice_once_when_an_email_is_known(
 
     assert returned.state == NoticeState.RETURNED
     assert campaign_unreachable(informed_file).filter(subject=post_only.subject).exists()
-    with pytest.raises(campaigns.CampaignRefused, match="already"):
+    with pytest.raises(campaigns.CampaignRefused, match="déjà"):
         campaigns.record_returned_letter(reference=post_only.reference, user=None, organisations=organisations)
 
 
@@ -295,7 +295,7 @@ def test_a_returned_letter_of_an_email_only_launch_adds_the_email(breach_file, l
 
 
 def test_a_mistyped_reference_is_refused_with_a_clear_message(informed_file, lab_dpo):
-    with pytest.raises(campaigns.CampaignRefused, match="key"):
+    with pytest.raises(campaigns.CampaignRefused, match="clé"):
         campaigns.record_returned_letter(
             reference="1-0000001-P00", user=None, organisations=informed_file.controller.__class__.objects.all()
         )

@@ -105,7 +105,7 @@ def test_printed_then_posted_then_a_return_recorded_by_reference(client, batch, 
     today = timezone.localdate().isoformat()
 
     refused = client.post(urls["posted"], {"posted_on": today}, follow=True)
-    assert "Only a printed batch can be marked posted" in refused.content.decode()
+    assert "Seul un lot imprimé peut être marqué comme posté" in refused.content.decode()
     client.post(urls["printed"])
     client.post(urls["posted"], {"posted_on": today})
     reference = batch.notices.filter(subject__has_email=True).first().reference
@@ -116,8 +116,8 @@ def test_printed_then_posted_then_a_return_recorded_by_reference(client, batch, 
     batch.refresh_from_db()
     assert batch.state == PrintBatch.State.POSTED
     assert batch.posted_on.isoformat() == today
-    assert f"Letter {reference} recorded as returned" in returned.content.decode()
-    assert "not a valid letter reference" in typo.content.decode()
+    assert f"Courrier {reference} enregistré comme retourné" in returned.content.decode()
+    assert "référence de courrier n&#x27;est pas valide" in typo.content.decode()
     letter = Notice.objects.get(reference=reference)
     assert letter.state == NoticeState.RETURNED
     assert Notice.objects.filter(subject_id=letter.subject_id, channel="email").count() == 1

@@ -244,7 +244,7 @@ def test_the_dpo_assesses_decides_and_prepares_a_filing_through_the_pages(client
         },
     )
     assert response.status_code == 400
-    assert "Overriding the default risk level requires a rationale." in response.content.decode()
+    assert "Déroger au niveau de risque par défaut exige une justification." in response.content.decode()
     response = client.post(
         f"{FILE}/risk/assess/",
         {
@@ -268,14 +268,14 @@ def test_the_dpo_assesses_decides_and_prepares_a_filing_through_the_pages(client
     )
     assert response.status_code == 302
     page = client.get(f"{FILE}/risk/").content.decode()
-    assert "SE = DPC × EI + CB = 2 × 1 + (0.25 + 0 + 0 + 0) = 2.25 → medium" in page  # noqa: RUF001
+    assert "SE = DPC × EI + CB = 2 × 1 + (0,25 + 0 + 0 + 0) = 2,25 → moyen" in page  # noqa: RUF001
 
     response = client.post(f"{FILE}/filings/", {"kind": "initial"})
     assert response.status_code == 302
     filing = Filing.objects.get()
     assert response["Location"] == f"{FILE}/filings/{filing.version}/"
     page = client.get(response["Location"]).content.decode()
-    assert "Field by field, for the CNIL teleservice" in page
+    assert "Champ par champ, pour le téléservice de la CNIL" in page
 
     response = client.post(
         f"{FILE}/filings/1/", {"submitted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "case_number": "CNIL-9"}
@@ -291,7 +291,7 @@ def test_an_incomplete_filing_asks_the_dpo_to_confirm_the_phased_notification(cl
     client.force_login(lab_dpo)
     page = client.get(f"{FILE}/filings/").content.decode()
     assert f'href="{FILE}/edit/#id_measures_immediate"' in page
-    assert "An incomplete initial notification is allowed" in page
+    assert "Une notification initiale incomplète est admise" in page
     response = client.post(f"{FILE}/filings/", {"kind": "initial"})
     assert response.status_code == 400
     assert not Filing.objects.exists()
@@ -314,7 +314,7 @@ def test_a_late_submission_through_the_page_asks_for_the_reasons_for_the_delay(c
         f"{FILE}/filings/1/", {"submitted_at": late.strftime("%Y-%m-%dT%H:%M"), "case_number": "CNIL-10"}
     )
     assert response.status_code == 400
-    assert "record the reasons for the delay" in response.content.decode()
+    assert "indiquez les motifs du retard" in response.content.decode()
     filing.refresh_from_db()
     assert filing.submitted_at is None
 
@@ -355,9 +355,9 @@ def test_the_breach_file_panel_shows_risk_decisions_and_filings(client, filed, l
     html = render_to_string(
         "notifications/_breach_file_panel.html", {"breach_file": filed, "user": lab_dpo, "request": request}
     )
-    assert "Very high" in html
+    assert "Très élevé" in html
     assert f'href="{FILE}/risk/"' in html and f'href="{FILE}/filings/1/"' in html
-    assert "Notify the supervisory authority" in html
+    assert "Notifier l&#x27;autorité de contrôle" in html
     assert f'href="{FILE}/processor-notice.pdf"' in html
 
 

@@ -11,7 +11,11 @@
     var input = form.querySelector("input[name=" + name + "]:checked");
     return input ? input.value : null;
   }
-  function number(value) { return String(Math.round(value * 100) / 100); }
+  var decimalComma = document.documentElement.lang !== "en";
+  function number(value) {
+    var text = String(Math.round(value * 100) / 100);
+    return decimalComma ? text.replace(".", ",") : text;
+  }
   function band(score) {
     if (score < 2) { return factors.bands.low; }
     if (score < 3) { return factors.bands.medium; }

@@ -69,7 +69,7 @@ def test_an_already_imported_file_exits_0_and_says_so(breach_file, tmp_path):
     path = write_csv(tmp_path / "lab.csv", rows(2))
     run_command("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", str(path))
     status, output = run_command("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", str(path))
-    assert status == 0 and "already imported" in output
+    assert status == 0 and "déjà été importé" in output
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def test_a_report_lists_errors_and_warnings_by_line_with_a_header():
     rows = list(csv.reader(io.StringIO(report.to_csv())))
     assert rows[0] == ["line", "column", "code", "message"]
     assert rows[1] == ["2", "nir", "nir_key", "Bad key."]
-    assert rows[2] == ["3", "email", "unreachable", "Warning: No channel."]
+    assert rows[2] == ["3", "email", "unreachable", "Avertissement : No channel."]
     assert report.error_count == 1 and report.warning_count == 1
 
 
@@ -43,7 +43,7 @@ def test_a_huge_report_is_capped_but_counted_in_full():
     rows = list(csv.reader(io.StringIO(report.to_csv())))
     assert report.error_count == 100
     assert len(rows) == 1 + 5 + 1
-    assert rows[-1][2] == "report_truncated" and "95 more" in rows[-1][3]
+    assert rows[-1][2] == "report_truncated" and "non listés : 95" in rows[-1][3]
 
 
 def test_a_column_name_that_looks_like_a_formula_is_escaped_in_the_report():

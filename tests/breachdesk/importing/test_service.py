@@ -133,7 +133,7 @@ def test_in_file_duplicates_reject_the_file_and_name_both_lines(breach_file, tmp
     assert DataSubject.objects.count() == 0
     entries = [entry for entry in report_of(subject_import) if entry["code"] == "duplicate_in_file"]
     assert [(entry["line"], entry["column"]) for entry in entries] == [("6", "patient_ref"), ("7", "nir")]
-    assert "line 2" in entries[0]["message"] and "line 3" in entries[1]["message"]
+    assert "ligne 2" in entries[0]["message"] and "ligne 3" in entries[1]["message"]
     assert subject_import.duplicates == 2
 
 
@@ -212,7 +212,7 @@ def test_an_override_reason_keeps_the_counts_the_dpo_set(breach_file, tmp_path):
     breach_file.refresh_from_db()
     assert breach_file.approximate_persons == 500_000
     assert breach_file.data_categories == ["health"]
-    assert "overridden" in subject_import.message
+    assert "corrigés manuellement" in subject_import.message
 
 
 def test_the_timeline_and_audit_trail_record_the_import_without_personal_data(breach_file, tmp_path):
@@ -239,7 +239,7 @@ def test_the_row_limit_is_checked_before_parsing_with_a_clear_message(breach_fil
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(4)))
     assert subject_import.state == State.REJECTED
     assert subject_import.rows_read == 0
-    assert "more than 3 rows" in subject_import.message
+    assert "limite de 3 lignes" in subject_import.message
 
 
 def test_quoted_line_breaks_do_not_count_as_rows_against_the_limit(breach_file, tmp_path, settings):
@@ -342,7 +342,7 @@ def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
     Path(subject_import.stored_path).unlink()
     done = process_subject_import(subject_import_id=subject_import.pk)
     assert done.state == State.FAILED
-    assert "upload it again" in done.message
+    assert "déposez-le de nouveau" in done.message
 
 
 def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_path, monkeypatch, caplog):

@@ -173,7 +173,7 @@ def test_an_unknown_exposure_code_is_named_by_position_not_by_value():
         parse_exposures("identity|cancer du sein")
     assert error.value.code == "exposure_unknown"
     assert "cancer" not in error.value.message
-    assert "2 of 2" in error.value.message
+    assert "n° 2 sur 2" in error.value.message
 
 
 @settings(max_examples=300, deadline=None)

@@ -45,7 +45,7 @@ def test_the_lab_dpo_uploads_a_file_and_the_task_imports_it_after_commit(
     assert DataSubject.objects.filter(breach_file=breach_file).count() == 3
     page = client.get(response["Location"])
     assert page.status_code == 200
-    assert "Imported 3 data subjects" in page.content.decode()
+    assert "Personnes concernées importées : 3." in page.content.decode()
 
 
 def test_the_upload_url_and_task_arguments_carry_no_personal_data(breach_file, lab_dpo, monkeypatch):
@@ -72,7 +72,7 @@ def test_a_file_over_the_size_limit_is_refused_by_the_form_with_a_clear_message(
     settings.IMPORT_MAX_BYTES = 1024 * 1024
     response = upload(client_for(lab_dpo), b"x" * (1024 * 1024 + 1))
     assert response.status_code == 200
-    assert "the limit is 1 MB" in response.content.decode()
+    assert "la limite est de 1 Mo" in response.content.decode()
     assert not SubjectImport.objects.exists()
 
 
@@ -89,7 +89,7 @@ def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_fi
     process_subject_import(subject_import_id=subject_import.pk)
     client = client_for(lab_dpo)
     page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk])).content.decode()
-    assert "nir_key" in page and "Rejected" in page
+    assert "nir_key" in page and "Rejeté" in page
     report = client.get(reverse("subject_import_report", args=[*ARGS, subject_import.pk]))
     assert report.status_code == 200
     assert report["Content-Type"].startswith("text/csv")
@@ -129,7 +129,7 @@ def test_the_progress_endpoint_shows_live_counts_while_the_worker_runs(breach_fi
     assert data["rows_read"] == 2 and data["rows_expected"] == 3 and data["is_finished"] is False
     # Leaving and coming back: the page itself shows where the import is.
     page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk])).content.decode()
-    assert "data-progress-url" in page and "You can leave this page" in page
+    assert "data-progress-url" in page and "Vous pouvez quitter cette page" in page
 
 
 def test_the_template_csv_has_the_documented_columns_and_opens_in_french_excel(breach_file, lab_dpo):
@@ -203,6 +203,6 @@ def test_the_panel_links_the_dpo_to_the_import_page(breach_file, lab_dpo, compli
     from django.template.loader import render_to_string
 
     html = render_to_string("breachdesk/_import_panel.html", {"breach_file": breach_file, "user": lab_dpo})
-    assert "Import data subjects" in html and reverse("subject_import", args=ARGS) in html
+    assert "Importer les personnes concernées" in html and reverse("subject_import", args=ARGS) in html
     html = render_to_string("breachdesk/_import_panel.html", {"breach_file": breach_file, "user": compliance_officer})
-    assert "Import data subjects" not in html and reverse("subject_import", args=ARGS) in html
+    assert "Importer les personnes concernées" not in html and reverse("subject_import", args=ARGS) in html
