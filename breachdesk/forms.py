@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from breachdesk.models import BreachFile, Incident, Organisation, User
@@ -91,7 +92,15 @@ class BreachFileForm(forms.ModelForm):
         controller_field.queryset = controllers
         incident_field = self.fields["incident"]
         assert isinstance(incident_field, forms.ModelChoiceField)
-        incident_field.queryset = Incident.objects.all()
+        # Incidents of the user's organisations, of their group's processors, or tied to no one: never another group's.
+        organisations = user.visible_organisations()
+        groups = organisations.exclude(group__isnull=True).values("group")
+        incident_field.queryset = Incident.objects.filter(
+            models.Q(processor__in=organisations)
+            | models.Q(processor__group__in=groups)
+            | models.Q(breach_files__controller__in=organisations)
+            | models.Q(processor__isnull=True, breach_files__isnull=True)
+        ).distinct()
         if self.instance.pk:
             # The incident and controller identify the file: they do not change after creation.
             self.fields["incident"].disabled = True

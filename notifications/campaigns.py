@@ -35,6 +35,11 @@ from notifications.campaign_models import (
 
 logger = logging.getLogger(__name__)
 
+
+class BatchRenderError(RuntimeError):
+    """A print batch failed to render; the message names the batch and the error type, never its content."""
+
+
 SECTIONS = ("what_happened", "consequences", "measures", "advice")
 POPULATE_CHUNK = 2000
 
@@ -820,8 +825,9 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
         rendered = letters.render_batch(batch=batch, notices=notices)
     except Exception as error:
         PrintBatch.objects.filter(pk=batch.pk, claim_token=token).update(last_error=type(error).__name__[:200])
-        logger.exception("print batch %s failed to render", batch.pk)
-        raise
+        # The renderer's message may quote an address line: log and re-raise the exception's type only.
+        logger.error("print batch %s failed to render: %s", batch.pk, type(error).__name__)
+        raise BatchRenderError(f"print batch {batch.pk} failed to render: {type(error).__name__}") from None
     path = batch_storage_path(batch)
     storage.store_private(path, crypto.encrypt_bytes(rendered.content).encode("ascii"))
     now = now or timezone.now()

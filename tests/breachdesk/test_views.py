@@ -237,3 +237,26 @@ def test_the_subject_pages_show_a_masked_nir_and_are_audited(client, lab_dpo, br
     assert AuditEvent.objects.filter(
         user=lab_dpo, action="view", object_type="data_subject", object_id=str(subject.pk)
     ).exists()
+
+
+def test_a_dpo_cannot_attach_a_breach_file_to_another_group_incident(client, lab_dpo, outside_lab):
+    from tests.factories import IncidentFactory, OrganisationFactory
+
+    foreign_processor = OrganisationFactory(code="VENDOR-SUD", kind="processor", group=outside_lab.group)
+    foreign = IncidentFactory(reference="INC-2026-0099", processor=foreign_processor)
+    client.force_login(lab_dpo)
+    form = client.get(reverse("breach_file_create")).context["form"]
+    assert foreign not in form.fields["incident"].queryset
+    response = client.post(
+        reverse("breach_file_create"),
+        {
+            "incident": foreign.pk,
+            "controller": lab_dpo.organisation_id,
+            "became_aware_at": "2026-03-27T10:00",
+            "origin": "hacking",
+            "cause": "unknown",
+            "status": "detected",
+        },
+    )
+    assert "incident" in response.context["form"].errors
+    assert not BreachFile.objects.exists()
