@@ -12,6 +12,7 @@ from pathlib import Path
 from django.db import transaction
 
 from breachdesk.importing.service import import_subjects
+from breachdesk.importing.validation import COLUMN_NAMES
 from breachdesk.models import BreachFile, Incident, Organisation, OrganisationGroup, Role, SubjectImport, User
 from breachdesk.services import record_event
 from breachdesk.synthetic import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, PLACES, lab_code, person, siret_for
@@ -19,23 +20,7 @@ from breachdesk.taxonomy import Cause, Consequence, Nature, Origin, PersonCatego
 
 DEMO_INCIDENT = "INC-2021-0001"
 DEMO_GROUP = "Laboratoires du Grand Ouest"
-IMPORT_COLUMNS = [
-    "patient_ref",
-    "last_name",
-    "first_name",
-    "birth_date",
-    "nir",
-    "email",
-    "phone",
-    "address_1",
-    "address_2",
-    "address_3",
-    "postcode",
-    "city",
-    "country",
-    "language",
-    "exposed",
-]
+IMPORT_COLUMNS = COLUMN_NAMES
 # Hours since awareness per lab: overdue ones, ones due within hours, and fresh ones.
 AWARENESS_AGES_HOURS = [
     96,
@@ -195,29 +180,12 @@ def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, see
     with tempfile.TemporaryDirectory(prefix="breachdesk-demo-") as directory:
         path = Path(directory) / f"{breach_file.controller.code}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";")
-            writer.writerow(IMPORT_COLUMNS)
+            writer = csv.DictWriter(handle, fieldnames=IMPORT_COLUMNS, delimiter=";")
+            writer.writeheader()
             for number in range(count):
                 personal, exposures, language = person(rng, place_index * 1_000_000 + number, place)
-                writer.writerow(
-                    [
-                        personal.patient_ref,
-                        personal.last_name,
-                        personal.first_name,
-                        personal.birth_date.isoformat() if personal.birth_date else "",
-                        personal.nir,
-                        personal.email,
-                        personal.phone,
-                        personal.address_1,
-                        personal.address_2,
-                        personal.address_3,
-                        personal.postcode,
-                        personal.city,
-                        "FR",
-                        language,
-                        "|".join(exposures),
-                    ]
-                )
+                row = {name: value for name, value in personal.to_json().items() if name in IMPORT_COLUMNS}
+                writer.writerow({**row, "country": "FR", "language": language, "exposed": "|".join(exposures)})
         if count == 0:
             return 0
         subject_import = import_subjects(breach_file=breach_file, path=path)

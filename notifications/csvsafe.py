@@ -6,13 +6,10 @@ import csv
 import io
 from collections.abc import Iterable
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from breachdesk.importing.report import csv_safe
 
-
-def safe_cell(value: object) -> str:
-    """Prefix a quote to a cell a spreadsheet would read as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+# One rule for every CSV the product writes: the import's.
+safe_cell = csv_safe
 
 
 def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:

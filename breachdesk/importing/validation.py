@@ -10,6 +10,7 @@ from functools import lru_cache
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -263,24 +264,28 @@ class RowValidator:
 
         self.report = report
         self.indexer = Indexer()
-        self.today = today or date.today()
+        self.today = today or timezone.localdate()
         self.positions: dict[str, int] = {}
         self.is_usable = True
+        # A file without a header row puts a patient in this row: when no cell names a known column, unknown
+        # columns are named by their position only, so the report never repeats a patient's data.
+        is_header = any(normalise_column(raw) in COLUMN_NAMES for raw in header)
         for position, raw in enumerate(header):
             name = normalise_column(raw)
+            where = raw if is_header else f"column {position + 1}"
             if not name:
                 if raw.strip():
-                    report.warning(header_line, raw, "column_unknown", _("Unknown column: ignored."))
+                    report.warning(header_line, where, "column_unknown", _("Unknown column: ignored."))
                 continue
             if name in self.positions:
-                report.error(header_line, raw, "column_repeated", _("This column appears twice in the header."))
+                report.error(header_line, name, "column_repeated", _("This column appears twice in the header."))
                 self.is_usable = False
             elif name in COLUMN_NAMES:
                 self.positions[name] = position
             else:
                 report.warning(
                     header_line,
-                    raw,
+                    where,
                     "column_unknown",
                     _("Unknown column: ignored. Known columns: %(columns)s.") % {"columns": ", ".join(COLUMN_NAMES)},
                 )

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import time
 import uuid
-from unittest import mock
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings

@@ -201,3 +201,20 @@ def test_many_errors_are_all_counted_and_the_report_stays_readable(breach_file, 
     assert_rejected_and_nothing_stored(subject_import)
     assert subject_import.errors == 50 and subject_import.rows_rejected == 50
     assert len([entry for entry in report if entry["code"] == "email_invalid"]) == 50
+
+
+def test_a_file_without_a_header_row_never_repeats_patient_data_in_its_report(breach_file):
+    from breachdesk.importing.service import import_subjects as run_import
+
+    row = "P000001;Zyxwvutsrq;Marie;1985-07-12;;marie.zyx@example.org;;1 rue Pasteur;;;35000;Rennes;FR;fr;identity\r\n"
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "no-header.csv"
+        path.write_bytes(row.encode() * 2)
+        outcome = run_import(breach_file=breach_file, path=path)
+    assert outcome.state == "rejected"
+    assert "column_missing" in outcome.error_report
+    for value in ("Zyxwvutsrq", "marie.zyx", "Pasteur", "P000001"):
+        assert value not in outcome.error_report
