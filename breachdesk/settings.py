@@ -232,3 +232,6 @@ CELERY_BEAT_SCHEDULE = {
         },
     },
 }
+
+# Absolute links in emails to DPOs and compliance officers (reminders, processor notices).
+BREACHDESK_SITE_URL = env.str("BREACHDESK_SITE_URL", default="http://localhost:8000")
