@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -77,10 +78,35 @@ def _index_key(key: str) -> bytes:
     return hashlib.sha256(b"breachdesk-blind-index" + key.encode()).digest()
 
 
-def normalise(value: str) -> str:
-    """Fold case, accents, spaces and punctuation so equal values index equally."""
+@lru_cache(maxsize=4)
+def _keyed_hmac(key: str) -> Any:
+    keyed = hmac.new(_index_key(key), digestmod="sha256")
+    # The C object under hmac.HMAC copies and digests without Python frames, when the build has it.
+    return getattr(keyed, "_hmac", None) or keyed
+
+
+def index_hmac() -> Any:
+    """Return the keyed HMAC to copy for each blind index (the key is read and derived once)."""
+    return _keyed_hmac(settings.BLIND_INDEX_KEY)
+
+
+_NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def _normalise_unicode(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     return "".join(char for char in decomposed if char.isalnum())
+
+
+def normalise(value: str) -> str:
+    """Fold case, accents, spaces and punctuation so equal values index equally."""
+    # For ASCII text casefold is lower, NFKD changes nothing and isalnum keeps [a-z0-9]: skip the slow path.
+    if value.isascii():
+        lowered = value.lower()
+        return lowered if lowered.isalnum() else _NOT_ALNUM_ASCII.sub("", lowered)
+    # Names repeat a lot in a lab's file: remember the distinct ones.
+    return _normalise_unicode(value)
 
 
 def blind_index(purpose: str, *parts: str) -> str | None:
@@ -88,5 +114,6 @@ def blind_index(purpose: str, *parts: str) -> str | None:
     normalised = [normalise(part) for part in parts]
     if not all(normalised):
         return None
-    message = purpose.encode() + b"\x00" + "\x1f".join(normalised).encode("utf-8")
-    return hmac.new(_index_key(settings.BLIND_INDEX_KEY), message, hashlib.sha256).hexdigest()[:40]
+    digest = index_hmac().copy()
+    digest.update(purpose.encode() + b"\x00" + "\x1f".join(normalised).encode("utf-8"))
+    return str(digest.hexdigest()[:40])
