@@ -105,16 +105,17 @@ class DataSubject(models.Model):
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["breach_file", "patient_ref_index"], name="subject_patient_ref_unique"),
+            # NIR first: the same index answers "this NIR in this breach file" (the import's check against
+            # earlier imports) and "this NIR in the other breach files of the incident" (the cross-lab lookup).
             models.UniqueConstraint(
-                fields=["breach_file", "nir_index"],
+                fields=["nir_index", "breach_file"],
                 condition=models.Q(nir_index__isnull=False),
-                name="subject_nir_unique",
+                name="subject_nir_breach_file_unique",
             ),
         ]
-        # Plain B-tree indexes: blind indexes are looked up by equality, never by prefix (no _like twins).
+        # Every index costs each imported row: only the lookups that exist get one. Blind indexes are looked up by
+        # equality, never by prefix (no _like twins); email_index is never looked up, so it has no index.
         indexes = [
-            models.Index(fields=["nir_index"], name="subject_nir_index"),
-            models.Index(fields=["email_index"], name="subject_email_index"),
             models.Index(fields=["identity_index"], name="subject_identity_index"),
         ]
 
