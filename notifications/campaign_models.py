@@ -147,13 +147,17 @@ class Notice(models.Model):
         EMAIL_UNDELIVERED = "email_undelivered", _("Email not delivered")
         LETTER_RETURNED = "letter_returned", _("Letter returned")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices")
-    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.PROTECT, related_name="notices")
+    # Every state change rewrites each index of the row (state is indexed, so no update is HOT): no index here that
+    # another one covers. The work queue leads with campaign, the unique constraint with breach_file.
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices", db_index=False)
+    breach_file = models.ForeignKey(
+        "breachdesk.BreachFile", on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
     subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices, default=Origin.LAUNCH)
     # Printed on the letter, typed or scanned by the mailroom; codes and ids only, with a check key.
-    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    reference = models.CharField(_("reference"), max_length=40)
     language = models.CharField(_("language"), max_length=2)
     # Letters are batched in postcode order; the manifest shows it (no health data).
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
@@ -183,9 +187,12 @@ class Notice(models.Model):
             models.UniqueConstraint(
                 fields=["breach_file", "subject", "channel"], name="one_notice_per_subject_channel"
             ),
+            # A constraint rather than unique=True: references are looked up whole, never by prefix (no _like twin).
+            models.UniqueConstraint(fields=["reference"], name="notice_reference_unique"),
         ]
         indexes = [
-            models.Index(fields=["campaign", "channel", "state"], name="notice_work_queue"),
+            # Workers claim the next due rows in id order: the index hands them over without sorting the queue.
+            models.Index(fields=["campaign", "channel", "state", "id"], name="notice_work_queue"),
             models.Index(fields=["campaign", "channel", "state", "postcode"], name="notice_postcode_order"),
         ]
 

@@ -467,6 +467,31 @@ def _events(
     ]
 
 
+def insert_events(rows: list[tuple[int, str, str, datetime, int, str]]) -> None:
+    """Insert (notice id, from state, to state, at, attempt, error) events: COPY on PostgreSQL, ORM elsewhere.
+
+    The sending loop writes two events per email; building model instances for them cost more than the SMTP exchange.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        NoticeEvent.objects.bulk_create(
+            NoticeEvent(notice_id=pk, from_state=source, to_state=target, at=at, attempt=attempt, error=error)
+            for pk, source, target, at, attempt, error in rows
+        )
+        return
+    meta = NoticeEvent._meta
+    column_of = {field.name: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(column_of[name] for name in ("notice", "from_state", "to_state", "at", "attempt", "error"))
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 def transition(
     *,
     notices: models.QuerySet[Notice],
@@ -507,29 +532,68 @@ def claim_emails(*, campaign_id: int, limit: int, now: datetime | None = None) -
     """Claim due pending emails for this worker; the rows go to "sending" before any byte leaves."""
     now = now or timezone.now()
     token = uuid.uuid4()
-    with transaction.atomic():
-        if connection.vendor == "sqlite":
+    if connection.vendor == "postgresql":
+        ids = _claim_on_postgresql(campaign_id=campaign_id, limit=limit, now=now, token=token)
+    else:
+        with transaction.atomic():
             _lock_campaign(campaign_id)
-        ids = list(
-            Notice.objects.select_for_update(skip_locked=True)
-            .filter(campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return None
-        Notice.objects.filter(pk__in=ids, state=NoticeState.PENDING).update(
-            state=NoticeState.SENDING,
-            claim_token=token,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-            state_changed_at=now,
-        )
+            ids = list(
+                Notice.objects.filter(campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.PENDING)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:limit]
+            )
+            Notice.objects.filter(pk__in=ids, state=NoticeState.PENDING).update(
+                state=NoticeState.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                state_changed_at=now,
+            )
+    if not ids:
+        return None
     notices = list(
-        Notice.objects.filter(claim_token=token, state=NoticeState.SENDING).select_related("subject").order_by("pk")
+        Notice.objects.filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING)
+        .select_related("subject")
+        .only(*CLAIMED_FIELDS)
+        .order_by("pk")
     )
     return Claim(token=token, claimed_at=now, notices=notices)
+
+
+def _claim_on_postgresql(*, campaign_id: int, limit: int, now: datetime, token: uuid.UUID) -> list[int]:
+    """One statement: lock the next due rows in id order, skipping those another worker holds, and move them.
+
+    The ORM needs a transaction and three round trips for this; at a thousand emails a second they showed.
+    """
+    table = Notice._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # MATERIALIZED: the locking subquery runs once, so the LIMIT holds.
+            f"WITH due AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608 - values bound
+            "WHERE campaign_id = %s AND channel = %s AND state = %s "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} AS notice SET state = %s, claim_token = %s, claimed_at = %s, "
+            "attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
+            [campaign_id, Channel.EMAIL, NoticeState.PENDING, now, limit, NoticeState.SENDING, token, now, now],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+# What composing and recording an email read of a claimed row: loading whole rows cost as much as sending.
+CLAIMED_FIELDS = (
+    "pk",
+    "campaign_id",
+    "reference",
+    "language",
+    "attempts",
+    "state",
+    "subject_id",
+    "subject__personal_token",
+    "subject__exposures",
+    "subject__country",
+    "subject__language",
+)
 
 
 class Outcome:
@@ -559,21 +623,13 @@ def record_email_outcomes(
             .filter(pk__in=list(outcomes), claim_token=claim.token, state=NoticeState.SENDING)
             .values_list("pk", "attempts")
         }
-        events: list[NoticeEvent] = []
+        events: list[tuple[int, str, str, datetime, int, str]] = []
         by_target: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
         for pk, (kind, error) in outcomes.items():
             if pk not in mine:
                 continue  # the sweep declared this claim dead meanwhile: its verdict stands
             attempts = mine[pk]
-            events.append(
-                NoticeEvent(
-                    notice_id=pk,
-                    from_state=NoticeState.PENDING,
-                    to_state=NoticeState.SENDING,
-                    at=claim.claimed_at,
-                    attempt=attempts,
-                )
-            )
+            events.append((pk, NoticeState.PENDING, NoticeState.SENDING, claim.claimed_at, attempts, ""))
             if kind == Outcome.SENT:
                 target: str = NoticeState.SENT
                 retry_at: datetime | None = None
@@ -587,16 +643,7 @@ def record_email_outcomes(
                     error = f"{error} (after {attempts} attempts)"[:200]
                 undelivered.append(pk)
             by_target[(target, error[:200], retry_at)].append(pk)
-            events.append(
-                NoticeEvent(
-                    notice_id=pk,
-                    from_state=NoticeState.SENDING,
-                    to_state=target,
-                    at=now,
-                    attempt=attempts,
-                    error=error[:200],
-                )
-            )
+            events.append((pk, NoticeState.SENDING, target, now, attempts, error[:200]))
             counts[target] += 1
         for (target, error, retry_at), ids in by_target.items():
             values: dict[str, Any] = {
@@ -612,7 +659,7 @@ def record_email_outcomes(
             elif target == NoticeState.FAILED_PERMANENT:
                 values["failed_at"] = now
             Notice.objects.filter(pk__in=ids).update(**values)
-        NoticeEvent.objects.bulk_create(events)
+        insert_events(events)
         for pk in undelivered:
             fall_back_to_other_channel(notice_id=pk, now=now)
     return counts

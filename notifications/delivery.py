@@ -16,10 +16,11 @@ import smtplib
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -59,51 +60,87 @@ def classify_reply(code: int) -> str:
 
 
 class LedgerSMTPBackend(SMTPBackend):
-    """Django's SMTP backend, speaking MAIL/RCPT/DATA itself to know whether the data had left when it failed."""
+    """Django's SMTP backend, speaking MAIL/RCPT/DATA itself to know whether the data had left when it failed.
+
+    With a server that offers PIPELINING (RFC 2920) the envelope goes in one write and its answers are read
+    together: two round trips per message instead of four. Envelope addresses go out as Django would write them.
+    """
 
     def _send(self, email_message: EmailMessage) -> bool:
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = sanitize_address(email_message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        from_email = _envelope_address(email_message.from_email, encoding)
+        recipients = [_envelope_address(address, encoding) for address in email_message.recipients()]
         content = email_message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         connection = self.connection
         assert connection is not None
         try:
             connection.ehlo_or_helo_if_needed()
-            code, _reply = connection.mail(from_email)
-            if code != 250:
-                self._reset()
-                raise DeliveryFailure(classify_reply(code), f"smtp {code} at MAIL")
-            refused = [
-                code
-                for code, _reply in (connection.rcpt(recipient) for recipient in recipients)
-                if code not in (250, 251)
-            ]
-            if len(refused) == len(recipients):
-                self._reset()
-                raise DeliveryFailure(classify_reply(refused[-1]), f"smtp {refused[-1]} at RCPT")
-            code, _reply = connection.docmd("data")
-            if code != 354:
-                self._reset()
-                raise DeliveryFailure(classify_reply(code), f"smtp {code} at DATA")
+            if connection.does_esmtp and connection.has_extn("pipelining"):
+                self._pipelined_envelope(connection, from_email, recipients)
+            else:
+                self._envelope(connection, from_email, recipients)
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             raise DeliveryFailure(
                 Outcome.TRANSIENT, f"connection lost before the data: {type(error).__name__}"
             ) from None
         # From here on the message may have reached the server: a lost connection leaves its fate unknown.
-        payload = _LEADING_DOT.sub(b"..", content)
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
+        if b"\n." in content or content.startswith(b"."):
+            content = _LEADING_DOT.sub(b"..", content)
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
         try:
-            connection.send(payload + b".\r\n")
+            connection.send(content + b".\r\n")
             code, _reply = connection.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             raise DeliveryFailure(Outcome.UNKNOWN, f"connection lost after the data: {type(error).__name__}") from None
         if code == 250:
             return True
         raise DeliveryFailure(classify_reply(code), f"smtp {code} after the data")
+
+    def _envelope(self, connection: smtplib.SMTP, from_email: str, recipients: list[str]) -> None:
+        """MAIL, RCPT and DATA one after the other; DeliveryFailure unless the server waits for the data."""
+        connection.putcmd("mail", f"FROM:{from_email}")
+        code, _reply = connection.getreply()
+        if code != 250:
+            self._reset()
+            raise DeliveryFailure(classify_reply(code), f"smtp {code} at MAIL")
+        refused = []
+        for recipient in recipients:
+            connection.putcmd("rcpt", f"TO:{recipient}")
+            code, _reply = connection.getreply()
+            if code not in (250, 251):
+                refused.append(code)
+        if len(refused) == len(recipients):
+            self._reset()
+            raise DeliveryFailure(classify_reply(refused[-1]), f"smtp {refused[-1]} at RCPT")
+        connection.putcmd("data")
+        code, _reply = connection.getreply()
+        if code != 354:
+            self._reset()
+            raise DeliveryFailure(classify_reply(code), f"smtp {code} at DATA")
+
+    def _pipelined_envelope(self, connection: smtplib.SMTP, from_email: str, recipients: list[str]) -> None:
+        """MAIL, RCPT and DATA in one write, then their answers in order (RFC 2920)."""
+        commands = [f"MAIL FROM:{from_email}", *(f"RCPT TO:{recipient}" for recipient in recipients), "DATA"]
+        connection.send("".join(f"{command}\r\n" for command in commands))
+        mail_code = connection.getreply()[0]
+        rcpt_codes = [connection.getreply()[0] for _recipient in recipients]
+        data_code = connection.getreply()[0]
+        refused = [code for code in rcpt_codes if code not in (250, 251)]
+        if mail_code == 250 and len(refused) < len(recipients) and data_code == 354:
+            return
+        if data_code == 354:
+            # The server waits for data nobody can receive: end it empty (RFC 2920, 3.1); nothing is delivered.
+            connection.send(b".\r\n")
+            connection.getreply()
+        self._reset()
+        if mail_code != 250:
+            raise DeliveryFailure(classify_reply(mail_code), f"smtp {mail_code} at MAIL")
+        if len(refused) == len(recipients):
+            raise DeliveryFailure(classify_reply(refused[-1]), f"smtp {refused[-1]} at RCPT")
+        raise DeliveryFailure(classify_reply(data_code), f"smtp {data_code} at DATA")
 
     def _reset(self) -> None:
         try:
@@ -117,6 +154,19 @@ class LedgerSMTPBackend(SMTPBackend):
             self.close()
         except (smtplib.SMTPException, OSError):
             self.connection = None
+
+
+@lru_cache(maxsize=1024)
+def _quoted(address: str, encoding: str) -> str:
+    return str(smtplib.quoteaddr(sanitize_address(address, encoding)))
+
+
+def _envelope_address(address: str, encoding: str) -> str:
+    """<address> as Django's backend and smtplib would put it in the envelope (their parsers are slow: a plain
+    address, which they leave as it is, skips them)."""
+    if len(address) <= 254 and emails.PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return _quoted(address, encoding)
 
 
 def notice_backend() -> str:
@@ -163,11 +213,12 @@ class SenderPool:
 
     def send(self, messages: Sequence[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
         """Send each message once; return {notice id: (outcome, error)}."""
+        return self.submit(messages).result()
+
+    def submit(self, messages: Sequence[tuple[int, EmailMessage]]) -> _Sending:
+        """Start sending each message once over the connections; the result is {notice id: (outcome, error)}."""
         slices = [list(messages[index :: self.size]) for index in range(self.size)]
-        results: dict[int, tuple[str, str]] = {}
-        for part in self._executor.map(self._send_slice, [piece for piece in slices if piece]):
-            results.update(part)
-        return results
+        return _Sending([self._executor.submit(self._send_slice, piece) for piece in slices if piece])
 
     def _send_slice(self, items: list[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
         connection = self._connection()
@@ -192,6 +243,19 @@ class SenderPool:
         return (Outcome.SENT, "") if sent else (Outcome.UNKNOWN, "backend reported nothing sent")
 
 
+class _Sending:
+    """Messages the pool's threads are sending; result() waits for every outcome."""
+
+    def __init__(self, parts: list[Future[dict[int, tuple[str, str]]]]) -> None:
+        self._parts = parts
+
+    def result(self) -> dict[int, tuple[str, str]]:
+        results: dict[int, tuple[str, str]] = {}
+        for part in self._parts:
+            results.update(part.result())
+        return results
+
+
 def _close(connection: Any) -> None:
     try:
         connection.close()
@@ -210,6 +274,7 @@ class Body:
     subject: str
     text: str
     html: str
+    template: emails.NoticeTemplate | None
 
 
 class Composer:
@@ -218,7 +283,9 @@ class Composer:
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.breach_file = campaign.breach_file
+        self.from_email = settings.NOTICE_FROM_EMAIL
         self._bodies: dict[tuple[str, tuple[str, ...]], Body] = {}
+        self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def body(self, language: str, categories: tuple[str, ...]) -> Body:
         key = (language, categories)
@@ -237,12 +304,14 @@ class Composer:
             }
             with translation.override(language):
                 subject = " ".join(render_to_string("notifications/email/campaign_notice_subject.txt", context).split())
-                body = Body(
-                    # Encoded once (RFC 2047) rather than for every message: the subject is the same for all.
-                    subject=subject if subject.isascii() else Header(subject, "utf-8").encode(),
-                    text=render_to_string("notifications/email/campaign_notice.txt", context),
-                    html=render_to_string("notifications/email/campaign_notice.html", context),
-                )
+                # Encoded once (RFC 2047) rather than for every message: the subject is the same for all.
+                subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
+                text = render_to_string("notifications/email/campaign_notice.txt", context)
+                html_text = render_to_string("notifications/email/campaign_notice.html", context)
+            template = emails.NoticeTemplate.build(
+                subject=subject, text=text, html_text=html_text, from_email=self.from_email, marker=_SALUTATION
+            )
+            body = Body(subject=subject, text=text, html=html_text, template=template)
             self._bodies[key] = body
         return body
 
@@ -250,14 +319,20 @@ class Composer:
         from notifications.letters import salutation
 
         personal = notice.subject.personal
-        body = self.body(notice.language, tuple(data_categories_of(notice.subject.exposures)))
+        exposures = tuple(notice.subject.exposures)
+        categories = self._categories.get(exposures)
+        if categories is None:
+            categories = self._categories[exposures] = tuple(data_categories_of(list(exposures)))
+        body = self.body(notice.language, categories)
         greeting = salutation(personal, notice.language)
-        return emails.data_subject_notice(
+        return emails.notice_email(
+            template=body.template,
             subject=body.subject,
             text=body.text.replace(_SALUTATION, greeting),
-            html=body.html.replace(_SALUTATION, html.escape(greeting)),
+            html_text=body.html.replace(_SALUTATION, html.escape(greeting)),
+            greeting=greeting,
             to=personal.email,
-            from_email=settings.NOTICE_FROM_EMAIL,
+            from_email=self.from_email,
             message_id=notice.message_id,
             reference=notice.reference,
             metadata={"breachdesk_notice": notice.pk},
@@ -275,7 +350,12 @@ def send_notice_emails(
     max_windows: int | None = None,
     on_window: Callable[[Claim], None] | None = None,
 ) -> Counter[str]:
-    """Claim, send and record due emails of a campaign until none is due; return the counts per resulting state."""
+    """Claim, send and record due emails of a campaign until none is due; return the counts per resulting state.
+
+    The database work overlaps the sending: while the pool sends one window, this thread claims and composes the
+    next, then records the one just sent while the next goes out. So at most two windows per process are claimed
+    at once, and a process killed mid-campaign leaves at most two windows of unknown fate.
+    """
     campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(pk=campaign_id)
     composer = Composer(campaign)
     window = window or settings.NOTICE_EMAIL_WINDOW
@@ -283,6 +363,7 @@ def send_notice_emails(
     pool = pool or SenderPool()
     totals: Counter[str] = Counter()
     windows = 0
+    in_flight: _Window | None = None
     try:
         while max_windows is None or windows < max_windows:
             claim = claim_emails(campaign_id=campaign_id, limit=window)
@@ -298,14 +379,36 @@ def send_notice_emails(
                     messages.append((notice.pk, composer.message(notice)))
                 except Exception as error:  # e.g. a row that fails decryption: never guess, stop on it
                     outcomes[notice.pk] = (Outcome.PERMANENT, f"could not compose: {type(error).__name__}")
-            outcomes.update(pool.send(messages))
-            totals.update(record_email_outcomes(claim=claim, outcomes=outcomes, now=timezone.now()))
+            sent, in_flight = in_flight, None
+            if sent is not None:
+                sent.outcomes.update(sent.sending.result())
+            in_flight = _Window(claim=claim, outcomes=outcomes, sending=pool.submit(messages))
+            if sent is not None:
+                totals.update(record_email_outcomes(claim=sent.claim, outcomes=sent.outcomes, now=timezone.now()))
+        if in_flight is not None:
+            last, in_flight = in_flight, None
+            last.outcomes.update(last.sending.result())
+            totals.update(record_email_outcomes(claim=last.claim, outcomes=last.outcomes, now=timezone.now()))
     finally:
+        if in_flight is not None:
+            # Something failed here: let the window out of the pool finish and record it if the database still can.
+            with contextlib.suppress(Exception):
+                in_flight.outcomes.update(in_flight.sending.result())
+                record_email_outcomes(claim=in_flight.claim, outcomes=in_flight.outcomes, now=timezone.now())
         if owned:
             pool.close()
     if totals:
         logger.info("campaign %s emails: %s", campaign_id, dict(totals))
     return totals
+
+
+@dataclass
+class _Window:
+    """A claimed window whose messages the pool is sending."""
+
+    claim: Claim
+    outcomes: dict[int, tuple[str, str]]
+    sending: _Sending
 
 
 # --- Delivery status notifications (RFC 3464) -----------------------------------------------------------------------

@@ -146,16 +146,24 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on a free local port that records each message by its Message-ID.
 
     ``refuse`` maps recipient addresses to an SMTP reply (e.g. "451 4.3.0 try later"); addresses in ``drop_after_data``
-    get their message stored, then the connection is cut before the server's answer.
+    get their message stored, then the connection is cut before the server's answer. With ``pipelining`` it offers
+    PIPELINING (RFC 2920), as Postfix does; aiosmtpd reads pipelined commands in order either way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = False) -> None:
+        self.pipelining = pipelining
         self.received: Counter[str] = Counter()
         self.messages: dict[str, bytes] = {}
         self.refuse: dict[str, str] = {}
         self.drop_after_data: set[str] = set()
         self.port = _free_port()
         self._controller = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.refuse.get(address)
@@ -206,6 +214,17 @@ def _free_port() -> int:
 @pytest.fixture
 def smtp_sink(settings):
     sink = SmtpSink().start()
+    sink.configure(settings)
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(params=[False, True], ids=["one-command-at-a-time", "pipelining"])
+def any_smtp_sink(request, settings):
+    """The sink, once without PIPELINING and once with it: the backend speaks both ways."""
+    sink = SmtpSink(pipelining=request.param).start()
     sink.configure(settings)
     try:
         yield sink

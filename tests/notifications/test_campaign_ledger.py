@@ -303,3 +303,39 @@ def test_ten_concurrent_launches_create_each_row_once(breach_file, lab_dpo):
     assert Campaign.objects.count() == 1
     assert sum(result.created_total for result in results) == 600
     assert sum(1 for result in results if result.created_nothing) == 9
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_take_each_due_email_once_and_in_windows_of_the_limit(breach_file, lab_dpo):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency of claims is about PostgreSQL")
+    make_subjects(breach_file, 400, email=True, post=False)
+    decide_to_inform(breach_file, lab_dpo)
+    _launch(breach_file, lab_dpo)
+    campaign = Campaign.objects.get()
+    claimed: list[list[int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            while claim := campaigns.claim_emails(campaign_id=campaign.pk, limit=7):
+                claimed.append([notice.pk for notice in claim.notices])
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    every_id = [pk for window in claimed for pk in window]
+    assert len(every_id) == len(set(every_id)) == 400
+    assert max(len(window) for window in claimed) == 7
+    assert set(Notice.objects.values_list("state", "attempts").distinct()) == {(NoticeState.SENDING, 1)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
+from dataclasses import replace
 from datetime import timedelta
 from io import StringIO
 
@@ -16,10 +18,10 @@ from breachdesk.models import DataSubject
 from notifications import campaigns, delivery
 from notifications.campaign_models import Campaign, Notice, NoticeEvent, NoticeState
 from tests.notifications.campaign_fixtures import (  # noqa: F401
+    any_smtp_sink,
     decide_to_inform,
     informed_file,
     make_subjects,
-    smtp_sink,
 )
 
 
@@ -32,7 +34,7 @@ def _address(notice: Notice) -> str:
     return DataSubject.objects.get(pk=notice.subject_id).personal.email
 
 
-def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, lab_dpo, smtp_sink):
+def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
 
     counts = delivery.send_notice_emails(campaign_id=campaign.pk)
@@ -41,16 +43,16 @@ def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, 
     assert counts == {NoticeState.SENT: 8}
     notices = Notice.objects.filter(channel="email")
     assert {notice.state for notice in notices} == {NoticeState.SENT}
-    assert dict(smtp_sink.received) == {notice.message_id: 1 for notice in notices}
+    assert dict(any_smtp_sink.received) == {notice.message_id: 1 for notice in notices}
 
 
-def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(informed_file, lab_dpo, smtp_sink):
+def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
     delivery.send_notice_emails(campaign_id=campaign.pk)
     notice = Notice.objects.filter(channel="email", language="fr").select_related("subject").first()
     personal = notice.subject.personal
 
-    message = email.message_from_bytes(smtp_sink.messages[notice.message_id], policy=email.policy.default)
+    message = email.message_from_bytes(any_smtp_sink.messages[notice.message_id], policy=email.policy.default)
     subject = str(message["Subject"])
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -68,7 +70,7 @@ def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(info
     assert message["To"] == personal.email
 
 
-def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, smtp_sink):
+def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, any_smtp_sink):
     subjects = make_subjects(breach_file, 1, email=True, post=False)
     subject = subjects[0]
     personal = subject.personal
@@ -80,16 +82,16 @@ def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, smtp_sink):
 
     delivery.send_notice_emails(campaign_id=campaign.pk)
 
-    raw = next(iter(smtp_sink.messages.values()))
+    raw = next(iter(any_smtp_sink.messages.values()))
     html = email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",)).get_content()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab_dpo, smtp_sink):
+def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
     target = Notice.objects.filter(channel="email").first()
-    smtp_sink.refuse[_address(target)] = "451 4.3.0 Mailbox temporarily unavailable"
+    any_smtp_sink.refuse[_address(target)] = "451 4.3.0 Mailbox temporarily unavailable"
 
     delivery.send_notice_emails(campaign_id=campaign.pk)
 
@@ -97,21 +99,21 @@ def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab
     assert target.state == NoticeState.PENDING
     assert target.last_error == "smtp 451 at RCPT"
     assert target.next_attempt_at > timezone.now()
-    assert smtp_sink.received[target.message_id] == 0
+    assert any_smtp_sink.received[target.message_id] == 0
     # The server recovers; once the back-off has passed the same message goes out, once.
-    smtp_sink.refuse.clear()
+    any_smtp_sink.refuse.clear()
     Notice.objects.filter(pk=target.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     delivery.send_notice_emails(campaign_id=campaign.pk)
     target.refresh_from_db()
     assert target.state == NoticeState.SENT
     assert target.attempts == 2
-    assert smtp_sink.received[target.message_id] == 1
+    assert any_smtp_sink.received[target.message_id] == 1
 
 
-def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file, lab_dpo, smtp_sink):
+def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
     target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
-    smtp_sink.refuse[_address(target)] = "550 5.1.1 No such user"
+    any_smtp_sink.refuse[_address(target)] = "550 5.1.1 No such user"
 
     delivery.send_notice_emails(campaign_id=campaign.pk)
 
@@ -126,11 +128,11 @@ def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file
 
 
 def test_a_connection_cut_after_the_data_leaves_the_fate_unknown_and_nothing_is_resent(
-    informed_file, lab_dpo, smtp_sink
+    informed_file, lab_dpo, any_smtp_sink
 ):
     campaign = _launch(informed_file, lab_dpo)
     target = Notice.objects.filter(channel="email").first()
-    smtp_sink.drop_after_data.add(_address(target))
+    any_smtp_sink.drop_after_data.add(_address(target))
 
     delivery.send_notice_emails(campaign_id=campaign.pk)
     delivery.send_notice_emails(campaign_id=campaign.pk)
@@ -140,14 +142,14 @@ def test_a_connection_cut_after_the_data_leaves_the_fate_unknown_and_nothing_is_
     target.refresh_from_db()
     assert target.state == NoticeState.UNKNOWN
     assert target.last_error.startswith("connection lost after the data")
-    assert smtp_sink.received[target.message_id] == 1
+    assert any_smtp_sink.received[target.message_id] == 1
     assert Notice.objects.filter(channel="email", state=NoticeState.SENT).count() == 7
-    assert sum(smtp_sink.received.values()) == 8
+    assert sum(any_smtp_sink.received.values()) == 8
 
 
-def test_a_refused_connection_keeps_every_email_pending_for_a_retry(informed_file, lab_dpo, smtp_sink, settings):
+def test_a_refused_connection_keeps_every_email_pending_for_a_retry(informed_file, lab_dpo, any_smtp_sink, settings):
     campaign = _launch(informed_file, lab_dpo)
-    smtp_sink.stop()
+    any_smtp_sink.stop()
 
     counts = delivery.send_notice_emails(campaign_id=campaign.pk)
 
@@ -159,7 +161,7 @@ def test_a_refused_connection_keeps_every_email_pending_for_a_retry(informed_fil
     assert campaigns.next_email_attempt_at(campaign.pk) is not None
 
 
-def test_each_state_change_of_a_sent_email_is_in_its_history(informed_file, lab_dpo, smtp_sink):
+def test_each_state_change_of_a_sent_email_is_in_its_history(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
     delivery.send_notice_emails(campaign_id=campaign.pk)
     notice = Notice.objects.filter(channel="email").first()
@@ -200,7 +202,7 @@ def test_a_dsn_names_the_failed_message(informed_file, lab_dpo):
     assert delivery.parse_dsn(b"Subject: hello\n\nnot a report") is None
 
 
-def test_read_bounces_marks_emails_bounced_and_creates_one_letter_each(informed_file, lab_dpo, smtp_sink, tmp_path):
+def test_read_bounces_marks_emails_bounced_and_creates_one_letter_each(informed_file, lab_dpo, any_smtp_sink, tmp_path):
     campaign = _launch(informed_file, lab_dpo)
     delivery.send_notice_emails(campaign_id=campaign.pk)
     target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
@@ -237,3 +239,103 @@ def test_emails_go_through_django_backends_by_settings(informed_file, lab_dpo, s
 )
 def test_server_replies_are_classified(code, outcome):
     assert delivery.classify_reply(code) == outcome
+
+
+def _composed(campaign: Campaign, subject: DataSubject, language: str, **personal_changes: str):
+    subject.personal = replace(subject.personal, **personal_changes)
+    notice = Notice(pk=subject.pk, reference=f"N-{subject.pk}", language=language, subject=subject)
+    return delivery.Composer(campaign).message(notice)
+
+
+def _same_boundary_and_date(raw: bytes, like: bytes) -> bytes:
+    boundary = re.search(rb'boundary="([^"]+)"', like).group(1)
+    raw = re.sub(rb'boundary="[^"]+"', b'boundary="' + boundary + b'"', raw)
+    raw = re.sub(rb"--===============\d+==", b"--" + boundary, raw)
+    return re.sub(rb"\r\nDate: [^\r]+", b"\r\nDate: (date)", raw)
+
+
+@pytest.mark.parametrize(
+    "language, first_name, last_name",
+    [
+        ("fr", "Jean", "Dupont"),
+        ("en", "John", "Smith"),
+        ("fr", "Gwenaëlle", "Le Floc'h"),
+        ("en", "Zoë", "O'Brien"),
+        ("en", "A&B <b>", '"Q" & Co'),
+        ("fr", "É" * 100, "ß" * 100),
+        ("en", "", ""),
+    ],
+)
+def test_each_notice_is_exactly_the_bytes_django_writes_for_it(informed_file, lab_dpo, language, first_name, last_name):
+    campaign = _launch(informed_file, lab_dpo)
+    subject = DataSubject.objects.filter(breach_file=informed_file).exclude(personal_token="").first()
+
+    message = _composed(campaign, subject, language, first_name=first_name, last_name=last_name)
+    fast = message.message().as_bytes(linesep="\r\n")
+    django_bytes = message.django_message().as_bytes(linesep="\r\n")
+
+    assert message.rendered_by_template
+    assert _same_boundary_and_date(fast, like=fast) == _same_boundary_and_date(django_bytes, like=fast)
+    assert b"\r\nDate: " in fast
+    parsed = email.message_from_bytes(fast, policy=email.policy.default)
+    assert parsed["To"] == subject.personal.email
+    assert parsed["Message-ID"].startswith(f"<notice.{subject.pk}.N-{subject.pk}@")
+
+
+def test_an_ascii_notice_says_7bit_and_an_accented_one_8bit_as_django_does(informed_file, lab_dpo):
+    campaign = _launch(informed_file, lab_dpo)
+    subject = DataSubject.objects.filter(breach_file=informed_file).first()
+    campaign.texts["en"] = {
+        key: value.encode("ascii", "ignore").decode() for key, value in campaign.texts["en"].items()
+    }
+    lab = campaign.breach_file.controller
+    for field in ("name", "dpo_name", "signatory_name", "signatory_title", "dpo_phone"):
+        setattr(lab, field, getattr(lab, field).encode("ascii", "ignore").decode())
+
+    plain_message = _composed(campaign, subject, "en", first_name="John", last_name="Smith")
+    plain = plain_message.message().as_bytes(linesep="\r\n")
+    accented = _composed(campaign, subject, "en", first_name="Zoë", last_name="Smith")
+
+    assert plain.count(b"Content-Transfer-Encoding: 7bit") == 2
+    assert plain_message.django_message().as_bytes(linesep="\r\n").count(b"Content-Transfer-Encoding: 7bit") == 2
+    assert accented.message().as_bytes(linesep="\r\n").count(b"Content-Transfer-Encoding: 8bit") == 2
+    assert accented.django_message().as_bytes(linesep="\r\n").count(b"Content-Transfer-Encoding: 8bit") == 2
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"email": "jöe@exämple.org"},
+        {"email": "a-very-long-local-part-" * 3 + "@example.org"},
+        {"first_name": "Line\u2028break"},
+    ],
+    ids=["non-ascii address", "address Django would fold", "unprintable greeting"],
+)
+def test_values_the_template_cannot_hold_are_written_by_django_itself(informed_file, lab_dpo, changes):
+    campaign = _launch(informed_file, lab_dpo)
+    subject = DataSubject.objects.filter(breach_file=informed_file).first()
+
+    message = _composed(campaign, subject, "fr", **changes)
+
+    assert not message.rendered_by_template
+    raw = message.message().as_bytes(linesep="\r\n")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Message-ID"].startswith(f"<notice.{subject.pk}.N-{subject.pk}@")
+    assert parsed.get_body(("plain",)).get_content().startswith("Bonjour")
+
+
+def test_the_envelope_is_pipelined_when_the_server_offers_it_and_not_otherwise(
+    informed_file, lab_dpo, any_smtp_sink, monkeypatch
+):
+    unused = "_envelope" if any_smtp_sink.pipelining else "_pipelined_envelope"
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError(f"{unused} ran")
+
+    monkeypatch.setattr(delivery.LedgerSMTPBackend, unused, must_not_run)
+    campaign = _launch(informed_file, lab_dpo)
+
+    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    assert counts == {NoticeState.SENT: 8}
+    assert sum(any_smtp_sink.received.values()) == 8
