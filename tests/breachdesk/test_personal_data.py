@@ -139,6 +139,37 @@ def test_rotating_every_row_rewrites_them_all(breach_file, settings):
     assert all(subject.personal.patient_ref for subject in DataSubject.objects.all())
 
 
+def test_the_import_encryptor_makes_the_tokens_fernet_makes_one_after_the_other(settings):
+    encryptor = crypto.Encryptor()
+    fernet = Fernet(settings.DATA_ENCRYPTION_KEYS[0].encode())
+    # Lengths around the 16-byte blocks, one after the other: each token must not depend on the ones before.
+    for length in [0, 1, 15, 16, 17, 31, 32, 33, 700, 16, 0]:
+        plaintext = os.urandom(length)
+        iv = os.urandom(16)
+        expected = fernet._encrypt_from_parts(plaintext, 1_764_000_000 + length, iv).decode("ascii")
+        assert encryptor.token(plaintext, issued_at=1_764_000_000 + length, iv=iv) == expected
+
+
+def test_the_import_encryptors_tokens_decrypt_with_the_key_ring_and_differ_each_time(settings):
+    old_key = settings.DATA_ENCRYPTION_KEYS[0]
+    encryptor = crypto.Encryptor()
+    tokens = [encryptor.encrypt(b'{"last_name":"Le Floc\'h"}') for _ in range(3)]
+    assert len(set(tokens)) == 3
+    settings.DATA_ENCRYPTION_KEYS = [crypto.generate_key(), old_key]
+    assert all(crypto.decrypt_json(token) == {"last_name": "Le Floc'h"} for token in tokens)
+    settings.DATA_ENCRYPTION_KEYS = [crypto.generate_key()]
+    with pytest.raises(DecryptionError):
+        crypto.decrypt_bytes(tokens[0])
+
+
+def test_the_import_encryptor_encrypts_with_the_primary_key(settings):
+    old_key = settings.DATA_ENCRYPTION_KEYS[0]
+    new_key = crypto.generate_key()
+    settings.DATA_ENCRYPTION_KEYS = [new_key, old_key]
+    token = crypto.Encryptor().encrypt(b"{}")
+    assert Fernet(new_key.encode()).decrypt(token.encode("ascii")) == b"{}"
+
+
 def test_the_same_nir_twice_in_a_breach_file_is_refused_by_the_database(breach_file):
     DataSubjectFactory(breach_file=breach_file, personal=ALICE)
     same_person_spaced = PersonalData(

@@ -332,3 +332,19 @@ def test_the_identity_index_equals_the_models_blind_index(last_name: str, first_
 
     expected = crypto.blind_index("identity", last_name, first_name, birth_date)
     assert Indexer().identity_index(last_name, first_name, birth_date) == expected
+
+
+_PERSONAL_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["last_name", "first_name", "city"]), _PERSONAL_TEXT), st.lists(_PERSONAL_TEXT))
+def test_the_imports_token_holds_the_json_encrypt_json_writes(values: dict[str, str], block: list[str]):
+    import json
+
+    from breachdesk.importing.indexes import Indexer
+
+    personal: dict[str, object] = {"patient_ref": "P1", **values, "address_block": block}
+    token = Indexer().encrypt_json(personal)
+    assert crypto.decrypt_bytes(token) == json.dumps(personal, separators=(",", ":"), ensure_ascii=False).encode()
+    assert crypto.decrypt_json(token) == personal
