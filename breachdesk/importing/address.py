@@ -129,8 +129,8 @@ def build_block(
     block = AddressBlock()
     name = name_line(first_name, last_name)
     # Line 2: inside the building (flat, floor, "chez"); line 3: outside (building, residence, entrance).
-    inside = _plain(address_2)
-    outside = _plain(address_3)
+    inside = _plain(address_2) if address_2 else ""
+    outside = _plain(address_3) if address_3 else ""
     # Art. of the norm: from line 4 on, capitals without punctuation.
     street = postal_capitals(address_1)
     locality = _locality_line(postcode, city)

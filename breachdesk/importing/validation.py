@@ -172,12 +172,12 @@ def parse_date(value: str) -> date:
     """Read YYYY-MM-DD or DD/MM/YYYY."""
     match = _ISO_DATE.match(value)
     if match:
-        year, month, day = (int(part) for part in match.groups())
+        year, month, day = map(int, match.groups())
     else:
         match = _FRENCH_DATE.match(value)
         if not match:
             raise CellError("date_format", _("Write dates as YYYY-MM-DD or DD/MM/YYYY."))
-        day, month, year = (int(part) for part in match.groups())
+        day, month, year = map(int, match.groups())
     try:
         return date(year, month, day)
     except ValueError:
@@ -301,7 +301,8 @@ class RowValidator:
         count = len(cells)
         for name, position in self.positions.items():
             if position < count and (cell := cells[position]):
-                values[name] = " ".join(cell.split())
+                # A cell of letters and digits only holds no space to trim or collapse (most names, codes, cities).
+                values[name] = cell if cell.isalnum() else " ".join(cell.split())
         return values
 
     def validate(self, line: int, cells: list[str]) -> ValidSubject | None:
