@@ -210,7 +210,8 @@ class NoticeEvent(models.Model):
     """A timestamped transition of a notice: the per-person history the controller can show."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
+    # Read per notice (its history), never by time across notices: no index of its own (two events per email).
+    at = models.DateTimeField()
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20)
     attempt = models.PositiveSmallIntegerField(default=0)

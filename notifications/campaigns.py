@@ -612,39 +612,34 @@ def retry_delay(attempts: int) -> timedelta:
 def record_email_outcomes(
     *, claim: Claim, outcomes: dict[int, tuple[str, str]], now: datetime | None = None
 ) -> Counter[str]:
-    """Apply what the SMTP server answered to the claimed rows, with one event per move; return counts per state."""
+    """Apply what the SMTP server answered to the claimed rows, with one event per move; return counts per state.
+
+    A row only moves if this claim still holds it: the sweep may have declared the claim dead meanwhile, and its
+    verdict stands.
+    """
     now = now or timezone.now()
     counts: Counter[str] = Counter()
+    attempts_of = {notice.pk: notice.attempts for notice in claim.notices}
+    by_target: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
+    for pk, (kind, error) in outcomes.items():
+        attempts = attempts_of.get(pk)
+        if attempts is None:
+            continue
+        if kind == Outcome.SENT:
+            target: str = NoticeState.SENT
+            retry_at: datetime | None = None
+        elif kind == Outcome.TRANSIENT and attempts < settings.NOTICE_EMAIL_MAX_ATTEMPTS:
+            target, retry_at = NoticeState.PENDING, now + retry_delay(attempts)
+        elif kind == Outcome.UNKNOWN:
+            target, retry_at = NoticeState.UNKNOWN, None
+        else:
+            target, retry_at = NoticeState.FAILED_PERMANENT, None
+            if kind == Outcome.TRANSIENT:
+                error = f"{error} (after {attempts} attempts)"
+        by_target[(target, error[:200], retry_at)].append(pk)
+    events: list[tuple[int, str, str, datetime, int, str]] = []
     undelivered: list[int] = []
     with transaction.atomic():
-        mine = {
-            pk: attempts
-            for pk, attempts in Notice.objects.select_for_update()
-            .filter(pk__in=list(outcomes), claim_token=claim.token, state=NoticeState.SENDING)
-            .values_list("pk", "attempts")
-        }
-        events: list[tuple[int, str, str, datetime, int, str]] = []
-        by_target: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
-        for pk, (kind, error) in outcomes.items():
-            if pk not in mine:
-                continue  # the sweep declared this claim dead meanwhile: its verdict stands
-            attempts = mine[pk]
-            events.append((pk, NoticeState.PENDING, NoticeState.SENDING, claim.claimed_at, attempts, ""))
-            if kind == Outcome.SENT:
-                target: str = NoticeState.SENT
-                retry_at: datetime | None = None
-            elif kind == Outcome.TRANSIENT and attempts < settings.NOTICE_EMAIL_MAX_ATTEMPTS:
-                target, retry_at = NoticeState.PENDING, now + retry_delay(attempts)
-            elif kind == Outcome.UNKNOWN:
-                target, retry_at = NoticeState.UNKNOWN, None
-            else:
-                target, retry_at = NoticeState.FAILED_PERMANENT, None
-                if kind == Outcome.TRANSIENT:
-                    error = f"{error} (after {attempts} attempts)"[:200]
-                undelivered.append(pk)
-            by_target[(target, error[:200], retry_at)].append(pk)
-            events.append((pk, NoticeState.SENDING, target, now, attempts, error[:200]))
-            counts[target] += 1
         for (target, error, retry_at), ids in by_target.items():
             values: dict[str, Any] = {
                 "state": target,
@@ -658,11 +653,41 @@ def record_email_outcomes(
                 values["next_attempt_at"] = retry_at
             elif target == NoticeState.FAILED_PERMANENT:
                 values["failed_at"] = now
-            Notice.objects.filter(pk__in=ids).update(**values)
+            moved = _move_claimed(ids=ids, token=claim.token, values=values)
+            for pk in moved:
+                attempts = attempts_of[pk]
+                events.append((pk, NoticeState.PENDING, NoticeState.SENDING, claim.claimed_at, attempts, ""))
+                events.append((pk, NoticeState.SENDING, target, now, attempts, error))
+            if moved:
+                counts[target] += len(moved)
+            if target == NoticeState.FAILED_PERMANENT:
+                undelivered.extend(moved)
         insert_events(events)
-        for pk in undelivered:
+        for pk in sorted(undelivered):
             fall_back_to_other_channel(notice_id=pk, now=now)
     return counts
+
+
+def _move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) -> list[int]:
+    """Set values on the rows of ids this claim still holds; return the ids moved."""
+    if connection.vendor == "postgresql":
+        # One statement instead of a locking read and an update: a thousand emails a second make it show.
+        column_of = {field.name: str(field.column) for field in Notice._meta.concrete_fields}
+        assignments = ", ".join(f"{column_of[name]} = %s" for name in values)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Notice._meta.db_table} SET {assignments} "  # noqa: S608 - columns from the model, values bound
+                "WHERE id = ANY(%s) AND claim_token = %s AND state = %s RETURNING id",
+                [*values.values(), ids, token, NoticeState.SENDING],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    mine = list(
+        Notice.objects.select_for_update()
+        .filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING)
+        .values_list("pk", flat=True)
+    )
+    Notice.objects.filter(pk__in=mine).update(**values)
+    return mine
 
 
 def next_email_attempt_at(campaign_id: int) -> datetime | None:
