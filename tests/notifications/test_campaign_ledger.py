@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -272,6 +273,28 @@ def test_campaign_progress_counts_per_channel_and_state(informed_file, lab_dpo):
     assert not progress["is_finished"]
 
 
+def _at_once(count: int, work: Callable[[], object]) -> None:
+    """Run work in count threads released together, each on its own database connection; fail on any error."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+
+
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_launches_create_each_row_once(breach_file, lab_dpo):
@@ -280,25 +303,9 @@ def test_ten_concurrent_launches_create_each_row_once(breach_file, lab_dpo):
     make_subjects(breach_file, 300, email=True, post=True)
     decide_to_inform(breach_file, lab_dpo)
     results: list[campaigns.LaunchResult] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(10)
 
-    def launch() -> None:
-        try:
-            barrier.wait()
-            results.append(_launch(breach_file, lab_dpo))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+    _at_once(10, lambda: results.append(_launch(breach_file, lab_dpo)))
 
-    threads = [threading.Thread(target=launch) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
     assert Notice.objects.count() == 600
     assert Campaign.objects.count() == 1
     assert sum(result.created_total for result in results) == 600
@@ -315,26 +322,13 @@ def test_concurrent_claims_take_each_due_email_once_and_in_windows_of_the_limit(
     _launch(breach_file, lab_dpo)
     campaign = Campaign.objects.get()
     claimed: list[list[int]] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
 
     def work() -> None:
-        try:
-            barrier.wait()
-            while claim := campaigns.claim_emails(campaign_id=campaign.pk, limit=7):
-                claimed.append([notice.pk for notice in claim.notices])
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        while claim := campaigns.claim_emails(campaign_id=campaign.pk, limit=7):
+            claimed.append([notice.pk for notice in claim.notices])
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(8, work)
 
-    assert not errors
     every_id = [pk for window in claimed for pk in window]
     assert len(every_id) == len(set(every_id)) == 400
     assert max(len(window) for window in claimed) == 7
