@@ -70,7 +70,7 @@ class LedgerSMTPBackend(SMTPBackend):
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = _envelope_address(email_message.from_email, encoding)
+        from_email = _sender_address(email_message.from_email, encoding)
         recipients = [_envelope_address(address, encoding) for address in email_message.recipients()]
         content = email_message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         connection = self.connection
@@ -156,17 +156,18 @@ class LedgerSMTPBackend(SMTPBackend):
             self.connection = None
 
 
-@lru_cache(maxsize=1024)
-def _quoted(address: str, encoding: str) -> str:
-    return str(smtplib.quoteaddr(sanitize_address(address, encoding)))
-
-
 def _envelope_address(address: str, encoding: str) -> str:
     """<address> as Django's backend and smtplib would put it in the envelope (their parsers are slow: a plain
     address, which they leave as it is, skips them)."""
     if len(address) <= 254 and emails.PLAIN_ADDRESS.fullmatch(address):
         return f"<{address}>"
-    return _quoted(address, encoding)
+    return str(smtplib.quoteaddr(sanitize_address(address, encoding)))
+
+
+@lru_cache(maxsize=16)
+def _sender_address(address: str, encoding: str) -> str:
+    """The sender's envelope address: the same for every notice (recipients' are never kept)."""
+    return _envelope_address(address, encoding)
 
 
 def notice_backend() -> str:

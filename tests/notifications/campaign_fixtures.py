@@ -154,6 +154,7 @@ class SmtpSink:
         self.pipelining = pipelining
         self.received: Counter[str] = Counter()
         self.messages: dict[str, bytes] = {}
+        self.senders: dict[str, str] = {}
         self.refuse: dict[str, str] = {}
         self.drop_after_data: set[str] = set()
         self.port = _free_port()
@@ -177,6 +178,7 @@ class SmtpSink:
         message_id = str(message.get("Message-ID", "")).strip()
         self.received[message_id] += 1
         self.messages[message_id] = envelope.original_content or envelope.content
+        self.senders[message_id] = envelope.mail_from
         if set(envelope.rcpt_tos) & self.drop_after_data:
             server.transport.close()
         return "250 Message accepted for delivery"

@@ -339,3 +339,16 @@ def test_the_envelope_is_pipelined_when_the_server_offers_it_and_not_otherwise(
 
     assert counts == {NoticeState.SENT: 8}
     assert sum(any_smtp_sink.received.values()) == 8
+
+
+def test_a_sender_with_a_display_name_goes_out_as_its_bare_address_in_the_envelope(
+    informed_file, lab_dpo, any_smtp_sink, settings
+):
+    settings.NOTICE_FROM_EMAIL = "Laboratoire d'Analyses de Rennes <notices@lab.example>"
+    campaign = _launch(informed_file, lab_dpo)
+
+    delivery.send_notice_emails(campaign_id=campaign.pk)
+
+    assert set(any_smtp_sink.senders.values()) == {"notices@lab.example"}
+    raw = next(iter(any_smtp_sink.messages.values()))
+    assert "Laboratoire d'Analyses de Rennes" in str(email.message_from_bytes(raw, policy=email.policy.default)["From"])
