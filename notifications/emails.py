@@ -142,7 +142,10 @@ _STAND_INS = {
 }
 _TRANSFER_ENCODING = b"Content-Transfer-Encoding: 8bit\r\n"
 # Addresses that Django writes as they are: ASCII, nothing to quote or encode, too short to fold.
-PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,190}", re.ASCII)
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+PLAIN_ADDRESS = re.compile(
+    rf"(?=[^@]{{1,64}}@.{{1,190}}$){_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII
+)
 _MAX_PLAIN_HEADER = 70
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
 

@@ -352,3 +352,25 @@ def test_a_sender_with_a_display_name_goes_out_as_its_bare_address_in_the_envelo
     assert set(any_smtp_sink.senders.values()) == {"notices@lab.example"}
     raw = next(iter(any_smtp_sink.messages.values()))
     assert "Laboratoire d'Analyses de Rennes" in str(email.message_from_bytes(raw, policy=email.policy.default)["From"])
+
+
+@pytest.mark.parametrize(
+    "address, plain",
+    [
+        ("person.1@example.org", True),
+        ("o'brien+tag@Example.ORG", True),
+        ("a..b@example.org", False),
+        (".a@example.org", False),
+        ("a@localhost", False),
+        ("jöe@example.org", False),
+        ("Name <a@example.org>", False),
+    ],
+)
+def test_only_addresses_django_writes_unchanged_skip_its_parser(address, plain):
+    from django.core.mail.message import sanitize_address
+
+    from notifications import emails
+
+    assert bool(emails.PLAIN_ADDRESS.fullmatch(address)) is plain
+    if plain:
+        assert sanitize_address(address, "utf-8") == address
