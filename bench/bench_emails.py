@@ -235,10 +235,6 @@ def _measure(sink: str, emails: int, context: Any) -> dict[str, Any]:
 
     port = _free_port()
     server = _smtp_server(port, sink)
-    os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
-    from django.conf import settings
-
-    settings.EMAIL_PORT = port
     result: dict[str, Any] = {}
     try:
         bare_file, launch_seconds = _prepare(emails, f"{sink}-bare")

@@ -107,9 +107,14 @@ def data_subject_notice(
     reference: str,
     metadata: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-) -> EmailMultiAlternatives:
-    """Build the Art. 34 message to one data subject: dedicated, text and HTML, its Message-ID fixed by its ledger row."""
-    message = EmailMultiAlternatives(
+    rendered: bytes | None = None,
+) -> NoticeEmail:
+    """Build the Art. 34 message to one data subject: dedicated, text and HTML, its Message-ID fixed by its ledger row.
+
+    `rendered`: its bytes as Django would write them, when a NoticeTemplate made them.
+    """
+    message = NoticeEmail(
+        rendered=rendered,
         subject=" ".join(subject.split()),
         body=text,
         from_email=from_email,
@@ -180,7 +185,7 @@ class NoticeTemplate:
             reference=stand_ins["reference"],
             headers={"Date": stand_ins["date"]},
         )
-        raw = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        raw = message.message().as_bytes(linesep="\r\n")
         boundary = _BOUNDARY.search(raw)
         if boundary is None:
             return None
@@ -329,14 +334,14 @@ def notice_email(
     rendered = (
         template.render(to=to, message_id=message_id, reference=reference, greeting=greeting) if template else None
     )
-    message = NoticeEmail(
-        rendered=rendered,
-        subject=" ".join(subject.split()),
-        body=text,
+    return data_subject_notice(
+        subject=subject,
+        text=text,
+        html=html_text,
+        to=to,
         from_email=from_email,
-        to=[to],
-        headers={"Message-ID": message_id, "X-BreachDesk-Reference": reference},
+        message_id=message_id,
+        reference=reference,
+        metadata=metadata,
+        rendered=rendered,
     )
-    message.attach_alternative(html_text, "text/html")
-    message.metadata = metadata  # type: ignore[attr-defined]
-    return message
