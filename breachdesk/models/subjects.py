@@ -63,6 +63,26 @@ class PersonalData:
         return f"{self.nir[0]} •• •• •• ••• ••• {self.nir[-2:]}" if len(self.nir) == 15 else f"{self.nir[0]} ••••"
 
 
+class BlindIndexField(models.CharField):
+    """A keyed HMAC in hex: compared for equality only, so PostgreSQL compares it byte by byte.
+
+    Under a database's linguistic collation (en_US.UTF-8, fr_FR.UTF-8, even C.UTF-8 before PostgreSQL 17) every
+    B-tree comparison of text goes through strcoll; hex digests gain nothing from it. The "C" collation makes the
+    unique checks and lookups of the import compare bytes. Other databases keep their own (binary) comparison.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
 class DataSubject(models.Model):
     """A person whose personal data a breach file exposed."""
 
@@ -81,16 +101,21 @@ class DataSubject(models.Model):
     # Authenticated encryption of PersonalData as JSON (Fernet, key ring for rotation).
     personal_token = models.TextField(editable=False)
     # Keyed HMACs of normalised values: lookups and duplicate detection without plaintext.
-    patient_ref_index = models.CharField(max_length=40, editable=False)
-    nir_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
-    email_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
-    identity_index = models.CharField(max_length=40, null=True, blank=True, editable=False)
+    patient_ref_index = BlindIndexField()
+    nir_index = BlindIndexField(null=True, blank=True)
+    email_index = BlindIndexField(null=True, blank=True)
+    identity_index = BlindIndexField(null=True, blank=True)
 
     country = models.CharField(_("country"), max_length=2, default="FR")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
     exposures = models.JSONField(_("exposed data"), default=list)
     has_postal_address = models.BooleanField(_("reachable by post"), default=False)
     has_email = models.BooleanField(_("reachable by email"), default=False)
+    # Which import stored the subject: provenance, written only by the import, in the transaction that holds its
+    # SubjectImport row, and never looked up by the product. So no database constraint and no index: PostgreSQL
+    # would check the constraint and grow the index once per subject (about 14 % of its work in an import). Django
+    # still sets it to NULL when an import record is deleted (with its breach file, or alone in the admin): one scan
+    # of the subject table, for a rare act.
     import_batch = models.ForeignKey(
         "breachdesk.SubjectImport",
         null=True,
@@ -98,6 +123,8 @@ class DataSubject(models.Model):
         on_delete=models.SET_NULL,
         related_name="data_subjects",
         editable=False,
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
