@@ -126,7 +126,6 @@ def build_block(
     country: str = "FR",
 ) -> AddressBlock:
     """Compute the NF Z10-011 block and report every line that cannot fit."""
-    block = AddressBlock()
     name = name_line(first_name, last_name)
     # Line 2: inside the building (flat, floor, "chez"); line 3: outside (building, residence, entrance).
     inside = _plain(address_2) if address_2 else ""
@@ -144,6 +143,11 @@ def build_block(
     if country != "FR":
         # International mail: the country, in capitals, is the last line.
         candidates.append((COUNTRY_NAMES.get(country, country), "country"))
+    lines = [text for text, _column in candidates]
+    if len(lines) <= MAX_LINES and max(map(len, lines)) <= MAX_LINE_LENGTH:
+        # Almost every address fits: no line to blame.
+        return AddressBlock(lines, [])
+    block = AddressBlock(lines, [])
     for number, (text, column) in enumerate(candidates, start=1):
         if len(text) > MAX_LINE_LENGTH:
             block.problems.append(_too_long(column, number, len(text)))
@@ -155,5 +159,4 @@ def build_block(
                 _("The address needs more than %(lines)s lines.") % {"lines": MAX_LINES},
             )
         )
-    block.lines = [text for text, _column in candidates]
     return block

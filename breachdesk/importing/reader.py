@@ -217,7 +217,8 @@ def open_csv(stream: IO[bytes], facts: FileFacts, *, known_columns: Iterable[str
                     line=start,
                 ) from None
             line = start
-            if not any(cell.strip() for cell in cells):
+            # A blank row is skipped; the first cell (patient_ref) settles it for almost every row.
+            if not (cells and cells[0] and not cells[0].isspace()) and not "".join(cells).strip():
                 continue
             count += 1
             if count > max_rows:

@@ -331,9 +331,21 @@ def _exposures_json(exposures: tuple[str, ...]) -> str:
     return json.dumps(list(exposures))
 
 
-def _key(index: str) -> int:
-    # 64 bits of the HMAC stand for it in memory: a set of ints costs a third of a set of strings.
-    return int(index[:16], 16)
+# An index stands for itself in memory by its hash: a set of ints costs a third of a set of strings, and an HMAC's
+# 64-bit hash collides no more often than its first 64 bits would. Python salts str hashes per process, so these keys
+# are only ever compared within the one process that reads the file (both passes of _complete_duplicate_lines).
+_key = hash
+
+
+def _hex_array(indexes: list[str]) -> str:
+    """A PostgreSQL array literal of blind indexes: one string to send, not thousands of values to adapt one by one.
+
+    ASCII letters and digits need no quoting in an array literal; anything else is refused rather than quoted.
+    """
+    literal = ",".join(indexes)
+    if not (literal.isascii() and (not literal or literal.replace(",", "").isalnum())):
+        raise ValueError("a blind index is not hexadecimal")
+    return "{" + literal + "}"
 
 
 @dataclass
@@ -389,8 +401,8 @@ class _Importer:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT patient_ref_index, nir_index FROM {DataSubject._meta.db_table} "  # noqa: S608 - values bound
-                    "WHERE breach_file_id = %s AND (patient_ref_index = ANY(%s) OR nir_index = ANY(%s))",
-                    [self.breach_file.pk, refs, nirs],
+                    "WHERE breach_file_id = %s AND (patient_ref_index = ANY(%s::text[]) OR nir_index = ANY(%s::text[]))",
+                    [self.breach_file.pk, _hex_array(refs), _hex_array(nirs)],
                 )
                 return cursor.fetchall()
         return (
@@ -408,11 +420,11 @@ class _Importer:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT nir_index, identity_index, breach_file_id FROM {table} "  # noqa: S608 - values bound
-                    "WHERE nir_index = ANY(%s) AND breach_file_id = ANY(%s) "
+                    "WHERE nir_index = ANY(%s::text[]) AND breach_file_id = ANY(%s) "
                     "UNION ALL "
                     f"SELECT nir_index, identity_index, breach_file_id FROM {table} "
-                    "WHERE identity_index = ANY(%s) AND breach_file_id = ANY(%s)",
-                    [nirs, others, identities, others],
+                    "WHERE identity_index = ANY(%s::text[]) AND breach_file_id = ANY(%s)",
+                    [_hex_array(nirs), others, _hex_array(identities), others],
                 )
                 return cursor.fetchall()
         return (

@@ -141,8 +141,10 @@ class CellError(ValueError):
 
 def clean_nir(value: str) -> str:
     """Return the 15-character NIR, computing the key of a 13-character one; CellError otherwise."""
-    compact = _NIR_SEPARATORS.sub("", value).upper()
-    if _SCIENTIFIC.match(compact):
+    # Digits only (most NIRs): nothing to strip, and no scientific notation.
+    is_digits = value.isdigit() and value.isascii()
+    compact = value if is_digits else _NIR_SEPARATORS.sub("", value).upper()
+    if not is_digits and _SCIENTIFIC.match(compact):
         raise CellError(
             "nir_scientific_notation",
             _(
@@ -170,6 +172,14 @@ def clean_nir(value: str) -> str:
 
 def parse_date(value: str) -> date:
     """Read YYYY-MM-DD or DD/MM/YYYY."""
+    if len(value) == 10 and value[2] == "/" == value[5] and value.isascii():
+        # DD/MM/YYYY with two-digit day and month, what French spreadsheets export: no pattern to run.
+        day_text, month_text, year_text = value[:2], value[3:5], value[6:]
+        if day_text.isdigit() and month_text.isdigit() and year_text.isdigit():
+            try:
+                return date(int(year_text), int(month_text), int(day_text))
+            except ValueError:
+                raise CellError("date_invalid", _("This date does not exist.")) from None
     match = _ISO_DATE.match(value)
     if match:
         year, month, day = map(int, match.groups())
@@ -294,12 +304,14 @@ class RowValidator:
                 report.error(header_line, name, "column_missing", _("This required column is missing from the header."))
                 self.is_usable = False
         self.width = len(header)
+        self._slots = tuple(self.positions.items())
+        self._empty = dict.fromkeys(COLUMN_NAMES, "")
 
     def _cells(self, cells: list[str]) -> dict[str, str]:
         """Every known column's cell, trimmed, inner spaces collapsed; empty when absent."""
-        values = dict.fromkeys(COLUMN_NAMES, "")
+        values = self._empty.copy()
         count = len(cells)
-        for name, position in self.positions.items():
+        for name, position in self._slots:
             if position < count and (cell := cells[position]):
                 # A cell of letters and digits only holds no space to trim or collapse (most names, codes, cities).
                 values[name] = cell if cell.isalnum() else " ".join(cell.split())
@@ -319,8 +331,12 @@ class RowValidator:
             )
         values = self._cells(cells)
         blamed: set[str] = set()
-        # One look at the whole row first: almost every row has no long cell and no control character.
-        if max(map(len, values.values()), default=0) > MAX_CELL_LENGTH or _CONTROL.search("".join(values.values())):
+        # One look at the whole row first: almost every row has no long cell and no control character (and a row
+        # shorter than the limit cannot hold a longer cell).
+        joined = "".join(values.values())
+        if (len(joined) > MAX_CELL_LENGTH and max(map(len, values.values())) > MAX_CELL_LENGTH) or _CONTROL.search(
+            joined
+        ):
             for name, value in values.items():
                 if len(value) > MAX_CELL_LENGTH:
                     report.error(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -94,6 +95,39 @@ def test_a_broken_nir_gets_a_precise_reason(value: str, code: str):
 )
 def test_dates_are_read_in_iso_or_french_order(value: str, expected: date):
     assert parse_date(value) == expected
+
+
+def _date_by_the_patterns(value: str) -> date | str:
+    """parse_date's rule written only with its two patterns: a date, or the code of the refusal."""
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})$", value, re.ASCII)
+    if match:
+        year, month, day = map(int, match.groups())
+    elif match := re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", value, re.ASCII):
+        day, month, year = map(int, match.groups())
+    else:
+        return "date_format"
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return "date_invalid"
+
+
+_DATE_CHARACTERS = st.sampled_from([*"0123456789/- a", "\u00b2", "\u0661"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(_DATE_CHARACTERS, min_size=8, max_size=11).map("".join)
+    | st.dates().map(lambda day: day.strftime("%d/%m/%Y"))
+    # Any digits, Unicode ones included, in the DD/MM/YYYY shape: impossible dates too.
+    | st.from_regex(r"\A\d\d/\d\d/\d{4}\Z")
+)
+def test_the_fast_french_date_path_reads_what_the_patterns_read(value: str):
+    try:
+        outcome: date | str = parse_date(value)
+    except CellError as error:
+        outcome = error.code
+    assert outcome == _date_by_the_patterns(value)
 
 
 @pytest.mark.parametrize(("value", "code"), [("1985/07/12", "date_format"), ("31/02/1985", "date_invalid")])
@@ -326,7 +360,15 @@ def test_the_single_value_index_equals_the_models_blind_index(purpose: str, valu
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=20), st.text(max_size=20), st.sampled_from(["", "1985-07-12", "2001-01-31"]))
+@given(
+    st.text(max_size=20),
+    st.text(max_size=20),
+    # ISO dates, and digits the fast path must leave to the definition (superscript, Arabic-Indic, a lone hyphen).
+    st.sampled_from(
+        ["", "1985-07-12", "2001-01-31", "1985-07-1\u00b2", "-", "\u0661\u0669\u0668\u0665-\u0660\u0667-\u0661\u0662"]
+    )
+    | st.text(max_size=12),
+)
 def test_the_identity_index_equals_the_models_blind_index(last_name: str, first_name: str, birth_date: str):
     from breachdesk.importing.indexes import Indexer
 
