@@ -36,6 +36,8 @@ INCIDENT = "BENCH-IMPORT"
 BASELINE_INCIDENT = "BENCH-BASELINE"
 TOTAL_ROWS = 491_840
 FILES = 27
+# The issue's target: the 2021 case validated, encrypted, deduplicated and stored in 60 s or less.
+TARGET_SECONDS = 60
 # Share of rows that are the same person as a row of the previous lab's file (the same patient at two labs).
 CROSS_LAB_SHARE = 0.01
 HEADER = [
@@ -258,6 +260,22 @@ class _MemorySampler:
             time.sleep(0.05)
 
 
+def _machine_probe_ms() -> float:
+    """Milliseconds of CPU a fixed pure-Python loop takes (best of 3): how fast this machine runs Python right now.
+
+    On a shared virtual machine the same loop has been seen to take from 120 to 500 ms from one minute to the next;
+    the figure printed beside each result says which kind of minute it was.
+    """
+    best = float("inf")
+    for _attempt in range(3):
+        started = time.process_time()
+        total = 0
+        for number in range(3_000_000):
+            total += number
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def _postgres_cpu_seconds() -> float | None:
     """CPU used so far by the local PostgreSQL's processes, ended backends included; None when it is not local.
 
@@ -289,6 +307,7 @@ def _run_import(paths: list[Path], breach_file_ids: list[int], processes: int) -
     sampler = _MemorySampler()
     thread = threading.Thread(target=sampler.run, daemon=True)
     thread.start()
+    probe_before = _machine_probe_ms()
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     postgres_before = _postgres_cpu_seconds()
@@ -304,6 +323,7 @@ def _run_import(paths: list[Path], breach_file_ids: list[int], processes: int) -
     postgres_after = _postgres_cpu_seconds()
     sampler.running = False
     thread.join()
+    probe_after = _machine_probe_ms()
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
         "seconds": seconds,
@@ -315,6 +335,7 @@ def _run_import(paths: list[Path], breach_file_ids: list[int], processes: int) -
         ),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg()[0],
+        "machine_probe_ms": [probe_before, probe_after],
         "files": results,
         "rows": sum(result["rows_stored"] for result in results),
         "states": sorted({result["state"] for result in results}),
@@ -432,8 +453,12 @@ def main(argv: list[str] | None = None) -> int:
             if result["postgres_cpu_seconds"] is not None
             else ""
         )
-        + f"load average {result['load_average_before']:.1f} -> {result['load_average_after']:.1f}"
+        + f"load average {result['load_average_before']:.1f} -> {result['load_average_after']:.1f}, "
+        f"machine probe {result['machine_probe_ms'][0]:.0f} -> {result['machine_probe_ms'][1]:.0f} ms"
     )
+    if arguments.rows == TOTAL_ROWS:
+        verdict = "met" if result["seconds"] <= TARGET_SECONDS else "MISSED"
+        print(f"target: {TOTAL_ROWS} rows in {TARGET_SECONDS} s or less: {verdict}")
     summary: dict[str, Any] = {"rows": arguments.rows, "files": arguments.files, "import": result}
     if not arguments.no_baselines:
         baseline_ids = _breach_files(BASELINE_INCIDENT, arguments.files)
@@ -458,6 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = [item for item in result["files"] if item["state"] != "imported"]
     if failed:
         print(f"bench_import: {len(failed)} files were not imported: {failed[:3]}")
+        return 1
+    # The target is for the whole case: a smaller run's rate is printed, not judged.
+    if arguments.rows == TOTAL_ROWS and result["seconds"] > TARGET_SECONDS:
         return 1
     return 0
 

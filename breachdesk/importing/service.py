@@ -57,6 +57,10 @@ STALE_AFTER = timedelta(minutes=10)
 LOCK_POLL_SECONDS = 1.0
 # Serialises imports into one breach file on PostgreSQL without locking the breach file row itself.
 _ADVISORY_LOCK_NAMESPACE = 0x1A7F
+# Serialises the last step of imports into the breach files of one incident (the look at the other labs, then the
+# commit), so that of two imports running at once the later one sees the earlier one's subjects.
+_INCIDENT_LOCK_NAMESPACE = 0x1A80
+INCIDENT_LOCK_POLL_SECONDS = 0.05
 State = SubjectImport.State
 
 
@@ -352,7 +356,8 @@ def _hex_array(indexes: list[str]) -> str:
 class _Seen:
     """First sightings of blind indexes in the file, kept as 64-bit ints so memory stays small."""
 
-    patient_refs: set[int]
+    # The line of each reference stored: the look at the other labs names lines from what the database returns.
+    patient_refs: dict[int, int]
     nirs: set[int]
     identities: set[int]
 
@@ -366,12 +371,14 @@ class _Importer:
         self.report = report
         self.dry_run = dry_run
         self.batch: list[ValidSubject] = []
-        self.seen = _Seen(set(), set(), set())
+        self.seen = _Seen({}, set(), set())
         # Entries to complete with the line of the first occurrence, keyed by (purpose, key).
         self.in_file_duplicates: dict[tuple[str, int], list[ReportEntry]] = {}
         self.rows_read = 0
         self.rows_validated = 0
         self.rows_stored = 0
+        # Rows written in the transaction: rows_stored, or what a dry run wrote before rolling back.
+        self.rows_written = 0
         self.rows_rejected = 0
         self.duplicates = 0
         self.unreachable = 0
@@ -380,20 +387,9 @@ class _Importer:
         self.use_copy = connection.vendor == "postgresql"
         self.indexer = Indexer()
         self.has_own_subjects = False
-        self.has_other_subjects = False
-        self.other_breach_files: dict[int, str] = {}
 
     def prepare(self) -> None:
-        breach_file = self.breach_file
-        self.has_own_subjects = DataSubject.objects.filter(breach_file=breach_file).exists()
-        self.other_breach_files = dict(
-            BreachFile.objects.filter(incident_id=breach_file.incident_id)
-            .exclude(pk=breach_file.pk)
-            .values_list("pk", "controller__code")
-        )
-        self.has_other_subjects = bool(self.other_breach_files) and (
-            DataSubject.objects.filter(breach_file_id__in=list(self.other_breach_files)).exists()
-        )
+        self.has_own_subjects = DataSubject.objects.filter(breach_file=self.breach_file).exists()
 
     def _existing_in_breach_file(self, refs: list[str], nirs: list[str]) -> Iterable[tuple[str, str | None]]:
         if self.use_copy:
@@ -409,28 +405,6 @@ class _Importer:
             DataSubject.objects.filter(breach_file=self.breach_file)
             .filter(Q(patient_ref_index__in=refs) | Q(nir_index__in=nirs))
             .values_list("patient_ref_index", "nir_index")
-        )
-
-    def _same_people_elsewhere(
-        self, nirs: list[str], identities: list[str]
-    ) -> Iterable[tuple[str | None, str | None, int]]:
-        others = list(self.other_breach_files)
-        if self.use_copy:
-            table = DataSubject._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT nir_index, identity_index, breach_file_id FROM {table} "  # noqa: S608 - values bound
-                    "WHERE nir_index = ANY(%s::text[]) AND breach_file_id = ANY(%s) "
-                    "UNION ALL "
-                    f"SELECT nir_index, identity_index, breach_file_id FROM {table} "
-                    "WHERE identity_index = ANY(%s::text[]) AND breach_file_id = ANY(%s)",
-                    [_hex_array(nirs), others, _hex_array(identities), others],
-                )
-                return cursor.fetchall()
-        return (
-            DataSubject.objects.filter(breach_file_id__in=others)
-            .filter(Q(nir_index__in=nirs) | Q(identity_index__in=identities))
-            .values_list("nir_index", "identity_index", "breach_file_id")
         )
 
     def publish(self) -> None:
@@ -465,7 +439,7 @@ class _Importer:
                     self._in_file_duplicate("patient_ref", key, entry)
                     is_duplicate = True
                 else:
-                    seen.patient_refs.add(key)
+                    seen.patient_refs[key] = line
                 if subject.nir_index is not None:
                     key = _key(subject.nir_index)
                     if key in seen.nirs:
@@ -516,13 +490,16 @@ class _Importer:
             batch = [subject for subject in batch if subject.line not in rejected]
         for subject in batch:
             self.exposure_codes.update(subject.exposures)
-        if self.report.has_errors or self.dry_run:
+        if self.report.has_errors:
             return
+        # A dry run writes too, in the transaction it rolls back: it reports what the import would, to the letter.
         self._write(batch)
-        self.rows_stored += len(batch)
+        self.rows_written += len(batch)
+        if not self.dry_run:
+            self.rows_stored += len(batch)
 
     def _check_against_database(self, batch: list[ValidSubject]) -> set[int]:
-        """Report rows already in this breach file (errors) and the same person at other controllers (warnings)."""
+        """Report rows already in this breach file (errors)."""
         rejected: set[int] = set()
         report = self.report
         if self.has_own_subjects:
@@ -553,58 +530,77 @@ class _Importer:
                             self.rows_validated -= 1
                             if not subject.is_reachable:
                                 self.unreachable -= 1
-        if self.has_other_subjects:
-            nirs = {subject.nir_index for subject in batch if subject.nir_index}
-            # The NIR identifies a person; name and birth date are the fallback for subjects without one (probing
-            # both for every row doubled the cost of the import's queries).
-            identities = {
-                subject.identity_index for subject in batch if subject.identity_index and not subject.nir_index
-            }
-            matches: dict[tuple[str, str], set[str]] = {}
-            for nir_index, identity_index, breach_file_id in self._same_people_elsewhere(
-                sorted(nirs), sorted(identities)
-            ):
-                code = self.other_breach_files[breach_file_id]
-                if nir_index in nirs:
-                    matches.setdefault(("nir", nir_index), set()).add(code)
-                if identity_index in identities:
-                    matches.setdefault(("identity", identity_index), set()).add(code)
-            if matches:
-                for subject in batch:
-                    if subject.line in rejected:
-                        continue
-                    by_nir = matches.get(("nir", subject.nir_index or ""), set())
-                    by_identity = (
-                        matches.get(("identity", subject.identity_index or ""), set())
-                        if not subject.nir_index
-                        else set()
-                    )
-                    if not (by_nir or by_identity):
-                        continue
-                    self.duplicates += 1
-                    if by_nir:
-                        report.warning(
-                            subject.line,
-                            "nir",
-                            "same_person_other_controller",
-                            _(
-                                "The same NIR is in the breach file of %(controllers)s for this incident: "
-                                "reported, not merged (each controller informs its own data subjects)."
-                            )
-                            % {"controllers": ", ".join(sorted(by_nir))},
-                        )
-                    else:
-                        report.warning(
-                            subject.line,
-                            "last_name",
-                            "possibly_same_person_other_controller",
-                            _(
-                                "The same last name, first name and birth date are in the breach file of "
-                                "%(controllers)s for this incident: reported, not merged."
-                            )
-                            % {"controllers": ", ".join(sorted(by_identity))},
-                        )
         return rejected
+
+    def report_same_people_elsewhere(self, *, heartbeat: Callable[[], None]) -> None:
+        """Warn of each stored subject also in another breach file of the incident: the same person at two labs.
+
+        Run once every row is stored, under the incident's lock held until the commit: of two imports into the
+        incident at once, the later one to get here sees the earlier one's committed subjects, so no pair is missed.
+        The NIR identifies a person; name and birth date are the fallback for subjects without one.
+        """
+        if not self.rows_written:
+            return
+        breach_file = self.breach_file
+        _advisory_xact_lock(
+            _INCIDENT_LOCK_NAMESPACE, breach_file.incident_id, heartbeat=heartbeat, poll=INCIDENT_LOCK_POLL_SECONDS
+        )
+        codes = dict(
+            BreachFile.objects.filter(incident_id=breach_file.incident_id)
+            .exclude(pk=breach_file.pk)
+            .values_list("pk", "controller__code")
+        )
+        if not codes:
+            return
+        table = DataSubject._meta.db_table
+        # The rows this import stored first (MATERIALIZED keeps PostgreSQL from starting at the other labs' rows,
+        # which it would for lack of statistics on a table filled in this transaction), then one probe of the NIR
+        # (or identity) index each; rows of another incident's breach files are left out below.
+        materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH mine AS {materialized}(SELECT patient_ref_index, nir_index, identity_index "  # noqa: S608
+                f"FROM {table} WHERE breach_file_id = %s AND import_batch_id = %s) "
+                f"SELECT mine.patient_ref_index, 'nir', other.breach_file_id FROM mine "
+                f"JOIN {table} other ON other.nir_index = mine.nir_index WHERE other.breach_file_id <> %s "
+                "UNION ALL "
+                f"SELECT mine.patient_ref_index, 'identity', other.breach_file_id FROM mine "
+                f"JOIN {table} other ON other.identity_index = mine.identity_index "
+                "WHERE mine.nir_index IS NULL AND other.breach_file_id <> %s",
+                [breach_file.pk, self.subject_import.pk, breach_file.pk, breach_file.pk],
+            )
+            matches = cursor.fetchall()
+        by_line: dict[int, tuple[str, set[str]]] = {}
+        lines = self.seen.patient_refs
+        for patient_ref_index, purpose, other_id in matches:
+            if other_id not in codes:
+                continue
+            line = lines[_key(patient_ref_index)]
+            by_line.setdefault(line, (purpose, set()))[1].add(codes[other_id])
+        for line, (purpose, controllers) in sorted(by_line.items()):
+            self.duplicates += 1
+            if purpose == "nir":
+                self.report.warning(
+                    line,
+                    "nir",
+                    "same_person_other_controller",
+                    _(
+                        "The same NIR is in the breach file of %(controllers)s for this incident: "
+                        "reported, not merged (each controller informs its own data subjects)."
+                    )
+                    % {"controllers": ", ".join(sorted(controllers))},
+                )
+            else:
+                self.report.warning(
+                    line,
+                    "last_name",
+                    "possibly_same_person_other_controller",
+                    _(
+                        "The same last name, first name and birth date are in the breach file of "
+                        "%(controllers)s for this incident: reported, not merged."
+                    )
+                    % {"controllers": ", ".join(sorted(controllers))},
+                )
 
     def _write(self, batch: list[ValidSubject]) -> None:
         encrypt_json = self.indexer.encrypt_json
@@ -695,17 +691,26 @@ class _Importer:
 
 def _lock_breach_file(breach_file: BreachFile, *, heartbeat: Callable[[], None]) -> None:
     """Serialise imports into one breach file for the rest of the transaction, beating while it waits."""
+    _advisory_xact_lock(_ADVISORY_LOCK_NAMESPACE, breach_file.pk, heartbeat=heartbeat, poll=LOCK_POLL_SECONDS)
+
+
+def _advisory_xact_lock(namespace: int, key: int, *, heartbeat: Callable[[], None], poll: float) -> None:
+    """Take a PostgreSQL advisory lock until the transaction ends, beating while it waits (SQLite: one writer)."""
     if connection.vendor != "postgresql":
         return
+    beaten: float | None = None
     with connection.cursor() as cursor:
         while True:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [namespace, key])
             row = cursor.fetchone()
             if row and row[0]:
                 return
-            # Another import of this breach file runs: show this one is alive, so no sweep takes it over.
-            heartbeat()
-            time.sleep(LOCK_POLL_SECONDS)
+            # Another import holds it: show this one is alive, so no sweep takes it over.
+            now = time.monotonic()
+            if beaten is None or now - beaten >= LOCK_POLL_SECONDS:
+                heartbeat()
+                beaten = now
+            time.sleep(poll)
 
 
 def _update_breach_file_counts(breach_file: BreachFile) -> BreachFile:
@@ -874,6 +879,7 @@ def _run(
                     report.error(0, "", "no_rows", _("The file holds a header row but no data subject."))
                 if report.has_errors:
                     raise _Rejected
+                importer.report_same_people_elsewhere(heartbeat=importer.publish)
                 if dry_run:
                     raise _DryRunDone
                 _save_counts(subject_import, importer, report)

@@ -147,3 +147,102 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
         worker.join(30)
     assert outcome and outcome[0].state == State.IMPORTED
     assert DataSubject.objects.count() == 3
+
+
+def _same_person_lines(subject_import: SubjectImport) -> list[str]:
+    return [
+        entry.split(",")[0]
+        for entry in subject_import.error_report.splitlines()[1:]
+        if ",same_person_other_controller," in entry
+    ]
+
+
+def _import_in_thread(breach_file: BreachFile, path, outcome: dict[str, SubjectImport], name: str):  # type: ignore[no-untyped-def]
+    import threading
+
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            outcome[name] = import_subjects(breach_file=breach_file, path=path)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _two_labs_sharing_two_people(tmp_path):  # type: ignore[no-untyped-def]
+    first = rows(4)
+    # The second lab's first two patients are the first lab's first two, under its own references.
+    second = [{**row, "patient_ref": f"B-{number}"} for number, row in enumerate(first[:2])] + rows(2, start=10)
+    return write_csv(tmp_path / "lab-a.csv", first), write_csv(tmp_path / "lab-b.csv", second)
+
+
+def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_same_people(
+    postgresql_only, breach_file, other_breach_file, tmp_path, monkeypatch
+):
+    """Lab A has stored its rows but not committed when lab B imports and commits; A then still sees B."""
+    import threading
+
+    lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
+    a_stored, b_done = threading.Event(), threading.Event()
+    original = service._Importer.report_same_people_elsewhere
+
+    def pausing(self, *, heartbeat):  # type: ignore[no-untyped-def]
+        if self.breach_file.pk == breach_file.pk:
+            a_stored.set()
+            assert b_done.wait(30)
+        original(self, heartbeat=heartbeat)
+
+    monkeypatch.setattr(service._Importer, "report_same_people_elsewhere", pausing)
+    outcome: dict[str, SubjectImport] = {}
+    thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
+    try:
+        assert a_stored.wait(30)
+        b = import_subjects(breach_file=other_breach_file, path=lab_b)
+    finally:
+        b_done.set()
+        thread_a.join(30)
+    a = outcome["a"]
+    assert (a.state, b.state) == (State.IMPORTED, State.IMPORTED)
+    # B looked while A's rows were uncommitted: A, looking last, names both shared patients (lines 2 and 3).
+    assert _same_person_lines(b) == []
+    assert _same_person_lines(a) == ["2", "3"]
+    assert a.duplicates == 2
+
+
+def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
+    postgresql_only, breach_file, other_breach_file, tmp_path, monkeypatch
+):
+    """Lab A has looked and holds the incident's lock until it commits; B must wait for it, then see A."""
+    import threading
+
+    lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
+    a_looked, release_a = threading.Event(), threading.Event()
+    original = service._Importer.report_same_people_elsewhere
+
+    def holding(self, *, heartbeat):  # type: ignore[no-untyped-def]
+        original(self, heartbeat=heartbeat)
+        if self.breach_file.pk == breach_file.pk:
+            a_looked.set()
+            assert release_a.wait(30)
+
+    monkeypatch.setattr(service._Importer, "report_same_people_elsewhere", holding)
+    outcome: dict[str, SubjectImport] = {}
+    thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
+    try:
+        assert a_looked.wait(30)
+        thread_b = _import_in_thread(other_breach_file, lab_b, outcome, "b")
+        thread_b.join(1.0)
+        assert thread_b.is_alive(), "B waits for A's commit before looking at the other labs"
+    finally:
+        release_a.set()
+        thread_a.join(30)
+    thread_b.join(30)
+    a, b = outcome["a"], outcome["b"]
+    assert (a.state, b.state) == (State.IMPORTED, State.IMPORTED)
+    assert _same_person_lines(a) == []
+    assert _same_person_lines(b) == ["2", "3"]
+    assert "LAB-" in b.error_report

@@ -234,6 +234,20 @@ def test_a_dry_run_validates_everything_and_stores_nothing(breach_file, tmp_path
     assert import_subjects(breach_file=breach_file, path=path).state == State.IMPORTED
 
 
+def test_a_dry_run_reports_the_same_people_at_other_labs_as_the_import_would(breach_file, other_breach_file, tmp_path):
+    data = rows(3)
+    assert import_subjects(breach_file=other_breach_file, path=write_csv(tmp_path / "brest.csv", data)).state == (
+        State.IMPORTED
+    )
+    mine = write_csv(tmp_path / "rennes.csv", [{**data[1], "patient_ref": "R-1"}, *rows(2, start=20)])
+    rehearsal = import_subjects(breach_file=breach_file, path=mine, dry_run=True)
+    assert rehearsal.state == State.VALID and rehearsal.rows_stored == 0
+    assert [(entry["line"], entry["code"]) for entry in report_of(rehearsal)] == [("2", "same_person_other_controller")]
+    assert DataSubject.objects.filter(breach_file=breach_file).count() == 0
+    imported = import_subjects(breach_file=breach_file, path=mine)
+    assert imported.error_report == rehearsal.error_report
+
+
 def test_the_row_limit_is_checked_before_parsing_with_a_clear_message(breach_file, tmp_path, settings):
     settings.IMPORT_MAX_ROWS = 3
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(4)))
