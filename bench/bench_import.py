@@ -456,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         + f"load average {result['load_average_before']:.1f} -> {result['load_average_after']:.1f}, "
         f"machine probe {result['machine_probe_ms'][0]:.0f} -> {result['machine_probe_ms'][1]:.0f} ms"
     )
-    if arguments.rows == TOTAL_ROWS:
+    is_the_case = arguments.rows == TOTAL_ROWS and arguments.files == FILES
+    if is_the_case:
         verdict = "met" if result["seconds"] <= TARGET_SECONDS else "MISSED"
         print(f"target: {TOTAL_ROWS} rows in {TARGET_SECONDS} s or less: {verdict}")
     summary: dict[str, Any] = {"rows": arguments.rows, "files": arguments.files, "import": result}
@@ -484,8 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"bench_import: {len(failed)} files were not imported: {failed[:3]}")
         return 1
-    # The target is for the whole case: a smaller run's rate is printed, not judged.
-    if arguments.rows == TOTAL_ROWS and result["seconds"] > TARGET_SECONDS:
+    # The target is for the 2021 case, 27 files: another shape's rate is printed, not judged.
+    if is_the_case and result["seconds"] > TARGET_SECONDS:
         return 1
     return 0
 

@@ -356,10 +356,10 @@ def _hex_array(indexes: list[str]) -> str:
 class _Seen:
     """First sightings of blind indexes in the file, kept as 64-bit ints so memory stays small."""
 
-    # The line of each reference stored: the look at the other labs names lines from what the database returns.
-    patient_refs: dict[int, int]
+    # Only what the database would refuse within a breach file (its unique constraints) is tracked row by row; the
+    # same name and birth date twice is found by one query once the rows are stored, so memory holds two sets.
+    patient_refs: set[int]
     nirs: set[int]
-    identities: set[int]
 
 
 class _Importer:
@@ -371,7 +371,7 @@ class _Importer:
         self.report = report
         self.dry_run = dry_run
         self.batch: list[ValidSubject] = []
-        self.seen = _Seen({}, set(), set())
+        self.seen = _Seen(set(), set())
         # Entries to complete with the line of the first occurrence, keyed by (purpose, key).
         self.in_file_duplicates: dict[tuple[str, int], list[ReportEntry]] = {}
         self.rows_read = 0
@@ -439,7 +439,7 @@ class _Importer:
                     self._in_file_duplicate("patient_ref", key, entry)
                     is_duplicate = True
                 else:
-                    seen.patient_refs[key] = line
+                    seen.patient_refs.add(key)
                 if subject.nir_index is not None:
                     key = _key(subject.nir_index)
                     if key in seen.nirs:
@@ -450,22 +450,6 @@ class _Importer:
                         is_duplicate = True
                     else:
                         seen.nirs.add(key)
-                if subject.identity_index is not None and not is_duplicate:
-                    key = _key(subject.identity_index)
-                    if key in seen.identities:
-                        entry = report.warning(
-                            line,
-                            "last_name",
-                            "possible_duplicate_in_file",
-                            _(
-                                "Same last name, first name and birth date as an earlier line: kept, not merged; "
-                                "check it is not the same person twice."
-                            ),
-                        )
-                        self._in_file_duplicate("identity", key, entry)
-                        self.duplicates += 1
-                    else:
-                        seen.identities.add(key)
                 if is_duplicate:
                     self.duplicates += 1
                     self.rows_rejected += 1
@@ -532,6 +516,32 @@ class _Importer:
                                 self.unreachable -= 1
         return rejected
 
+    def report_same_identity_twice(self) -> None:
+        """Warn of stored subjects with the same last name, first name and birth date as an earlier line of the file.
+
+        Kept, never merged: two patients can share them. Asked of the database once every row is stored, rather
+        than tracked row by row, so the import's memory does not grow with a third set of keys.
+        """
+        if not self.rows_written:
+            return
+        table = DataSubject._meta.db_table
+        # One pass over this import's rows, sorted by identity: each row with the first line of its identity (a join
+        # or IN of these rows with themselves lets a planner without statistics on them go quadratic).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT source_line, first_line FROM ("  # noqa: S608
+                "SELECT source_line, MIN(source_line) OVER (PARTITION BY identity_index) AS first_line "
+                f"FROM {table} WHERE breach_file_id = %s AND import_batch_id = %s AND identity_index IS NOT NULL"
+                ") AS identities WHERE source_line > first_line ORDER BY source_line",
+                [self.breach_file.pk, self.subject_import.pk],
+            )
+            rows = cursor.fetchall()
+        for line, first in rows:
+            self.duplicates += 1
+            self.report.warning(
+                line, "last_name", "possible_duplicate_in_file", _FIRST_LINE_MESSAGES["identity"]() % {"line": first}
+            )
+
     def report_same_people_elsewhere(self, *, heartbeat: Callable[[], None]) -> None:
         """Warn of each stored subject also in another breach file of the incident: the same person at two labs.
 
@@ -559,24 +569,21 @@ class _Importer:
         materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH mine AS {materialized}(SELECT patient_ref_index, nir_index, identity_index "  # noqa: S608
+                f"WITH mine AS {materialized}(SELECT source_line, nir_index, identity_index "  # noqa: S608
                 f"FROM {table} WHERE breach_file_id = %s AND import_batch_id = %s) "
-                f"SELECT mine.patient_ref_index, 'nir', other.breach_file_id FROM mine "
+                f"SELECT mine.source_line, 'nir', other.breach_file_id FROM mine "
                 f"JOIN {table} other ON other.nir_index = mine.nir_index WHERE other.breach_file_id <> %s "
                 "UNION ALL "
-                f"SELECT mine.patient_ref_index, 'identity', other.breach_file_id FROM mine "
+                f"SELECT mine.source_line, 'identity', other.breach_file_id FROM mine "
                 f"JOIN {table} other ON other.identity_index = mine.identity_index "
                 "WHERE mine.nir_index IS NULL AND other.breach_file_id <> %s",
                 [breach_file.pk, self.subject_import.pk, breach_file.pk, breach_file.pk],
             )
             matches = cursor.fetchall()
         by_line: dict[int, tuple[str, set[str]]] = {}
-        lines = self.seen.patient_refs
-        for patient_ref_index, purpose, other_id in matches:
-            if other_id not in codes:
-                continue
-            line = lines[_key(patient_ref_index)]
-            by_line.setdefault(line, (purpose, set()))[1].add(codes[other_id])
+        for line, purpose, other_id in matches:
+            if other_id in codes:
+                by_line.setdefault(line, (purpose, set()))[1].add(codes[other_id])
         for line, (purpose, controllers) in sorted(by_line.items()):
             self.duplicates += 1
             if purpose == "nir":
@@ -626,6 +633,7 @@ class _Importer:
                         _exposures_json(subject.exposures),
                         "t" if subject.has_postal_address else "f",
                         "t" if subject.has_email else "f",
+                        str(subject.line),
                     )
                 )
                 + fixed
@@ -646,6 +654,7 @@ class _Importer:
                     exposures=list(subject.exposures),
                     has_postal_address=subject.has_postal_address,
                     has_email=subject.has_email,
+                    source_line=subject.line,
                     import_batch_id=import_id,
                 )
                 for subject in batch
@@ -671,6 +680,7 @@ class _Importer:
                 "exposures",
                 "has_postal_address",
                 "has_email",
+                "source_line",
                 "import_batch",
                 "created_at",
             )
@@ -746,11 +756,7 @@ def _complete_duplicate_lines(importer: _Importer, opener: Callable[[], IO[bytes
             subject = validator.validate(line, cells)
             if subject is None:
                 continue
-            for purpose, index in (
-                ("patient_ref", subject.patient_ref_index),
-                ("nir", subject.nir_index),
-                ("identity", subject.identity_index),
-            ):
+            for purpose, index in (("patient_ref", subject.patient_ref_index), ("nir", subject.nir_index)):
                 if index is None:
                     continue
                 key = (purpose, _key(index))
@@ -879,6 +885,7 @@ def _run(
                     report.error(0, "", "no_rows", _("The file holds a header row but no data subject."))
                 if report.has_errors:
                     raise _Rejected
+                importer.report_same_identity_twice()
                 importer.report_same_people_elsewhere(heartbeat=importer.publish)
                 if dry_run:
                     raise _DryRunDone

@@ -126,6 +126,9 @@ class DataSubject(models.Model):
         db_constraint=False,
         db_index=False,
     )
+    # The line of the imported file the subject came from: with import_batch, where to find the row again. The
+    # import's last checks (same person twice in the file, or at another lab) name lines from it.
+    source_line = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

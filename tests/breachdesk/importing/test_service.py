@@ -137,6 +137,23 @@ def test_in_file_duplicates_reject_the_file_and_name_both_lines(breach_file, tmp
     assert subject_import.duplicates == 2
 
 
+def test_the_same_name_and_birth_date_twice_in_a_file_is_a_warning_naming_the_first_line(breach_file, tmp_path):
+    data = rows(4)
+    # Line 5 repeats line 3's person under another reference and without NIR; line 6 is line 3's person once more.
+    data.append({**data[1], "patient_ref": "TWIN-1", "nir": ""})
+    data.append({**data[1], "patient_ref": "TWIN-2", "nir": ""})
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
+    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.rows_stored == 6 and subject_import.duplicates == 2
+    warnings = [entry for entry in report_of(subject_import) if entry["code"] == "possible_duplicate_in_file"]
+    assert [(entry["line"], entry["column"]) for entry in warnings] == [("6", "last_name"), ("7", "last_name")]
+    assert all("ligne 3" in entry["message"] for entry in warnings)
+    # Each subject keeps the line it came from.
+    stored = DataSubject.objects.filter(breach_file=breach_file).order_by("source_line")
+    assert [subject.source_line for subject in stored] == [2, 3, 4, 5, 6, 7]
+    assert [subject.personal.patient_ref for subject in stored][4:] == ["TWIN-1", "TWIN-2"]
+
+
 def test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged(
     breach_file, other_breach_file, tmp_path
 ):
