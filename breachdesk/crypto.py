@@ -94,7 +94,7 @@ class Encryptor:
         """Encrypt bytes as Fernet.encrypt would (random IV, current time) and return the token as text."""
         iv = next(self._ivs, None)
         if iv is None:
-            # The IVs come from the same source as Fernet's (os.urandom), drawn 256 at a time: one system call each.
+            # The IVs come from the same source as Fernet's (os.urandom), one system call per 256 tokens.
             pool = os.urandom(_BLOCK * _IVS_PER_DRAW)
             self._ivs = iter([pool[start : start + _BLOCK] for start in range(0, len(pool), _BLOCK)])
             iv = next(self._ivs)
