@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breachdesk.assessment import current_decisions, subjects_to_inform
+from breachdesk.copying import column_of, copy_into
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, DecisionKind, DecisionOutcome, User
 from breachdesk.services import record_audit, record_event
 from breachdesk.taxonomy import Consequence, DataCategory
@@ -480,14 +481,7 @@ def insert_events(rows: list[tuple[int, str, str, datetime, int, str]]) -> None:
             for pk, source, target, at, attempt, error in rows
         )
         return
-    meta = NoticeEvent._meta
-    column_of = {field.name: str(field.column) for field in meta.concrete_fields}
-    columns = ", ".join(column_of[name] for name in ("notice", "from_state", "to_state", "at", "attempt", "error"))
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
+    with copy_into(NoticeEvent, ("notice", "from_state", "to_state", "at", "attempt", "error")) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -672,8 +666,7 @@ def _move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) -
     """Set values on the rows of ids this claim still holds; return the ids moved."""
     if connection.vendor == "postgresql":
         # One statement instead of a locking read and an update: a thousand emails a second make it show.
-        column_of = {field.name: str(field.column) for field in Notice._meta.concrete_fields}
-        assignments = ", ".join(f"{column_of[name]} = %s" for name in values)
+        assignments = ", ".join(f"{column_of(Notice, name)} = %s" for name in values)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Notice._meta.db_table} SET {assignments} "  # noqa: S608 - columns from the model, values bound

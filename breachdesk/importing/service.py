@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from breachdesk.copying import copy_into
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.reader import (
@@ -339,6 +340,25 @@ def _exposures_json(exposures: tuple[str, ...]) -> str:
 # 64-bit hash collides no more often than its first 64 bits would. Python salts str hashes per process, so these keys
 # are only ever compared within the one process that reads the file (both passes of _complete_duplicate_lines).
 _key = hash
+
+
+# The columns of the COPY text _Importer._write builds, in its order.
+_COPY_FIELDS = (
+    "breach_file",
+    "personal_token",
+    "patient_ref_index",
+    "nir_index",
+    "email_index",
+    "identity_index",
+    "country",
+    "language",
+    "exposures",
+    "has_postal_address",
+    "has_email",
+    "source_line",
+    "import_batch",
+    "created_at",
+)
 
 
 def _hex_array(indexes: list[str]) -> str:
@@ -663,40 +683,16 @@ class _Importer:
         )
 
     def _copy(self, lines: Iterable[str]) -> None:
-        """Write lines of COPY text with PostgreSQL COPY, inside the import's transaction."""
-        meta = DataSubject._meta
-        column_of = {field.name: str(field.column) for field in meta.concrete_fields}
-        columns = ", ".join(
-            column_of[name]
-            for name in (
-                "breach_file",
-                "personal_token",
-                "patient_ref_index",
-                "nir_index",
-                "email_index",
-                "identity_index",
-                "country",
-                "language",
-                "exposures",
-                "has_postal_address",
-                "has_email",
-                "source_line",
-                "import_batch",
-                "created_at",
-            )
-        )
-        # The raw cursor bypasses Django's error translation: restore it, so a unique violation is an IntegrityError.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            raw = cursor.cursor
-            with raw.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
-                pending: list[str] = []
-                for line in lines:
-                    pending.append(line)
-                    if len(pending) == 500:
-                        copy.write("".join(pending))
-                        pending = []
-                if pending:
+        """Write lines of COPY text (columns in _COPY_FIELDS' order) inside the import's transaction."""
+        with copy_into(DataSubject, _COPY_FIELDS) as copy:
+            pending: list[str] = []
+            for line in lines:
+                pending.append(line)
+                if len(pending) == 500:
                     copy.write("".join(pending))
+                    pending = []
+            if pending:
+                copy.write("".join(pending))
 
 
 def _lock_breach_file(breach_file: BreachFile, *, heartbeat: Callable[[], None]) -> None:
