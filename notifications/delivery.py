@@ -382,20 +382,20 @@ def send_notice_emails(
                     outcomes[notice.pk] = (Outcome.PERMANENT, f"could not compose: {type(error).__name__}")
             sent, in_flight = in_flight, None
             if sent is not None:
-                sent.outcomes.update(sent.sending.result())
+                sent.collect()
             in_flight = _Window(claim=claim, outcomes=outcomes, sending=pool.submit(messages))
             if sent is not None:
-                totals.update(record_email_outcomes(claim=sent.claim, outcomes=sent.outcomes, now=timezone.now()))
+                totals.update(sent.record())
         if in_flight is not None:
             last, in_flight = in_flight, None
-            last.outcomes.update(last.sending.result())
-            totals.update(record_email_outcomes(claim=last.claim, outcomes=last.outcomes, now=timezone.now()))
+            last.collect()
+            totals.update(last.record())
     finally:
         if in_flight is not None:
             # Something failed here: let the window out of the pool finish and record it if the database still can.
             with contextlib.suppress(Exception):
-                in_flight.outcomes.update(in_flight.sending.result())
-                record_email_outcomes(claim=in_flight.claim, outcomes=in_flight.outcomes, now=timezone.now())
+                in_flight.collect()
+                in_flight.record()
         if owned:
             pool.close()
     if totals:
@@ -410,6 +410,14 @@ class _Window:
     claim: Claim
     outcomes: dict[int, tuple[str, str]]
     sending: _Sending
+
+    def collect(self) -> None:
+        """Wait for the pool's outcome of every message of the window."""
+        self.outcomes.update(self.sending.result())
+
+    def record(self) -> Counter[str]:
+        """Record the window's outcomes in the ledger; return the counts per resulting state."""
+        return record_email_outcomes(claim=self.claim, outcomes=self.outcomes, now=timezone.now())
 
 
 # --- Delivery status notifications (RFC 3464) -----------------------------------------------------------------------
