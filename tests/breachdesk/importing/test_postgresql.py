@@ -103,11 +103,25 @@ def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slippe
     assert DataSubject.objects.count() == 5
 
 
+def _import_in_thread(breach_file: BreachFile, path, outcome: dict[str, SubjectImport], name: str):  # type: ignore[no-untyped-def]
+    import threading
+
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            outcome[name] = import_subjects(breach_file=breach_file, path=path)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_beating(
     postgresql_only, breach_file, tmp_path, monkeypatch
 ):
-    import threading
-
     from django.db import connections
 
     from breachdesk.importing import progress
@@ -117,16 +131,8 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
     holder.connect()
     with holder.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
-    outcome: list[SubjectImport] = []
-
-    def run() -> None:
-        try:
-            outcome.append(import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", rows(3))))
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    outcome: dict[str, SubjectImport] = {}
+    worker = _import_in_thread(breach_file, write_csv(tmp_path / "lab.csv", rows(3)), outcome, "waiting")
     try:
         waiting = None
         for _ in range(100):
@@ -145,7 +151,7 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
         holder.close()
         worker.join(30)
-    assert outcome and outcome[0].state == State.IMPORTED
+    assert outcome["waiting"].state == State.IMPORTED
     assert DataSubject.objects.count() == 3
 
 
@@ -155,22 +161,6 @@ def _same_person_lines(subject_import: SubjectImport) -> list[str]:
         for entry in subject_import.error_report.splitlines()[1:]
         if ",same_person_other_controller," in entry
     ]
-
-
-def _import_in_thread(breach_file: BreachFile, path, outcome: dict[str, SubjectImport], name: str):  # type: ignore[no-untyped-def]
-    import threading
-
-    from django.db import connections
-
-    def run() -> None:
-        try:
-            outcome[name] = import_subjects(breach_file=breach_file, path=path)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def _two_labs_sharing_two_people(tmp_path):  # type: ignore[no-untyped-def]
