@@ -111,7 +111,7 @@ def _prepare(emails: int, label: str) -> tuple[int, float]:
     from breachdesk import assessment
     from breachdesk.models import BreachFile, DataSubject, Incident, Organisation
     from breachdesk.synthetic import PLACES, person
-    from notifications import campaigns
+    from notifications.services import campaigns
 
     organisation, _created = Organisation.objects.get_or_create(
         code="LAB-BENCH-EMAIL",
@@ -161,11 +161,12 @@ def _ledger_worker(arguments: tuple[int, int]) -> dict[str, Any]:
     from django.db import connection
 
     from notifications import delivery
+    from notifications.services import sending
 
     connection.ensure_connection()
     with delivery.SenderPool() as pool:
         started = time.perf_counter()
-        counts = delivery.send_notice_emails(campaign_id=campaign_id, pool=pool)
+        counts = sending.send_notice_emails(campaign_id=campaign_id, pool=pool)
         elapsed = time.perf_counter() - started
     return {"seconds": elapsed, "sent": int(sum(counts.values()))}
 
@@ -182,8 +183,9 @@ def _bare_worker(arguments: tuple[int, int, int, int, str]) -> dict[str, Any]:
     breach_file_id, port, part, parts, mode = arguments
     _setup_django(port)
     from breachdesk.models import DataSubject
-    from notifications.campaign_models import Campaign, Notice
-    from notifications.delivery import LEDGER_SMTP_BACKEND, Composer, SenderPool
+    from notifications.delivery import LEDGER_SMTP_BACKEND, SenderPool
+    from notifications.emails import Composer
+    from notifications.models import Campaign, Notice
 
     campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(
         breach_file_id=breach_file_id
@@ -231,7 +233,7 @@ VARIANTS = (
 
 def _measure(sink: str, emails: int, context: Any) -> dict[str, Any]:
     """Every variant against one server, each on its own breach file; the server's CPU per message too."""
-    from notifications.campaign_models import Campaign, Notice
+    from notifications.models import Campaign, Notice
 
     port = _free_port()
     server = _smtp_server(port, sink)

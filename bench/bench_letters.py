@@ -66,7 +66,7 @@ def _people(count: int, seed: int) -> list[tuple[str, list[str], str, str]]:
     from breachdesk import crypto
     from breachdesk.importing.address import build_block
     from breachdesk.synthetic import PLACES, person
-    from notifications.campaigns import make_reference
+    from notifications.services.references import make_reference
 
     people = []
     for index in range(seed, seed + count):
@@ -88,15 +88,16 @@ def _letter(token: str, language: str, reference: str) -> Any:
     from breachdesk import crypto
     from breachdesk.models import PersonalData
     from notifications import letters
+    from notifications.services import notice_texts
 
     personal = PersonalData.from_json(crypto.decrypt_json(token))
     return letters.Letter(
-        reference=reference, address=personal.address_block, salutation=letters.salutation(personal, language)
+        reference=reference, address=personal.address_block, salutation=notice_texts.salutation(personal, language)
     )
 
 
 def _texts(breach_file: Any) -> dict[str, dict[str, str]]:
-    from notifications.campaigns import default_texts
+    from notifications.services.notice_texts import default_texts
 
     return {language: default_texts(breach_file, language) for language in ("fr", "en")}
 

@@ -8,3 +8,9 @@ class BreachdeskConfig(AppConfig):
     name = "breachdesk"
     verbose_name = _("Breach files")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from breachdesk import panels
+
+        panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
+        panels.register_panel(template="breachdesk/_import_panel.html", order=10)

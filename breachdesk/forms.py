@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from breachdesk.models import BreachFile, Incident, Organisation, User
-from breachdesk.taxonomy import Consequence, DataCategory, Nature, PersonCategory, Status
+from breachdesk.models import BreachFile, DecisionKind, DecisionOutcome, Incident, Organisation, User
+from breachdesk.models.risk import OUTCOMES_BY_KIND
+from breachdesk.risk import AvailabilityLoss, Band, ConfidentialityLoss, Identification, IntegrityLoss
+from breachdesk.taxonomy import EXPOSURES, Consequence, DataCategory, Nature, PersonCategory, Status
 
 DATETIME_FIELDS = [
     "became_aware_at",
@@ -127,3 +131,100 @@ class DashboardFilterForm(forms.Form):
         organisation_field = self.fields["organisation"]
         assert isinstance(organisation_field, forms.ModelChoiceField)
         organisation_field.queryset = user.visible_organisations().filter(kind=Organisation.Kind.CONTROLLER)
+
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _exposure_choices() -> list[tuple[str, str]]:
+    """The exposures named in the language of the page (a callable: read when the form is shown)."""
+    language = "en" if (get_language() or "").startswith("en") else "fr"
+    return [(code, f"{exposure.label(language)} (DPC {exposure.base_dpc})") for code, exposure in EXPOSURES.items()]
+
+
+class RiskAssessmentForm(forms.Form):
+    exposures = forms.MultipleChoiceField(
+        label=_("Exposed data"),
+        choices=_exposure_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Proposed: everything exposed for the imported data subjects. The highest DPC wins."),
+    )
+    identification = forms.ChoiceField(
+        label=_("Ease of identification (EI)"), choices=Identification.choices, widget=forms.RadioSelect
+    )
+    confidentiality = forms.ChoiceField(
+        label=_("Loss of confidentiality"), choices=ConfidentialityLoss.choices, widget=forms.RadioSelect
+    )
+    integrity = forms.ChoiceField(label=_("Loss of integrity"), choices=IntegrityLoss.choices, widget=forms.RadioSelect)
+    availability = forms.ChoiceField(
+        label=_("Loss of availability"), choices=AvailabilityLoss.choices, widget=forms.RadioSelect
+    )
+    is_malicious = forms.BooleanField(label=_("Malicious intent (+0.5)"), required=False)
+    notes = forms.CharField(label=_("Why these levels"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    level = forms.ChoiceField(
+        label=_("Retained risk level"),
+        choices=[("", _("The default: the computed band, high at least for health data")), *Band.choices],
+        required=False,
+    )
+    level_rationale = forms.CharField(
+        label=_("Why the retained level differs from the default"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you choose a level other than the default (EDPB 9/2022 para 102 for health data)."),
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    levels = forms.MultipleChoiceField(
+        label=_("Inform the data subjects at these risk levels"),
+        choices=Band.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
+    override_rationale = forms.CharField(
+        label=_("Why depart from the proposed decision"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    public_communication = forms.CharField(
+        label=_("Public communication (Art. 34(3)(c)): what, where"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    public_communication_at = forms.DateTimeField(
+        label=_("Public communication made at"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        input_formats=DATETIME_FORMATS,
+    )
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        kwargs["prefix"] = kind
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        outcome_field = self.fields["outcome"]
+        assert isinstance(outcome_field, forms.ChoiceField)
+        outcome_field.choices = [
+            (value, label) for value, label in DecisionOutcome.choices if value in OUTCOMES_BY_KIND[kind]
+        ]
+        if kind == DecisionKind.NOTIFY_AUTHORITY:
+            for name in ("levels", "public_communication", "public_communication_at"):
+                del self.fields[name]
+
+
+def add_validation_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when it names one, else on the whole form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

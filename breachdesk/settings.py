@@ -195,7 +195,7 @@ LOGGING = {
 # Celery beat: deadline reminders (24 h, 6 h, passed; once each) and the sweep of stalled notification work.
 CELERY_BEAT_SCHEDULE = {
     "notifications-deadline-reminders": {
-        "task": "notifications.tasks.send_deadline_reminders",
+        "task": "notifications.tasks.reminders.send_deadline_reminders",
         "schedule": 60.0,
     },
 }
@@ -225,9 +225,9 @@ NOTICE_MESSAGE_ID_DOMAIN = env.str(
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     **{
-        "notifications-campaign-sweep": {"task": "notifications.campaign_tasks.sweep_campaigns", "schedule": 120.0},
+        "notifications-campaign-sweep": {"task": "notifications.tasks.sweeps.sweep_campaigns", "schedule": 120.0},
         "notifications-campaign-purge": {
-            "task": "notifications.campaign_tasks.purge_print_batches",
+            "task": "notifications.tasks.campaigns.purge_print_batches",
             "schedule": 3600.0,
         },
     },

@@ -6,19 +6,22 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from breachdesk import views
+from breachdesk.views import pages, risk
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", pages.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("files/new/", views.breach_file_create, name="breach_file_create"),
-    path("files/<str:reference>/<str:code>/", views.breach_file_detail, name="breach_file_detail"),
-    path("files/<str:reference>/<str:code>/edit/", views.breach_file_edit, name="breach_file_edit"),
-    path("files/<str:reference>/<str:code>/subjects/", views.subject_list, name="subject_list"),
-    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", views.subject_detail, name="subject_detail"),
+    path("files/new/", pages.breach_file_create, name="breach_file_create"),
+    path("files/<str:reference>/<str:code>/", pages.breach_file_detail, name="breach_file_detail"),
+    path("files/<str:reference>/<str:code>/edit/", pages.breach_file_edit, name="breach_file_edit"),
+    path("files/<str:reference>/<str:code>/subjects/", pages.subject_list, name="subject_list"),
+    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", pages.subject_detail, name="subject_detail"),
+    path("files/<str:reference>/<str:code>/risk/", risk.risk, name="risk"),
+    path("files/<str:reference>/<str:code>/risk/assess/", risk.risk_assess, name="risk_assess"),
+    path("files/<str:reference>/<str:code>/risk/decide/<str:kind>/", risk.decide, name="decide"),
     path("", include("breachdesk.importing.urls")),
     path("", include("notifications.urls")),
 ]

@@ -10,4 +10,14 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from breachdesk import panels
+        from breachdesk.models import Role
         from notifications import checks  # noqa: F401  (registers the system checks)
+
+        panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)
+        panels.register_tab(
+            key="campaign", label=_("Informing data subjects"), url_name="notifications:campaign", order=30
+        )
+        panels.register_panel(template="notifications/_breach_file_panel.html", order=20)
+        panels.register_panel(template="notifications/_campaign_panel.html", order=30)
+        panels.register_home(role=Role.MAILROOM, url_name="notifications:mailroom")

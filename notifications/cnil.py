@@ -837,7 +837,7 @@ def edit_url(breach_file: BreachFile, target: str) -> str:
     if kind == "organisation":
         return reverse("admin:breachdesk_organisation_change", args=[breach_file.controller_id]) + f"#id_{name}"
     if kind == "risk":
-        return reverse("notifications:risk", args=[reference, code]) + f"#{name}"
+        return reverse("risk", args=[reference, code]) + f"#{name}"
     raise ValueError(f"Unknown edit target kind: {kind}")
 
 

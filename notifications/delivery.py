@@ -1,6 +1,6 @@
 """Delivery of the notices' emails over pooled connections, and what the servers' answers and DSNs mean.
 
-The database decides what is sent (notifications.campaigns claims rows); this module only talks to the server and
+The database decides what is sent (notifications.services.ledger claims rows); this module only talks to the server and
 tells apart a failure before the message data left (safe to retry) from one after (fate unknown, never resent).
 """
 
@@ -9,16 +9,13 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
-import html
 import logging
 import re
 import smtplib
 import threading
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from email.header import Header
 from email.message import Message
 from functools import lru_cache
 from typing import Any
@@ -27,18 +24,19 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import EmailMessage, sanitize_address
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
 
-from breachdesk.taxonomy import data_categories_of
-from notifications import emails
-from notifications.campaign_models import Campaign, Notice
-from notifications.campaigns import Claim, Outcome, category_words, claim_emails, record_email_outcomes
+from notifications import mime_cache
+from notifications.services.ledger import Outcome
 
 logger = logging.getLogger(__name__)
 
+
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
 LEDGER_SMTP_BACKEND = "notifications.delivery.LedgerSMTPBackend"
+
+
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -159,7 +157,7 @@ class LedgerSMTPBackend(SMTPBackend):
 def _envelope_address(address: str, encoding: str) -> str:
     """<address> as Django's backend and smtplib would put it in the envelope (their parsers are slow: a plain
     address, which they leave as it is, skips them)."""
-    if len(address) <= 254 and emails.PLAIN_ADDRESS.fullmatch(address):
+    if len(address) <= 254 and mime_cache.PLAIN_ADDRESS.fullmatch(address):
         return f"<{address}>"
     return str(smtplib.quoteaddr(sanitize_address(address, encoding)))
 
@@ -216,10 +214,10 @@ class SenderPool:
         """Send each message once; return {notice id: (outcome, error)}."""
         return self.submit(messages).result()
 
-    def submit(self, messages: Sequence[tuple[int, EmailMessage]]) -> _Sending:
+    def submit(self, messages: Sequence[tuple[int, EmailMessage]]) -> Sending:
         """Start sending each message once over the connections; the result is {notice id: (outcome, error)}."""
         slices = [list(messages[index :: self.size]) for index in range(self.size)]
-        return _Sending([self._executor.submit(self._send_slice, piece) for piece in slices if piece])
+        return Sending([self._executor.submit(self._send_slice, piece) for piece in slices if piece])
 
     def _send_slice(self, items: list[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
         connection = self._connection()
@@ -244,7 +242,7 @@ class SenderPool:
         return (Outcome.SENT, "") if sent else (Outcome.UNKNOWN, "backend reported nothing sent")
 
 
-class _Sending:
+class Sending:
     """Messages the pool's threads are sending; result() waits for every outcome."""
 
     def __init__(self, parts: list[Future[dict[int, tuple[str, str]]]]) -> None:
@@ -263,164 +261,6 @@ def _close(connection: Any) -> None:
     except (smtplib.SMTPException, OSError):
         if hasattr(connection, "connection"):
             connection.connection = None
-
-
-# --- Composing -----------------------------------------------------------------------------------------------------
-
-_SALUTATION = "\x00BREACHDESK-SALUTATION\x00"
-
-
-@dataclass(frozen=True)
-class Body:
-    subject: str
-    text: str
-    html: str
-    template: emails.NoticeTemplate | None
-
-
-class Composer:
-    """Render each (language, set of CNIL categories) once; each message only gets its salutation and address."""
-
-    def __init__(self, campaign: Campaign) -> None:
-        self.campaign = campaign
-        self.breach_file = campaign.breach_file
-        self.from_email = settings.NOTICE_FROM_EMAIL
-        self._bodies: dict[tuple[str, tuple[str, ...]], Body] = {}
-        self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-    def body(self, language: str, categories: tuple[str, ...]) -> Body:
-        key = (language, categories)
-        body = self._bodies.get(key)
-        if body is None:
-            organisation = self.breach_file.controller
-            texts = self.campaign.texts.get(language) or self.campaign.texts["fr"]
-            context = {
-                "language": language,
-                "organisation": organisation,
-                "incident": self.breach_file.incident,
-                "categories": category_words(categories, language),
-                "texts": texts,
-                "advice_lines": [line.strip() for line in texts.get("advice", "").splitlines() if line.strip()],
-                "salutation": _SALUTATION,
-            }
-            with translation.override(language):
-                subject = " ".join(render_to_string("notifications/email/campaign_notice_subject.txt", context).split())
-                # Encoded once (RFC 2047) rather than for every message: the subject is the same for all.
-                subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
-                text = render_to_string("notifications/email/campaign_notice.txt", context)
-                html_text = render_to_string("notifications/email/campaign_notice.html", context)
-            template = emails.NoticeTemplate.build(
-                subject=subject, text=text, html_text=html_text, from_email=self.from_email, marker=_SALUTATION
-            )
-            body = Body(subject=subject, text=text, html=html_text, template=template)
-            self._bodies[key] = body
-        return body
-
-    def message(self, notice: Notice) -> EmailMessage:
-        from notifications.letters import salutation
-
-        personal = notice.subject.personal
-        exposures = tuple(notice.subject.exposures)
-        categories = self._categories.get(exposures)
-        if categories is None:
-            categories = self._categories[exposures] = tuple(data_categories_of(list(exposures)))
-        body = self.body(notice.language, categories)
-        greeting = salutation(personal, notice.language)
-        return emails.notice_email(
-            template=body.template,
-            subject=body.subject,
-            text=body.text.replace(_SALUTATION, greeting),
-            html_text=body.html.replace(_SALUTATION, html.escape(greeting)),
-            greeting=greeting,
-            to=personal.email,
-            from_email=self.from_email,
-            message_id=notice.message_id,
-            reference=notice.reference,
-            metadata={"breachdesk_notice": notice.pk},
-        )
-
-
-# --- The sending loop ----------------------------------------------------------------------------------------------
-
-
-def send_notice_emails(
-    *,
-    campaign_id: int,
-    window: int | None = None,
-    pool: SenderPool | None = None,
-    max_windows: int | None = None,
-    on_window: Callable[[Claim], None] | None = None,
-) -> Counter[str]:
-    """Claim, send and record due emails of a campaign until none is due; return the counts per resulting state.
-
-    The database work overlaps the sending: while the pool sends one window, this thread claims and composes the
-    next, then records the one just sent while the next goes out. So at most two windows per process are claimed
-    at once, and a process killed mid-campaign leaves at most two windows of unknown fate.
-    """
-    campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(pk=campaign_id)
-    composer = Composer(campaign)
-    window = window or settings.NOTICE_EMAIL_WINDOW
-    owned = pool is None
-    pool = pool or SenderPool()
-    totals: Counter[str] = Counter()
-    windows = 0
-    in_flight: _Window | None = None
-    try:
-        while max_windows is None or windows < max_windows:
-            claim = claim_emails(campaign_id=campaign_id, limit=window)
-            if claim is None:
-                break
-            windows += 1
-            if on_window is not None:
-                on_window(claim)
-            messages: list[tuple[int, EmailMessage]] = []
-            outcomes: dict[int, tuple[str, str]] = {}
-            for notice in claim.notices:
-                try:
-                    messages.append((notice.pk, composer.message(notice)))
-                except Exception as error:  # e.g. a row that fails decryption: never guess, stop on it
-                    outcomes[notice.pk] = (Outcome.PERMANENT, f"could not compose: {type(error).__name__}")
-            sent, in_flight = in_flight, None
-            if sent is not None:
-                sent.collect()
-            in_flight = _Window(claim=claim, outcomes=outcomes, sending=pool.submit(messages))
-            if sent is not None:
-                totals.update(sent.record())
-        if in_flight is not None:
-            last, in_flight = in_flight, None
-            last.collect()
-            totals.update(last.record())
-    finally:
-        if in_flight is not None:
-            # Something failed here: let the window out of the pool finish and record it if the database still can.
-            with contextlib.suppress(Exception):
-                in_flight.collect()
-                in_flight.record()
-        if owned:
-            pool.close()
-    if totals:
-        logger.info("campaign %s emails: %s", campaign_id, dict(totals))
-    return totals
-
-
-@dataclass
-class _Window:
-    """A claimed window whose messages the pool is sending."""
-
-    claim: Claim
-    outcomes: dict[int, tuple[str, str]]
-    sending: _Sending
-
-    def collect(self) -> None:
-        """Wait for the pool's outcome of every message of the window."""
-        self.outcomes.update(self.sending.result())
-
-    def record(self) -> Counter[str]:
-        """Record the window's outcomes in the ledger; return the counts per resulting state."""
-        return record_email_outcomes(claim=self.claim, outcomes=self.outcomes, now=timezone.now())
-
-
-# --- Delivery status notifications (RFC 3464) -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -459,14 +299,3 @@ def parse_dsn(raw: bytes) -> Bounce | None:
     if not failed_status or not message_id:
         return None
     return Bounce(message_id=message_id, status=failed_status)
-
-
-def handle_anymail_tracking(sender: object, event: Any, esp_name: str, **_kwargs: object) -> None:
-    """Receiver for anymail's tracking signal: a bounce or rejection of a notice marks it bounced."""
-    from notifications.campaigns import record_bounce_of_notice
-
-    if getattr(event, "event_type", "") not in ("bounced", "rejected"):
-        return
-    notice_id = (getattr(event, "metadata", None) or {}).get("breachdesk_notice")
-    if notice_id:
-        record_bounce_of_notice(notice_id=int(notice_id), reason=f"{esp_name} {event.event_type}")

@@ -31,8 +31,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from breachdesk.models import BreachFile, PersonalData
 from breachdesk.taxonomy import EXPOSURES
-from notifications.campaign_models import Campaign, Notice, PrintBatch
+from notifications.models import Campaign, Notice, PrintBatch
 from notifications.pdf import render_pdf
+from notifications.services.notice_texts import salutation
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +121,6 @@ def address_lines(personal: PersonalData, country: str = "FR") -> list[str]:
     return block.lines[:MAX_LINES]
 
 
-def salutation(personal: PersonalData, language: str) -> str:
-    name = " ".join(part for part in (personal.first_name.strip(), personal.last_name.strip().upper()) if part)
-    if language == "en":
-        return f"Dear {name}," if name else "Dear Sir or Madam,"
-    return f"Bonjour {name}," if name else "Madame, Monsieur,"
-
-
 def letter_for(notice: Notice) -> Letter:
     personal = notice.subject.personal
     return Letter(
@@ -134,9 +128,6 @@ def letter_for(notice: Notice) -> Letter:
         address=address_lines(personal, notice.subject.country),
         salutation=salutation(personal, notice.language),
     )
-
-
-# --- Masters -------------------------------------------------------------------------------------------------------
 
 
 def master_context(
@@ -206,9 +197,6 @@ def render_master(
     return master
 
 
-# --- Overlays ------------------------------------------------------------------------------------------------------
-
-
 def _y(top_mm: float) -> float:
     return PAGE_HEIGHT - top_mm * mm
 
@@ -271,8 +259,6 @@ def overlays(letters: Sequence[tuple[Letter, int, str]], window: Window) -> byte
     canvas.save()
     return buffer.getvalue()
 
-
-# --- Assembly ------------------------------------------------------------------------------------------------------
 
 _MASTER_NAME = pikepdf.Name("/BDMaster")
 

@@ -8,12 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from breachdesk import services, tasks
+from breachdesk.access import (
+    current_user,
+    visible_breach_file,
+)
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import report_rows, safe_csv_text
 from breachdesk.importing.service import describe_format, live_counts, stage_subject_import
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, BreachFile, SubjectImport
-from breachdesk.views import _user, visible_breach_file
 
 REPORT_PREVIEW_ROWS = 200
 
@@ -25,7 +28,7 @@ def _subject_import(breach_file: BreachFile, pk: int) -> SubjectImport:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     can_import = user.can_edit_breach_files()
     if request.method == "POST" and not can_import:
@@ -60,7 +63,7 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
 @login_required
 @require_GET
 def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
     entries = report_rows(subject_import.error_report) if subject_import.error_report else []
@@ -82,7 +85,7 @@ def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> H
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, reference: str, code: str, pk: int) -> JsonResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
     response = JsonResponse(live_counts(subject_import))
@@ -93,7 +96,7 @@ def import_progress(request: HttpRequest, reference: str, code: str, pk: int) ->
 @login_required
 @require_GET
 def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
     if not subject_import.error_report:
@@ -113,7 +116,7 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
 @login_required
 @require_GET
 def import_template(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     visible_breach_file(user, reference, code)
     # Semicolons and a BOM: French Excel opens it in columns, with accents intact.
     text = "\ufeff" + safe_csv_text([COLUMN_NAMES], delimiter=";")

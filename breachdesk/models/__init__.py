@@ -7,13 +7,14 @@ from breachdesk.models.imports import SubjectImport
 from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
 from breachdesk.models.risk import Decision, DecisionKind, DecisionOutcome, RiskAssessment
-from breachdesk.models.subjects import DataSubject, PersonalData
+from breachdesk.models.subjects import Channel, DataSubject, PersonalData
 
 __all__ = [
     "AuditEvent",
     "BreachFile",
     "BreachFileEvent",
     "BreachFileQuerySet",
+    "Channel",
     "DataSubject",
     "Decision",
     "DecisionKind",

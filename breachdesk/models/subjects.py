@@ -15,6 +15,13 @@ from breachdesk import crypto
 from breachdesk.taxonomy import EXPOSURES, data_categories_of
 
 
+class Channel(models.TextChoices):
+    """How a data subject can be reached (Art. 34: by post, by email, or both)."""
+
+    POST = "post", _("Letter")
+    EMAIL = "email", _("Email")
+
+
 @dataclass(repr=False)
 class PersonalData:
     """Everything that identifies a data subject; only ever stored encrypted."""

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from breachdesk.models import BreachFile, User
+from notifications.selectors.progress import campaign_context
 
 register = template.Library()
 
@@ -14,6 +15,4 @@ register = template.Library()
 @register.inclusion_tag("notifications/pages/_campaign_panel_body.html")
 def campaign_panel(breach_file: BreachFile, user: User) -> dict[str, Any]:
     """Show the campaign's progress, or what launching it needs."""
-    from notifications.campaign_views import campaign_context
-
     return {"breach_file": breach_file, "user": user, **campaign_context(breach_file, user)}

@@ -76,3 +76,14 @@ def test_development_settings_start_with_no_configuration_at_all():
     result = load_settings(**{key: "<unset>" for key in GOOD})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_every_periodic_task_of_the_beat_schedule_is_a_registered_task():
+    from django.conf import settings
+
+    from breachdesk.celery import app
+
+    app.loader.import_default_modules()
+    registered = set(app.tasks.keys())
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in registered

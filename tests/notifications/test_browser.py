@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications.services import filings
 from tests.conftest import log_in
 from tests.notifications.conftest import fill_in
 
@@ -19,17 +19,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def filed_twice(breach_file, lab_dpo):
     """An initial filing recorded with the CNIL, then a complementary one with two changes."""
     fill_in(breach_file)
-    initial = services.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
-    services.generate_filing_dossier(filing_id=initial.pk)
-    services.record_submission(
+    initial = filings.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
+    filings.generate_filing_dossier(filing_id=initial.pk)
+    filings.record_submission(
         filing=initial, user=lab_dpo, submitted_at=timezone.now() - timedelta(hours=1), case_number="CNIL-2021-004217"
     )
     breach_file.refresh_from_db()
     breach_file.approximate_persons = 19002
     breach_file.measures_long_term = "Chiffrement des exports et revue annuelle du sous-traitant."
     breach_file.save()
-    complementary = services.prepare_filing(breach_file=breach_file, kind="complementary", user=lab_dpo)
-    services.generate_filing_dossier(filing_id=complementary.pk)
+    complementary = filings.prepare_filing(breach_file=breach_file, kind="complementary", user=lab_dpo)
+    filings.generate_filing_dossier(filing_id=complementary.pk)
     return complementary
 
 
@@ -84,7 +84,7 @@ def test_the_dpo_copies_each_field_into_the_teleservice_and_sees_what_changed(br
 
 
 def test_a_missing_item_links_to_the_field_to_fill_in(browser_page, live_server, breach_file, lab_dpo):
-    services.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
+    filings.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
     page = browser_page
     log_in(page, live_server, "dpo.rennes")
     page.wait_for_url(f"{live_server.url}/")

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from notifications.campaign_models import Notice, PrintBatch
+from notifications.models import Notice, PrintBatch
 from tests.notifications.campaign_fixtures import informed_file, make_subjects  # noqa: F401
 
 REF = "INC-2021-0001"

@@ -12,9 +12,11 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from breachdesk.models import DataSubject
-from notifications import campaigns
-from notifications.campaign_models import Campaign, Notice, NoticeEvent, NoticeState, UnreachableSubject
-from notifications.campaigns import CampaignRefused, Outcome
+from notifications.models import Campaign, Notice, NoticeEvent, NoticeState, UnreachableSubject
+from notifications.selectors import progress as campaign_progress_selectors
+from notifications.services import campaigns, ledger, notice_texts, references, sweeps
+from notifications.services.campaigns import CampaignRefused
+from notifications.services.ledger import Outcome
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
 
 
@@ -85,7 +87,7 @@ def test_unknown_channels_are_a_usage_error(informed_file, lab_dpo, channels):
 
 
 def test_the_text_is_frozen_at_launch(informed_file, lab_dpo):
-    values = {section: f"{section} v1" for section in campaigns.SECTIONS}
+    values = {section: f"{section} v1" for section in notice_texts.SECTIONS}
     campaigns.save_notice_text(breach_file=informed_file, language="fr", values=values, user=lab_dpo)
     _launch(informed_file, lab_dpo)
 
@@ -95,27 +97,27 @@ def test_the_text_is_frozen_at_launch(informed_file, lab_dpo):
 
 
 def test_references_carry_a_key_that_catches_typing_errors():
-    reference = campaigns.make_reference(12, 4567, "post")
+    reference = references.make_reference(12, 4567, "post")
 
-    assert campaigns.normalise_reference(reference) == reference
-    assert campaigns.normalise_reference(f"  {reference.lower()} ") == reference
+    assert references.normalise_reference(reference) == reference
+    assert references.normalise_reference(f"  {reference.lower()} ") == reference
     swapped = reference.replace("4567", "4576")
-    assert campaigns.normalise_reference(swapped) is None
-    assert campaigns.normalise_reference("nonsense") is None
+    assert references.normalise_reference(swapped) is None
+    assert references.normalise_reference("nonsense") is None
 
 
 def test_claimed_emails_are_sending_before_anything_leaves_and_each_move_is_logged(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo)
-    claim = campaigns.claim_emails(campaign_id=Campaign.objects.get().pk, limit=5)
+    claim = ledger.claim_emails(campaign_id=Campaign.objects.get().pk, limit=5)
 
     assert claim is not None and len(claim.notices) == 5
     assert {n.state for n in claim.notices} == {NoticeState.SENDING}
     # A second worker claims the others, never the same rows.
-    other = campaigns.claim_emails(campaign_id=claim.notices[0].campaign_id, limit=50)
+    other = ledger.claim_emails(campaign_id=claim.notices[0].campaign_id, limit=50)
     assert other is not None
     assert not {n.pk for n in claim.notices} & {n.pk for n in other.notices}
 
-    counts = campaigns.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
+    counts = ledger.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
 
     assert counts == {NoticeState.SENT: 5}
     sent = Notice.objects.get(pk=claim.notices[0].pk)
@@ -127,11 +129,11 @@ def test_claimed_emails_are_sending_before_anything_leaves_and_each_move_is_logg
 def test_a_transient_error_retries_later_under_the_same_message_id(informed_file, lab_dpo, settings):
     _launch(informed_file, lab_dpo)
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
     notice = claim.notices[0]
     message_id = notice.message_id
 
-    campaigns.record_email_outcomes(claim=claim, outcomes={notice.pk: (Outcome.TRANSIENT, "smtp 451 at RCPT")})
+    ledger.record_email_outcomes(claim=claim, outcomes={notice.pk: (Outcome.TRANSIENT, "smtp 451 at RCPT")})
 
     notice.refresh_from_db()
     assert notice.state == NoticeState.PENDING
@@ -139,9 +141,9 @@ def test_a_transient_error_retries_later_under_the_same_message_id(informed_file
     assert notice.next_attempt_at > timezone.now() + timedelta(seconds=settings.NOTICE_RETRY_BACKOFF_SECONDS[0] - 5)
     assert notice.message_id == message_id
     # Not due yet: nobody claims it before its back-off.
-    again = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+    again = ledger.claim_emails(campaign_id=campaign.pk, limit=100)
     assert notice.pk not in {n.pk for n in again.notices}
-    later = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(hours=1))
+    later = ledger.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(hours=1))
     assert [n.pk for n in later.notices] == [notice.pk]
     assert later.notices[0].attempts == 2
 
@@ -152,8 +154,8 @@ def test_transient_errors_stop_after_the_last_attempt_and_fall_back_to_a_letter(
     campaign = Campaign.objects.get()
     notice = Notice.objects.filter(subject__has_postal_address=True, channel="email").first()
     for attempt in range(2):
-        claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=attempt))
-        campaigns.record_email_outcomes(
+        claim = ledger.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=attempt))
+        ledger.record_email_outcomes(
             claim=claim, outcomes={n.pk: (Outcome.TRANSIENT, "smtp 421 at MAIL") for n in claim.notices}
         )
 
@@ -167,9 +169,9 @@ def test_transient_errors_stop_after_the_last_attempt_and_fall_back_to_a_letter(
 def test_a_permanent_failure_creates_exactly_one_letter_for_that_person(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=100)
 
-    campaigns.record_email_outcomes(
+    ledger.record_email_outcomes(
         claim=claim, outcomes={n.pk: (Outcome.PERMANENT, "smtp 550 at RCPT") for n in claim.notices}
     )
 
@@ -181,26 +183,24 @@ def test_a_permanent_failure_creates_exactly_one_letter_for_that_person(informed
     all_failed = UnreachableSubject.objects.filter(reason=UnreachableSubject.Reason.ALL_FAILED)
     assert all_failed.count() == 3
     # Falling back again (a replayed failure) adds nothing.
-    campaigns.fall_back_to_other_channel(notice_id=failed.first().pk)
+    ledger.fall_back_to_other_channel(notice_id=failed.first().pk)
     assert Notice.objects.filter(channel="post").count() == 5
 
 
 def test_an_email_of_unknown_fate_is_never_resent_automatically(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
     notice = claim.notices[0]
 
-    campaigns.record_email_outcomes(
-        claim=claim, outcomes={notice.pk: (Outcome.UNKNOWN, "connection lost after the data")}
-    )
+    ledger.record_email_outcomes(claim=claim, outcomes={notice.pk: (Outcome.UNKNOWN, "connection lost after the data")})
 
-    later = campaigns.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=30))
+    later = ledger.claim_emails(campaign_id=campaign.pk, limit=100, now=timezone.now() + timedelta(days=30))
     assert notice.pk not in {n.pk for n in later.notices}
     notice.refresh_from_db()
     assert notice.state == NoticeState.UNKNOWN
     # A person decides: sending again keeps the Message-ID and goes back to the queue.
-    moved = campaigns.resolve_unknown(breach_file=informed_file, notice_ids=[notice.pk], resend=True, user=lab_dpo)
+    moved = ledger.resolve_unknown(breach_file=informed_file, notice_ids=[notice.pk], resend=True, user=lab_dpo)
     assert moved == [notice.pk]
     assert Notice.objects.get(pk=notice.pk).state == NoticeState.PENDING
     assert NoticeEvent.objects.filter(notice=notice, to_state="pending", actor=lab_dpo).exists()
@@ -209,13 +209,13 @@ def test_an_email_of_unknown_fate_is_never_resent_automatically(informed_file, l
 def test_the_sweep_turns_emails_cut_mid_send_into_unknown_and_wakes_due_work(informed_file, lab_dpo, settings):
     _launch(informed_file, lab_dpo)
     campaign = Campaign.objects.get()
-    campaigns.claim_emails(campaign_id=campaign.pk, limit=3)
+    ledger.claim_emails(campaign_id=campaign.pk, limit=3)
 
-    fresh = campaigns.sweep()
+    fresh = sweeps.sweep_ledger()
     assert fresh.unknown == 0
     assert fresh.campaigns == [campaign.pk]
 
-    later = campaigns.sweep(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+    later = sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
     assert later.unknown == 3
     assert Notice.objects.filter(state=NoticeState.UNKNOWN, last_error="worker stopped during sending").count() == 3
 
@@ -223,10 +223,10 @@ def test_the_sweep_turns_emails_cut_mid_send_into_unknown_and_wakes_due_work(inf
 def test_a_late_answer_does_not_override_the_sweep(informed_file, lab_dpo, settings):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
-    campaigns.sweep(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
+    sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
 
-    counts = campaigns.record_email_outcomes(claim=claim, outcomes={claim.notices[0].pk: (Outcome.SENT, "")})
+    counts = ledger.record_email_outcomes(claim=claim, outcomes={claim.notices[0].pk: (Outcome.SENT, "")})
 
     assert counts == {}
     assert Notice.objects.get(pk=claim.notices[0].pk).state == NoticeState.UNKNOWN
@@ -235,23 +235,23 @@ def test_a_late_answer_does_not_override_the_sweep(informed_file, lab_dpo, setti
 def test_a_bounce_marks_the_email_and_creates_exactly_one_letter(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
-    campaigns.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=100)
+    ledger.record_email_outcomes(claim=claim, outcomes={n.pk: (Outcome.SENT, "") for n in claim.notices})
     email = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
 
-    bounced = campaigns.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
-    campaigns.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
+    bounced = ledger.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
+    ledger.record_bounce(message_id=email.message_id, reason="dsn 5.1.1")
 
     assert bounced.state == NoticeState.BOUNCED and bounced.bounced_at is not None
     assert Notice.objects.filter(subject=email.subject, channel="post").count() == 1
-    assert campaigns.record_bounce(message_id="<someone-else@example.org>") is None
+    assert ledger.record_bounce(message_id="<someone-else@example.org>") is None
 
 
 def test_the_ledger_holds_no_personal_data_in_errors(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=100)
-    campaigns.record_email_outcomes(
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=100)
+    ledger.record_email_outcomes(
         claim=claim, outcomes={n.pk: (Outcome.PERMANENT, "smtp 550 at RCPT") for n in claim.notices}
     )
     addresses = {n.subject.personal.email for n in claim.notices}
@@ -264,7 +264,7 @@ def test_the_ledger_holds_no_personal_data_in_errors(informed_file, lab_dpo):
 
 def test_campaign_progress_counts_per_channel_and_state(informed_file, lab_dpo):
     _launch(informed_file, lab_dpo)
-    progress = campaigns.campaign_progress(Campaign.objects.get())
+    progress = campaign_progress_selectors.campaign_progress(Campaign.objects.get())
 
     assert progress["total"] == 16
     assert progress["channels"]["post"]["total"] == 8
@@ -324,7 +324,7 @@ def test_concurrent_claims_take_each_due_email_once_and_in_windows_of_the_limit(
     claimed: list[list[int]] = []
 
     def work() -> None:
-        while claim := campaigns.claim_emails(campaign_id=campaign.pk, limit=7):
+        while claim := ledger.claim_emails(campaign_id=campaign.pk, limit=7):
             claimed.append([notice.pk for notice in claim.notices])
 
     _at_once(8, work)

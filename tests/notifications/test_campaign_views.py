@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 
 from breachdesk.models import AuditEvent
-from notifications import campaigns
-from notifications.campaign_models import Campaign, Notice, NoticeState, NoticeText
-from notifications.campaigns import Outcome
+from notifications.models import Campaign, Notice, NoticeState, NoticeText
+from notifications.selectors import exports
+from notifications.services import campaigns, ledger, notice_texts
+from notifications.services.ledger import Outcome
 from tests.conftest import PASSWORD
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
 
@@ -75,7 +76,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, launched, name, q
 
 
 def _text_post(language="fr", **overrides):
-    values = {section: f"Texte {section}" for section in campaigns.SECTIONS}
+    values = {section: f"Texte {section}" for section in notice_texts.SECTIONS}
     values.update(overrides)
     return {"language": language, f"{language}-language": language, **{f"{language}-{k}": v for k, v in values.items()}}
 
@@ -122,8 +123,8 @@ def test_launching_without_a_decision_says_why(client, breach_file, lab_dpo):
 
 def test_the_page_lists_unreachable_people_and_unknown_emails_for_a_decision(client, launched, lab_dpo):
     campaign = Campaign.objects.get()
-    claim = campaigns.claim_emails(campaign_id=campaign.pk, limit=1)
-    campaigns.record_email_outcomes(
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
+    ledger.record_email_outcomes(
         claim=claim, outcomes={claim.notices[0].pk: (Outcome.UNKNOWN, "connection lost after the data")}
     )
     client.login(username=lab_dpo.username, password=PASSWORD)
@@ -166,7 +167,7 @@ def test_the_ledger_export_is_the_per_person_proof_and_spreadsheet_safe(client, 
     body = b"".join(response.streaming_content).decode()
     rows = list(csv.reader(io.StringIO(body), delimiter=";"))
 
-    assert rows[0] == campaigns.LEDGER_HEADER
+    assert rows[0] == exports.LEDGER_HEADER
     assert len(rows) == 1 + Notice.objects.count()
     assert any(row[3] == '\'=HYPERLINK("http://evil")' for row in rows[1:])
     assert AuditEvent.objects.filter(action="export", object_type="notice_ledger").exists()

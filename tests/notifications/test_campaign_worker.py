@@ -19,8 +19,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from notifications import campaigns
-from notifications.campaign_models import Campaign, Notice, NoticeState
+from notifications.models import Campaign, Notice, NoticeState
+from notifications.services import campaigns, sweeps
 from tests.conftest import require_service
 from tests.notifications.campaign_fixtures import SmtpSink, decide_to_inform, make_subjects
 
@@ -126,7 +126,7 @@ def _enqueue(campaign_id: int, copies: int = PROCESSES) -> None:
     with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": REDIS_URL}):
         producer = Celery(broker=REDIS_URL)
         for _ in range(copies):
-            producer.send_task("notifications.campaign_tasks.send_notice_emails", args=[campaign_id])
+            producer.send_task("notifications.tasks.campaigns.send_notice_emails", args=[campaign_id])
 
 
 def _wait(condition, timeout: float = 120.0) -> None:
@@ -185,7 +185,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_nothing_twice(
 
     # The beat's sweep, once the claim timeout has passed: rows cut mid-send become unknown, due work is woken.
     later = timezone.now() + timedelta(seconds=django_settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1)
-    report = campaigns.sweep(now=later)
+    report = sweeps.sweep_ledger(now=later)
     assert report.campaigns == [campaign.pk]
     second = Worker(smtp_port=sink.port, private_dir=tmp_path / "private").start()
     try:

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from breachdesk.models import DecisionOutcome, Incident
 from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity
-from notifications import cnil, services
+from notifications import cnil
 from notifications.csvsafe import csv_text, safe_cell
 from notifications.models import Filing
+from notifications.services import filings
 from tests.factories import BreachFileFactory, IncidentFactory, OrganisationFactory
 
 
@@ -64,7 +65,7 @@ def test_the_contact_person_and_the_legal_representative_are_both_filled_even_wh
     organisation = breach_file.controller
     organisation.legal_representative_name = organisation.dpo_name
     organisation.save()
-    values = services.check_completeness(breach_file=breach_file, kind="initial").values
+    values = filings.check_completeness(breach_file=breach_file, kind="initial").values
     assert values["contact.name"] == values["legal_representative.name"] == "Claire Delegue"
 
 
@@ -72,17 +73,17 @@ def test_the_contact_person_and_the_legal_representative_are_both_filled_even_wh
 def test_an_organisation_without_siren_says_so_explicitly(db):
     lab = OrganisationFactory(code="LAB-ASSO", siret="", has_no_siren=True)
     breach_file = BreachFileFactory(controller=lab)
-    values = services.check_completeness(breach_file=breach_file, kind="initial").values
+    values = filings.check_completeness(breach_file=breach_file, kind="initial").values
     assert values["organisation.siren"] == "L'organisme n'a pas de numéro SIREN"
     lab.has_no_siren = False
     lab.save()
-    completeness = services.check_completeness(breach_file=breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=breach_file, kind="initial")
     assert "organisation.siren" in {gap.key for gap in completeness.missing}
 
 
 @pytest.mark.django_db
 def test_dates_not_known_yet_are_answered_as_such_not_as_missing(breach_file):
-    completeness = services.check_completeness(breach_file=breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=breach_file, kind="initial")
     unknown = {gap.key for gap in completeness.unknown}
     assert {"dates.start", "dates.discovery", "dates.end", "dates.processor_informed"} <= unknown
     assert completeness.values["dates.start"] is None
@@ -93,7 +94,7 @@ def test_dates_not_known_yet_are_answered_as_such_not_as_missing(breach_file):
 def test_an_ongoing_breach_has_no_end_date_to_give(breach_file):
     breach_file.is_ongoing = True
     breach_file.save()
-    completeness = services.check_completeness(breach_file=breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=breach_file, kind="initial")
     assert completeness.values["dates.end"] == "Violation toujours en cours"
     assert "dates.end" not in {gap.key for gap in completeness.unknown}
 
@@ -102,7 +103,7 @@ def test_an_ongoing_breach_has_no_end_date_to_give(breach_file):
 def test_an_incident_without_processor_answers_no_processor(lab):
     incident = IncidentFactory(reference="INC-2021-0777", processor=None)
     breach_file = BreachFileFactory(incident=incident, controller=lab)
-    values = services.check_completeness(breach_file=breach_file, kind="initial").values
+    values = filings.check_completeness(breach_file=breach_file, kind="initial").values
     assert values["processor.involved"] == "Non"
     assert values["dates.processor_informed"] == "Sans objet"
     assert Incident.objects.get(pk=incident.pk).processor is None
@@ -112,19 +113,19 @@ def test_an_incident_without_processor_answers_no_processor(lab):
 def test_the_severity_falls_back_on_the_enisa_level_when_not_chosen(complete_breach_file):
     complete_breach_file.severity = ""
     complete_breach_file.save()
-    values = services.check_completeness(breach_file=complete_breach_file, kind="initial").values
+    values = filings.check_completeness(breach_file=complete_breach_file, kind="initial").values
     assert values["consequences.severity"] == "Maximale (d'après l'évaluation ENISA en annexe)"
 
 
 @pytest.mark.django_db
 def test_the_late_question_reads_the_initial_submission_for_a_complementary_filing(complete_breach_file):
-    initial = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=None)
-    services.record_submission(
+    initial = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=None)
+    filings.record_submission(
         filing=initial, user=None, submitted_at=timezone.now() - timedelta(minutes=1), case_number="C-1"
     )
     complete_breach_file.refresh_from_db()
     later = complete_breach_file.authority_deadline + timedelta(days=10)
-    completeness = services.check_completeness(breach_file=complete_breach_file, kind="complementary", now=later)
+    completeness = filings.check_completeness(breach_file=complete_breach_file, kind="complementary", now=later)
     assert not completeness.is_late
     assert completeness.values["dates.late"] == "Non"
     assert Filing.objects.count() == 1

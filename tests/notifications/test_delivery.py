@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from breachdesk.models import DataSubject
-from notifications import campaigns, delivery
-from notifications.campaign_models import Campaign, Notice, NoticeEvent, NoticeState
+from notifications import delivery, emails, mime_cache
+from notifications.models import Campaign, Notice, NoticeEvent, NoticeState
+from notifications.services import campaigns, ledger, sending, sweeps
 from tests.notifications.campaign_fixtures import (  # noqa: F401
     any_smtp_sink,
     decide_to_inform,
@@ -37,8 +38,8 @@ def _address(notice: Notice) -> str:
 def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
 
-    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
-    delivery.send_notice_emails(campaign_id=campaign.pk)  # a second run finds nothing to do
+    counts = sending.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)  # a second run finds nothing to do
 
     assert counts == {NoticeState.SENT: 8}
     notices = Notice.objects.filter(channel="email")
@@ -48,7 +49,7 @@ def test_every_email_is_received_once_with_its_ledger_message_id(informed_file, 
 
 def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
     notice = Notice.objects.filter(channel="email", language="fr").select_related("subject").first()
     personal = notice.subject.personal
 
@@ -80,7 +81,7 @@ def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, any_smtp_sink)
     decide_to_inform(breach_file, lab_dpo)
     campaign = _launch(breach_file, lab_dpo)
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     raw = next(iter(any_smtp_sink.messages.values()))
     html = email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",)).get_content()
@@ -93,7 +94,7 @@ def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab
     target = Notice.objects.filter(channel="email").first()
     any_smtp_sink.refuse[_address(target)] = "451 4.3.0 Mailbox temporarily unavailable"
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     target.refresh_from_db()
     assert target.state == NoticeState.PENDING
@@ -103,7 +104,7 @@ def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab
     # The server recovers; once the back-off has passed the same message goes out, once.
     any_smtp_sink.refuse.clear()
     Notice.objects.filter(pk=target.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
     target.refresh_from_db()
     assert target.state == NoticeState.SENT
     assert target.attempts == 2
@@ -115,7 +116,7 @@ def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file
     target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
     any_smtp_sink.refuse[_address(target)] = "550 5.1.1 No such user"
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     target.refresh_from_db()
     assert target.state == NoticeState.FAILED_PERMANENT
@@ -134,10 +135,10 @@ def test_a_connection_cut_after_the_data_leaves_the_fate_unknown_and_nothing_is_
     target = Notice.objects.filter(channel="email").first()
     any_smtp_sink.drop_after_data.add(_address(target))
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
-    delivery.send_notice_emails(campaign_id=campaign.pk)
-    campaigns.sweep(now=timezone.now() + timedelta(days=1))
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
+    sweeps.sweep_ledger(now=timezone.now() + timedelta(days=1))
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     target.refresh_from_db()
     assert target.state == NoticeState.UNKNOWN
@@ -151,19 +152,19 @@ def test_a_refused_connection_keeps_every_email_pending_for_a_retry(informed_fil
     campaign = _launch(informed_file, lab_dpo)
     any_smtp_sink.stop()
 
-    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
+    counts = sending.send_notice_emails(campaign_id=campaign.pk)
 
     assert counts == {NoticeState.PENDING: 8}
     notices = Notice.objects.filter(channel="email")
     assert {n.state for n in notices} == {NoticeState.PENDING}
     assert {n.last_error for n in notices} == {"connection failed: ConnectionRefusedError"}
     assert all(n.next_attempt_at > timezone.now() for n in notices)
-    assert campaigns.next_email_attempt_at(campaign.pk) is not None
+    assert ledger.next_email_attempt_at(campaign.pk) is not None
 
 
 def test_each_state_change_of_a_sent_email_is_in_its_history(informed_file, lab_dpo, any_smtp_sink):
     campaign = _launch(informed_file, lab_dpo)
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
     notice = Notice.objects.filter(channel="email").first()
 
     history = list(NoticeEvent.objects.filter(notice=notice).values_list("from_state", "to_state", "attempt"))
@@ -204,7 +205,7 @@ def test_a_dsn_names_the_failed_message(informed_file, lab_dpo):
 
 def test_read_bounces_marks_emails_bounced_and_creates_one_letter_each(informed_file, lab_dpo, any_smtp_sink, tmp_path):
     campaign = _launch(informed_file, lab_dpo)
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
     target = Notice.objects.filter(channel="email", subject__has_postal_address=True).first()
     (tmp_path / "one.eml").write_bytes(_dsn(target.message_id))
     (tmp_path / "again.eml").write_bytes(_dsn(target.message_id))
@@ -226,7 +227,7 @@ def test_emails_go_through_django_backends_by_settings(informed_file, lab_dpo, s
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     campaign = _launch(informed_file, lab_dpo)
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     assert len(mail.outbox) == 8
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == set(
@@ -244,7 +245,7 @@ def test_server_replies_are_classified(code, outcome):
 def _composed(campaign: Campaign, subject: DataSubject, language: str, **personal_changes: str):
     subject.personal = replace(subject.personal, **personal_changes)
     notice = Notice(pk=subject.pk, reference=f"N-{subject.pk}", language=language, subject=subject)
-    return delivery.Composer(campaign).message(notice)
+    return emails.Composer(campaign).message(notice)
 
 
 def _same_boundary_and_date(raw: bytes, like: bytes) -> bytes:
@@ -335,7 +336,7 @@ def test_the_envelope_is_pipelined_when_the_server_offers_it_and_not_otherwise(
     monkeypatch.setattr(delivery.LedgerSMTPBackend, unused, must_not_run)
     campaign = _launch(informed_file, lab_dpo)
 
-    counts = delivery.send_notice_emails(campaign_id=campaign.pk)
+    counts = sending.send_notice_emails(campaign_id=campaign.pk)
 
     assert counts == {NoticeState.SENT: 8}
     assert sum(any_smtp_sink.received.values()) == 8
@@ -347,7 +348,7 @@ def test_a_sender_with_a_display_name_goes_out_as_its_bare_address_in_the_envelo
     settings.NOTICE_FROM_EMAIL = "Laboratoire d'Analyses de Rennes <notices@lab.example>"
     campaign = _launch(informed_file, lab_dpo)
 
-    delivery.send_notice_emails(campaign_id=campaign.pk)
+    sending.send_notice_emails(campaign_id=campaign.pk)
 
     assert set(any_smtp_sink.senders.values()) == {"notices@lab.example"}
     raw = next(iter(any_smtp_sink.messages.values()))
@@ -369,8 +370,6 @@ def test_a_sender_with_a_display_name_goes_out_as_its_bare_address_in_the_envelo
 def test_only_addresses_django_writes_unchanged_skip_its_parser(address, plain):
     from django.core.mail.message import sanitize_address
 
-    from notifications import emails
-
-    assert bool(emails.PLAIN_ADDRESS.fullmatch(address)) is plain
+    assert bool(mime_cache.PLAIN_ADDRESS.fullmatch(address)) is plain
     if plain:
         assert sanitize_address(address, "utf-8") == address

@@ -11,7 +11,8 @@ from django.utils import timezone
 from pdfminer.high_level import extract_text
 from pypdf import PdfReader
 
-from notifications import pdf, services, storage
+from notifications import pdf, storage
+from notifications.services import filings
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def text_of(content: bytes) -> str:
 
 
 def dossier_text(filing) -> str:
-    filing = services.generate_filing_dossier(filing_id=filing.pk)
+    filing = filings.generate_filing_dossier(filing_id=filing.pk)
     filing.refresh_from_db()
     return text_of(storage.private_path(filing.pdf_path).read_bytes())
 
@@ -57,7 +58,7 @@ def test_the_dossier_has_every_teleservice_section_with_its_values(complete_brea
     complete_breach_file.processor_informed_at = complete_breach_file.became_aware_at
     complete_breach_file.delay_reasons = "Liste des patients transmise le quatrième jour par l'éditeur."
     complete_breach_file.save()
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     text = dossier_text(filing)
     # A second extractor, reading the layout, finds the same sections.
     filing.refresh_from_db()
@@ -104,7 +105,7 @@ def test_the_dossier_has_every_teleservice_section_with_its_values(complete_brea
 
 
 def test_an_incomplete_initial_dossier_says_it_is_a_phased_notification_and_what_is_missing(breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
     text = dossier_text(filing)
     assert "Notification incomplète — notification par phases (article 33(4) du RGPD)" in text
     assert "Nombre approximatif de personnes concernées (Art. 33(3)(a))" in text
@@ -114,14 +115,14 @@ def test_an_incomplete_initial_dossier_says_it_is_a_phased_notification_and_what
 
 
 def test_the_complementary_dossier_names_the_initial_case_and_lists_the_changes(complete_breach_file, lab_dpo):
-    initial = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
-    services.record_submission(
+    initial = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filings.record_submission(
         filing=initial, user=lab_dpo, submitted_at=timezone.now() - timedelta(hours=1), case_number="CNIL-2021-004217"
     )
     complete_breach_file.refresh_from_db()
     complete_breach_file.approximate_persons = 19002
     complete_breach_file.save()
-    complementary = services.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
+    complementary = filings.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
     text = dossier_text(complementary)
     assert "Notification complémentaire" in text
     assert "Complète la notification initiale n° CNIL-2021-004217" in text
@@ -135,7 +136,7 @@ def test_what_people_typed_is_printed_as_text_never_run_as_markup_or_template(co
     complete_breach_file.measures_immediate = '<img src="file:///etc/passwd"> {{ settings.SECRET_KEY }} {% now "Y" %}'
     complete_breach_file.discovery_circumstances = "<b>gras</b> & <style>body{display:none}</style>"
     complete_breach_file.save()
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     text = dossier_text(filing)
     assert '<img src="file:///etc/passwd"> {{ settings.SECRET_KEY }} {% now "Y" %}' in text
     assert "<b>gras</b> & <style>body{display:none}</style>" in text
@@ -180,7 +181,7 @@ def test_the_dossier_holds_no_personal_data_of_data_subjects(complete_breach_fil
     from tests.factories import DataSubjectFactory
 
     subjects = DataSubjectFactory.create_batch(2, breach_file=complete_breach_file, exposures=["identity", "hiv"])
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     text = dossier_text(filing)
     assert "Personnes à informer : 2" in text
     for subject in subjects:

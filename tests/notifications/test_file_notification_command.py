@@ -86,10 +86,10 @@ def test_the_command_exits_2_on_a_usage_error(complete_breach_file, arguments):
 
 
 def test_a_complementary_filing_from_the_command_refers_to_the_initial_case(complete_breach_file):
-    from notifications import services
+    from notifications.services import filings
 
-    initial = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=None)
-    services.record_submission(filing=initial, user=None, submitted_at=timezone.now(), case_number="CNIL-2021-7")
+    initial = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=None)
+    filings.record_submission(filing=initial, user=None, submitted_at=timezone.now(), case_number="CNIL-2021-7")
     status, out, _err = run("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", "--type", "complementary")
     assert status == 0
     complementary = Filing.objects.get(kind="complementary")

@@ -13,14 +13,15 @@ from django.utils import timezone
 
 from breachdesk.models import LateNotificationError
 from breachdesk.taxonomy import Status
-from notifications import cnil, services, storage
+from notifications import cnil, storage
 from notifications.models import Filing
+from notifications.services import filings
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_complete_breach_file_has_no_missing_item(complete_breach_file):
-    completeness = services.check_completeness(breach_file=complete_breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=complete_breach_file, kind="initial")
     assert completeness.missing == []
     assert completeness.unknown == []
     assert completeness.is_complete
@@ -34,7 +35,7 @@ def test_the_completeness_check_lists_every_missing_mandatory_item_with_a_link_t
     breach_file.controller.dpo_name = ""
     breach_file.controller.dpo_email = ""
     breach_file.controller.save()
-    completeness = services.check_completeness(breach_file=breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=breach_file, kind="initial")
     missing = {gap.key: gap for gap in completeness.missing}
     # Art. 33(3)(a) to (d), and the DPO contact of (b).
     assert {
@@ -65,7 +66,7 @@ def test_the_completeness_check_lists_every_missing_mandatory_item_with_a_link_t
 
 
 def test_an_incomplete_initial_filing_is_allowed_and_says_so(breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=breach_file, kind="initial", user=lab_dpo)
     assert not filing.is_complete
     assert {gap["key"] for gap in filing.missing} >= {"persons.count", "measures.immediate"}
     assert {gap["key"] for gap in filing.unknown} >= {"dates.start", "dates.discovery"}
@@ -76,16 +77,16 @@ def test_an_incomplete_initial_filing_is_allowed_and_says_so(breach_file, lab_dp
 def test_a_late_filing_without_reasons_for_the_delay_is_refused(complete_breach_file, lab_dpo):
     complete_breach_file.became_aware_at = timezone.now() - timedelta(hours=73)
     complete_breach_file.save()
-    completeness = services.check_completeness(breach_file=complete_breach_file, kind="initial")
+    completeness = filings.check_completeness(breach_file=complete_breach_file, kind="initial")
     assert completeness.is_late
     assert [gap.key for gap in completeness.blocking] == ["dates.delay_reasons"]
     with pytest.raises(LateNotificationError):
-        services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+        filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     assert not Filing.objects.exists()
 
     complete_breach_file.delay_reasons = "La liste des patients ne nous a été transmise qu'au quatrième jour."
     complete_breach_file.save()
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     assert filing.is_late
     assert filing.snapshot["dates.late"] == "Oui"
     assert filing.snapshot["dates.delay_reasons"] == complete_breach_file.delay_reasons
@@ -95,7 +96,7 @@ def test_the_dossier_task_renders_the_pdf_into_the_private_storage_once(
     complete_breach_file, lab_dpo, eager_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+        filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     assert len(callbacks) == 1
     filing.refresh_from_db()
     assert filing.state == Filing.State.READY
@@ -106,32 +107,32 @@ def test_the_dossier_task_renders_the_pdf_into_the_private_storage_once(
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     first_modified = path.stat().st_mtime_ns
     # A second run (a redelivered task) finds it done.
-    services.generate_filing_dossier(filing_id=filing.pk)
+    filings.generate_filing_dossier(filing_id=filing.pk)
     assert path.stat().st_mtime_ns == first_modified
 
 
 def test_a_dossier_that_fails_to_render_is_marked_failed_and_can_be_queued_again(
     complete_breach_file, lab_dpo, monkeypatch
 ):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services.pdf, "render_pdf", broken)
-    filing = services.generate_filing_dossier(filing_id=filing.pk)
+    monkeypatch.setattr(filings.pdf, "render_pdf", broken)
+    filing = filings.generate_filing_dossier(filing_id=filing.pk)
     assert (filing.state, filing.error) == (Filing.State.FAILED, "OSError")
     monkeypatch.undo()
-    services.regenerate_filing_dossier(filing=filing, user=lab_dpo)
+    filings.regenerate_filing_dossier(filing=filing, user=lab_dpo)
     filing.refresh_from_db()
     assert filing.state == Filing.State.PENDING
-    assert services.generate_filing_dossier(filing_id=filing.pk).state == Filing.State.READY
+    assert filings.generate_filing_dossier(filing_id=filing.pk).state == Filing.State.READY
 
 
 def test_recording_the_initial_submission_notifies_the_authority_and_moves_the_status(complete_breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     submitted_at = timezone.now() - timedelta(minutes=5)
-    services.record_submission(filing=filing, user=lab_dpo, submitted_at=submitted_at, case_number=" CNIL-2021-0042 ")
+    filings.record_submission(filing=filing, user=lab_dpo, submitted_at=submitted_at, case_number=" CNIL-2021-0042 ")
     filing.refresh_from_db()
     complete_breach_file.refresh_from_db()
     assert (filing.submitted_at, filing.cnil_case_number, filing.submission_recorded_by) == (
@@ -142,27 +143,27 @@ def test_recording_the_initial_submission_notifies_the_authority_and_moves_the_s
     assert complete_breach_file.authority_notified_at == submitted_at
     assert complete_breach_file.status == Status.NOTIFIED
     with pytest.raises(ValidationError, match="déjà enregistré"):
-        services.record_submission(filing=filing, user=lab_dpo, submitted_at=submitted_at, case_number="X")
+        filings.record_submission(filing=filing, user=lab_dpo, submitted_at=submitted_at, case_number="X")
 
 
 def test_an_initial_submission_needs_the_case_number_and_a_plausible_time(complete_breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     with pytest.raises(ValidationError) as error:
-        services.record_submission(filing=filing, user=lab_dpo, submitted_at=timezone.now(), case_number="")
+        filings.record_submission(filing=filing, user=lab_dpo, submitted_at=timezone.now(), case_number="")
     assert "case_number" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.record_submission(
+        filings.record_submission(
             filing=filing, user=lab_dpo, submitted_at=timezone.now() + timedelta(days=1), case_number="C-1"
         )
     assert "submitted_at" in error.value.message_dict
 
 
 def test_a_late_submission_needs_reasons_for_the_delay_then_records_them(complete_breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     late = complete_breach_file.authority_deadline + timedelta(hours=2)
     with pytest.raises(LateNotificationError):
-        services.record_submission(filing=filing, user=lab_dpo, submitted_at=late, case_number="C-1", now=late)
-    services.record_submission(
+        filings.record_submission(filing=filing, user=lab_dpo, submitted_at=late, case_number="C-1", now=late)
+    filings.record_submission(
         filing=filing,
         user=lab_dpo,
         submitted_at=late,
@@ -175,8 +176,8 @@ def test_a_late_submission_needs_reasons_for_the_delay_then_records_them(complet
 
 
 def file_initial(breach_file, user, case_number="CNIL-2021-0042"):
-    filing = services.prepare_filing(breach_file=breach_file, kind="initial", user=user)
-    services.record_submission(
+    filing = filings.prepare_filing(breach_file=breach_file, kind="initial", user=user)
+    filings.record_submission(
         filing=filing, user=user, submitted_at=timezone.now() - timedelta(minutes=1), case_number=case_number
     )
     filing.refresh_from_db()
@@ -188,7 +189,7 @@ def test_a_complementary_filing_references_the_initial_case_number_and_shows_the
     complete_breach_file.approximate_persons = 19002
     complete_breach_file.measures_long_term = "Chiffrement des exports ; revue annuelle du sous-traitant."
     complete_breach_file.save()
-    complementary = services.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
+    complementary = filings.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
     assert complementary.initial == initial
     assert complementary.initial_case_number == "CNIL-2021-0042"
     assert complementary.snapshot["notification.initial_case_number"] == "CNIL-2021-0042"
@@ -200,7 +201,7 @@ def test_a_complementary_filing_references_the_initial_case_number_and_shows_the
             "Chiffrement des exports ; revue annuelle du sous-traitant.",
         ),
     }
-    services.record_submission(filing=complementary, user=lab_dpo, submitted_at=timezone.now(), case_number="")
+    filings.record_submission(filing=complementary, user=lab_dpo, submitted_at=timezone.now(), case_number="")
     complete_breach_file.refresh_from_db()
     complementary.refresh_from_db()
     assert complete_breach_file.status == Status.COMPLEMENTED
@@ -208,22 +209,22 @@ def test_a_complementary_filing_references_the_initial_case_number_and_shows_the
     # A second complementary filing compares with the latest one filed.
     complete_breach_file.ended_at = None
     complete_breach_file.save()
-    second = services.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
+    second = filings.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
     assert second.previous == complementary
     assert [change["key"] for change in second.changes] == ["dates.end"]
     assert second.version == 3
 
 
 def test_a_complementary_filing_before_the_initial_submission_is_refused(complete_breach_file, lab_dpo):
-    services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     with pytest.raises(ValidationError, match="enregistrez d'abord le dépôt de la notification initiale"):
-        services.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
+        filings.prepare_filing(breach_file=complete_breach_file, kind="complementary", user=lab_dpo)
 
 
 def test_a_second_initial_filing_is_refused_once_one_is_filed(complete_breach_file, lab_dpo):
     file_initial(complete_breach_file, lab_dpo)
     with pytest.raises(ValidationError, match="déjà été déposée"):
-        services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+        filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     draft = Filing.objects.create(
         breach_file=complete_breach_file,
         kind="initial",
@@ -236,7 +237,7 @@ def test_a_second_initial_filing_is_refused_once_one_is_filed(complete_breach_fi
 
 
 def test_the_snapshot_keeps_what_was_filed_when_the_breach_file_changes(complete_breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     complete_breach_file.measures_immediate = "Autre chose"
     complete_breach_file.save()
     filing.refresh_from_db()
@@ -247,7 +248,7 @@ def test_the_snapshot_holds_counts_of_data_subjects_never_their_personal_data(co
     from tests.factories import DataSubjectFactory
 
     subjects = DataSubjectFactory.create_batch(3, breach_file=complete_breach_file, exposures=["identity", "hiv"])
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     dumped = str(filing.snapshot)
     for subject in subjects:
         personal = subject.personal

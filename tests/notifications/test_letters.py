@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from breachdesk.models import DataSubject, PersonalData
 from breachdesk.taxonomy import EXPOSURES
-from notifications import campaigns, letters, storage
-from notifications.campaign_models import Campaign, Notice, NoticeState, PrintBatch
+from notifications import letters, storage
+from notifications.models import Campaign, Notice, NoticeState, PrintBatch
+from notifications.selectors import exports
+from notifications.services import campaigns, mailroom, notice_texts, sweeps
 from tests.factories import DataSubjectFactory
 from tests.notifications.campaign_fixtures import Line, decide_to_inform, informed_file, make_subjects, pdf_lines  # noqa: F401
 
@@ -20,12 +22,12 @@ from tests.notifications.campaign_fixtures import Line, decide_to_inform, inform
 def _launch_and_batch(breach_file, user, *, size=None, settings=None):
     campaigns.launch_campaign(breach_file=breach_file, user=user, channels="post,email")
     campaign = Campaign.objects.get(breach_file=breach_file)
-    return campaign, campaigns.build_print_batches(campaign_id=campaign.pk)
+    return campaign, mailroom.build_print_batches(campaign_id=campaign.pk)
 
 
 def _letters_of(batch: PrintBatch) -> dict[str, list[list[Line]]]:
     """Split a batch PDF into its letters (after the cover sheet), keyed by reference."""
-    pages = pdf_lines(campaigns.read_batch_pdf(batch))
+    pages = pdf_lines(mailroom.read_batch_pdf(batch))
     cover_pages = len(pages) - sum(batch.notices.values_list("pages", flat=True))
     position = cover_pages
     by_reference: dict[str, list[list[Line]]] = {}
@@ -133,7 +135,7 @@ def test_what_people_typed_is_printed_as_text_never_run_as_template(breach_file,
     )
     DataSubjectFactory(breach_file=breach_file, personal=hostile, exposures=["identity", "contact", "nir", "hiv"])
     decide_to_inform(breach_file, lab_dpo)
-    values = {section: "{% now 'Y' %} <script>alert(1)</script> {{ texts }}" for section in campaigns.SECTIONS}
+    values = {section: "{% now 'Y' %} <script>alert(1)</script> {{ texts }}" for section in notice_texts.SECTIONS}
     campaigns.save_notice_text(breach_file=breach_file, language="fr", values=values, user=lab_dpo)
 
     _campaign, batches = _launch_and_batch(breach_file, lab_dpo)
@@ -162,7 +164,7 @@ def test_running_the_batching_again_renders_no_letter_twice(informed_file, lab_d
     settings.NOTICE_BATCH_SIZE = 3
     campaign, _batches = _launch_and_batch(informed_file, lab_dpo)
 
-    again = campaigns.build_print_batches(campaign_id=campaign.pk)
+    again = mailroom.build_print_batches(campaign_id=campaign.pk)
 
     assert again == []
     assert PrintBatch.objects.count() == 3
@@ -172,14 +174,14 @@ def test_running_the_batching_again_renders_no_letter_twice(informed_file, lab_d
 def test_a_stalled_batch_is_rendered_again_with_the_same_letters_only(informed_file, lab_dpo, settings):
     campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
     campaign = Campaign.objects.get()
-    batch = campaigns.claim_print_batch(campaign_id=campaign.pk)  # the worker dies here, before rendering
+    batch = mailroom.claim_print_batch(campaign_id=campaign.pk)  # the worker dies here, before rendering
     letters_before = set(batch.notices.values_list("pk", flat=True))
 
-    assert campaigns.claim_stale_batch(batch_id=batch.pk) is None  # not stale yet: its worker may be alive
+    assert mailroom.claim_stale_batch(batch_id=batch.pk) is None  # not stale yet: its worker may be alive
     later = timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1)
-    assert campaigns.sweep(now=later).stale_batches == [batch.pk]
-    token = campaigns.claim_stale_batch(batch_id=batch.pk, now=later)
-    rendered = campaigns.render_print_batch(batch_id=batch.pk, token=token)
+    assert sweeps.sweep_ledger(now=later).stale_batches == [batch.pk]
+    token = mailroom.claim_stale_batch(batch_id=batch.pk, now=later)
+    rendered = mailroom.render_print_batch(batch_id=batch.pk, token=token)
 
     assert rendered.state == PrintBatch.State.READY
     assert set(rendered.notices.values_list("pk", flat=True)) == letters_before
@@ -190,12 +192,12 @@ def test_a_stalled_batch_is_rendered_again_with_the_same_letters_only(informed_f
 def test_a_letter_belongs_to_one_batch_at_most_by_construction(informed_file, lab_dpo):
     campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
     campaign = Campaign.objects.get()
-    first = campaigns.claim_print_batch(campaign_id=campaign.pk, size=5)
-    second = campaigns.claim_print_batch(campaign_id=campaign.pk, size=5)
+    first = mailroom.claim_print_batch(campaign_id=campaign.pk, size=5)
+    second = mailroom.claim_print_batch(campaign_id=campaign.pk, size=5)
 
     assert first.letters == 5 and second.letters == 3
     assert not set(first.notices.values_list("pk", flat=True)) & set(second.notices.values_list("pk", flat=True))
-    assert campaigns.claim_print_batch(campaign_id=campaign.pk) is None
+    assert mailroom.claim_print_batch(campaign_id=campaign.pk) is None
 
 
 def test_batch_files_are_stored_encrypted(informed_file, lab_dpo):
@@ -204,12 +206,12 @@ def test_batch_files_are_stored_encrypted(informed_file, lab_dpo):
 
     assert not stored.startswith(b"%PDF")
     assert b"EXEMPLE" not in stored
-    assert campaigns.read_batch_pdf(batches[0]).startswith(b"%PDF")
+    assert mailroom.read_batch_pdf(batches[0]).startswith(b"%PDF")
 
 
 def test_the_manifest_lists_references_ids_pages_and_postcodes_only(informed_file, lab_dpo):
     _campaign, batches = _launch_and_batch(informed_file, lab_dpo)
-    manifest = campaigns.manifest_csv(batches[0])
+    manifest = exports.manifest_csv(batches[0])
     lines = manifest.strip().split("\r\n")
 
     assert lines[0] == "position;letter_reference;ledger_id;pages;postcode"
@@ -223,7 +225,7 @@ def test_the_manifest_lists_references_ids_pages_and_postcodes_only(informed_fil
 def test_the_cover_sheet_summarises_the_batch(informed_file, lab_dpo):
     _campaign, batches = _launch_and_batch(informed_file, lab_dpo)
     batch = batches[0]
-    cover = _text([pdf_lines(campaigns.read_batch_pdf(batch))[0]])
+    cover = _text([pdf_lines(mailroom.read_batch_pdf(batch))[0]])
 
     assert f"Lot {informed_file.controller.code}-0001" in cover
     assert str(batch.letters) in cover
@@ -236,40 +238,40 @@ def test_printed_then_posted_batches_move_their_letters_and_files_go_after_reten
     batch = batches[0]
 
     with pytest.raises(campaigns.CampaignRefused):
-        campaigns.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
-    campaigns.mark_batch_printed(batch=batch, user=None)
+        mailroom.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
+    mailroom.mark_batch_printed(batch=batch, user=None)
     with pytest.raises(campaigns.CampaignRefused):
-        campaigns.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate() + timedelta(days=1))
-    posted = campaigns.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
+        mailroom.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate() + timedelta(days=1))
+    posted = mailroom.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
 
     assert posted.state == PrintBatch.State.POSTED
     assert set(batch.notices.values_list("state", flat=True)) == {NoticeState.POSTED}
-    assert campaigns.purge_posted_batches() == 0
+    assert mailroom.purge_posted_batches() == 0
     path = storage.private_path(batch.file_path)
     later = timezone.now() + timedelta(days=settings.NOTICE_RETENTION_DAYS + 1)
-    assert campaigns.purge_posted_batches(now=later) == 1
+    assert mailroom.purge_posted_batches(now=later) == 1
     assert not path.exists()
     batch.refresh_from_db()
     assert batch.state == PrintBatch.State.PURGED
     with pytest.raises(campaigns.CampaignRefused):
-        campaigns.read_batch_pdf(batch)
+        mailroom.read_batch_pdf(batch)
 
 
 def test_a_returned_letter_creates_the_email_notice_once_when_an_email_is_known(informed_file, lab_dpo):
     _campaign, batches = _launch_and_batch(informed_file, lab_dpo)
     for batch in batches:
-        campaigns.mark_batch_printed(batch=batch, user=None)
-        campaigns.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
+        mailroom.mark_batch_printed(batch=batch, user=None)
+        mailroom.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
     # A person reached by post only: the return leaves them unreachable.
     post_only = Notice.objects.filter(channel="post", subject__has_email=False).first()
     organisations = informed_file.controller.__class__.objects.all()
 
-    returned = campaigns.record_returned_letter(reference=post_only.reference, user=None, organisations=organisations)
+    returned = mailroom.record_returned_letter(reference=post_only.reference, user=None, organisations=organisations)
 
     assert returned.state == NoticeState.RETURNED
     assert campaign_unreachable(informed_file).filter(subject=post_only.subject).exists()
     with pytest.raises(campaigns.CampaignRefused, match="déjà"):
-        campaigns.record_returned_letter(reference=post_only.reference, user=None, organisations=organisations)
+        mailroom.record_returned_letter(reference=post_only.reference, user=None, organisations=organisations)
 
 
 def campaign_unreachable(breach_file):
@@ -281,13 +283,13 @@ def test_a_returned_letter_of_an_email_only_launch_adds_the_email(breach_file, l
     decide_to_inform(breach_file, lab_dpo)
     campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="post")
     campaign = Campaign.objects.get()
-    batch = campaigns.build_print_batches(campaign_id=campaign.pk)[0]
-    campaigns.mark_batch_printed(batch=batch, user=None)
-    campaigns.mark_batch_posted(batch=batch, user=None, posted_on=date.today())
+    batch = mailroom.build_print_batches(campaign_id=campaign.pk)[0]
+    mailroom.mark_batch_printed(batch=batch, user=None)
+    mailroom.mark_batch_posted(batch=batch, user=None, posted_on=date.today())
     letter = batch.notices.first()
     organisations = breach_file.controller.__class__.objects.all()
 
-    campaigns.record_returned_letter(reference=f" {letter.reference.lower()} ", user=None, organisations=organisations)
+    mailroom.record_returned_letter(reference=f" {letter.reference.lower()} ", user=None, organisations=organisations)
 
     email = Notice.objects.get(subject=letter.subject, channel="email")
     assert email.origin == Notice.Origin.LETTER_RETURNED
@@ -296,13 +298,13 @@ def test_a_returned_letter_of_an_email_only_launch_adds_the_email(breach_file, l
 
 def test_a_mistyped_reference_is_refused_with_a_clear_message(informed_file, lab_dpo):
     with pytest.raises(campaigns.CampaignRefused, match="clé"):
-        campaigns.record_returned_letter(
+        mailroom.record_returned_letter(
             reference="1-0000001-P00", user=None, organisations=informed_file.controller.__class__.objects.all()
         )
 
 
 def test_the_preview_is_a_letter_to_a_fictitious_person_with_the_text_as_it_stands(informed_file, lab_dpo):
-    texts = campaigns.notice_texts(informed_file)["fr"]
+    texts = notice_texts.notice_texts(informed_file)["fr"]
     content = letters.render_preview(
         breach_file=informed_file, language="fr", exposures=["identity", "hiv"], texts=texts
     )

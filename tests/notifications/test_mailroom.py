@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import campaigns
-from notifications.campaign_models import Campaign, Notice, NoticeState, PrintBatch
+from notifications.models import Campaign, Notice, NoticeState, PrintBatch
+from notifications.selectors import exports
+from notifications.services import campaigns, mailroom
 from tests.conftest import PASSWORD, log_in
 from tests.factories import BreachFileFactory
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
@@ -23,7 +24,7 @@ NOT_OPERATORS = ["lab_dpo", "compliance_officer", "other_lab_dpo", "user_without
 @pytest.fixture
 def batch(informed_file, lab_dpo) -> PrintBatch:
     campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
-    return campaigns.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
+    return mailroom.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
 
 
 def _login(client, request, persona):
@@ -55,7 +56,7 @@ def test_operators_see_batches_and_download_pdf_and_manifest(client, request, ba
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "attachment" in pdf["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(manifest.content.decode()), delimiter=";"))
-    assert rows[0] == campaigns.MANIFEST_HEADER
+    assert rows[0] == exports.MANIFEST_HEADER
     assert len(rows) == 1 + batch.letters
 
 
@@ -79,7 +80,7 @@ def test_an_operator_of_another_group_cannot_reach_a_batch(client, outside_breac
     make_subjects(outside_breach_file, 2, post=True)
     decide_to_inform(outside_breach_file, None)
     campaigns.launch_campaign(breach_file=outside_breach_file, user=None, channels="post")
-    outside_batch = campaigns.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
+    outside_batch = mailroom.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
     client.login(username=mailroom_operator.username, password=PASSWORD)
 
     assert client.get(_batch_urls(outside_batch)["pdf"]).status_code == 404
@@ -127,7 +128,7 @@ def test_printed_then_posted_then_a_return_recorded_by_reference(client, batch, 
 @pytest.mark.django_db(transaction=True)
 def test_the_mailroom_flow_in_a_browser(browser_page, live_server, informed_file, lab_dpo, mailroom_operator):
     campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
-    batch = campaigns.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
+    batch = mailroom.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
     page = browser_page
     log_in(page, live_server, mailroom_operator.username)
     page.goto(f"{live_server.url}{reverse('notifications:mailroom')}")

@@ -13,8 +13,9 @@ from pypdf import PdfReader
 
 from breachdesk.models import Role
 from breachdesk.synthetic import PLACES, lab_code
-from notifications import services, storage
+from notifications import storage
 from notifications.models import EmailState, ProcessorNotice
+from notifications.services import processor_notices, sweeps
 from tests.factories import BreachFileFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_one_action_notifies_each_of_the_27_labs_once_even_when_run_twice(
 ):
     awareness = {breach_file.pk: breach_file.became_aware_at for breach_file in twenty_seven_labs}
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
+        first = processor_notices.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
     assert len(first.queued) == 27
     assert len(mail.outbox) == 27
     recipients = sorted(tuple(message.to) for message in mail.outbox)
@@ -60,7 +61,7 @@ def test_one_action_notifies_each_of_the_27_labs_once_even_when_run_twice(
         assert "article 33(2) du RGPD" in letter
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
+        second = processor_notices.notify_controllers(incident=twenty_seven_labs[0].incident, user=compliance_officer)
     assert (len(second.queued), len(second.requeued), len(second.already_informed)) == (0, 0, 27)
     assert len(mail.outbox) == 27
 
@@ -78,17 +79,17 @@ def test_one_action_notifies_each_of_the_27_labs_once_even_when_run_twice(
 
 
 def test_a_task_delivered_twice_sends_the_notice_once(breach_file, compliance_officer):
-    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    result = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer)
     notice = result.queued[0]
-    services.deliver_processor_notice(notice_id=notice.pk)
-    services.deliver_processor_notice(notice_id=notice.pk)
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
     assert len(mail.outbox) == 1
 
 
 def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_duplicates(
     breach_file, compliance_officer, monkeypatch
 ):
-    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    result = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer)
     notice = result.queued[0]
 
     def refuse(self, *args, **kwargs):
@@ -96,15 +97,15 @@ def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_
 
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMessage.send", refuse)
-        services.deliver_processor_notice(notice_id=notice.pk)
+        processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
     assert (notice.email_state, notice.last_error, notice.informed_at) == ("failed", "SMTPConnectError", None)
     breach_file.refresh_from_db()
     assert breach_file.processor_informed_at is None
 
-    again = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    again = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer)
     assert [n.pk for n in again.requeued] == [notice.pk]
-    services.deliver_processor_notice(notice_id=notice.pk)
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
     assert (notice.email_state, notice.attempts) == ("sent", 2)
     assert len(mail.outbox) == 1
@@ -113,24 +114,26 @@ def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_
 def test_a_notice_whose_connection_broke_mid_send_is_never_resent_automatically(
     breach_file, compliance_officer, monkeypatch
 ):
-    notice = services.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
+    notice = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
 
     def cut(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("connection lost after DATA")
 
     with monkeypatch.context() as patch:
         patch.setattr("django.core.mail.EmailMessage.send", cut)
-        services.deliver_processor_notice(notice_id=notice.pk)
+        processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
     assert notice.email_state == "unknown"
-    assert services.notify_controllers(incident=breach_file.incident, user=compliance_officer).waiting == [notice]
-    services.sweep(now=timezone.now() + timedelta(hours=1))
-    services.deliver_processor_notice(notice_id=notice.pk)
+    assert processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).waiting == [
+        notice
+    ]
+    sweeps.sweep_outbound_emails(now=timezone.now() + timedelta(hours=1))
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
     assert len(mail.outbox) == 0
 
 
 def test_the_fan_out_reaches_only_the_labs_the_user_oversees(breach_file, outside_breach_file, compliance_officer):
-    result = services.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    result = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer)
     assert [notice.breach_file for notice in result.queued] == [breach_file]
 
 
@@ -141,14 +144,14 @@ def test_an_incident_without_processor_has_no_fan_out(breach_file, compliance_of
     incident.processor = None
     incident.save()
     with pytest.raises(ValidationError):
-        services.notify_controllers(incident=incident, user=compliance_officer)
+        processor_notices.notify_controllers(incident=incident, user=compliance_officer)
 
 
 def test_a_lab_without_any_dpo_address_is_reported_not_silently_skipped(incident, compliance_officer):
     lab = OrganisationFactory(code="LAB-VANNES", dpo_email="")
     breach_file = BreachFileFactory(incident=incident, controller=lab)
-    notice = services.notify_controllers(incident=incident, user=compliance_officer).queued[0]
-    services.deliver_processor_notice(notice_id=notice.pk)
+    notice = processor_notices.notify_controllers(incident=incident, user=compliance_officer).queued[0]
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
     assert (notice.email_state, notice.last_error) == ("failed", "no DPO address")
     assert storage.exists(notice.letter_path)  # the letter can still be posted

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 
 from breachdesk.models import Role
 from breachdesk.services import record_authority_notification
-from notifications import services, tasks
 from notifications.models import DeadlineReminder, EmailState
+from notifications.services import reminders, sweeps
+from notifications.tasks import reminders as reminder_tasks
 from tests.factories import BreachFileFactory, DataSubjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ def aware_file(breach_file):
 
 def beat(at: datetime) -> None:
     """One tick of Celery beat, with time frozen at `at`, the sends running in-process after commit."""
-    tasks.send_deadline_reminders(now=at.isoformat())
+    reminder_tasks.send_deadline_reminders(now=at.isoformat())
 
 
 def test_reminders_fire_once_each_across_a_restarted_beat(
@@ -81,26 +82,26 @@ def test_the_ledger_refuses_a_second_reminder_of_the_same_kind_at_the_database(a
 
 
 def test_a_file_created_close_to_its_deadline_gets_only_the_latest_reminder(aware_file):
-    created = services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=2))
+    created = reminders.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=2))
     assert [reminder.kind for reminder in created] == ["6h"]
 
 
 def test_a_notified_file_gets_no_reminder_and_a_queued_one_is_cancelled(aware_file, lab_dpo):
-    reminder = services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=5))[0]
+    reminder = reminders.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=5))[0]
     record_authority_notification(
         breach_file=aware_file, notified_at=aware_file.authority_deadline - timedelta(hours=4), user=lab_dpo
     )
-    services.send_deadline_reminder(reminder_id=reminder.pk)
+    reminders.send_deadline_reminder(reminder_id=reminder.pk)
     reminder.refresh_from_db()
     assert reminder.state == EmailState.CANCELLED
-    assert services.schedule_deadline_reminders(now=aware_file.authority_deadline + timedelta(hours=1)) == []
+    assert reminders.schedule_deadline_reminders(now=aware_file.authority_deadline + timedelta(hours=1)) == []
     assert mail.outbox == []
 
 
 def test_reminders_carry_no_personal_data_of_data_subjects(aware_file, lab_dpo):
     subjects = DataSubjectFactory.create_batch(3, breach_file=aware_file)
-    for reminder in services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
-        services.send_deadline_reminder(reminder_id=reminder.pk)
+    for reminder in reminders.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
+        reminders.send_deadline_reminder(reminder_id=reminder.pk)
     message = mail.outbox[0]
     text = message.subject + message.body
     for subject in subjects:
@@ -124,28 +125,28 @@ def test_reminders_go_to_the_lab_and_its_group_not_to_other_labs_or_groups(
         is_active=False,
     )
     UserFactory(username="mailroom.2", email="mail@example.org", role=Role.MAILROOM, group=aware_file.controller.group)
-    for reminder in services.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
-        services.send_deadline_reminder(reminder_id=reminder.pk)
+    for reminder in reminders.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
+        reminders.send_deadline_reminder(reminder_id=reminder.pk)
     assert sorted(mail.outbox[0].to) == sorted(["dpo@lab-rennes.example.org", lab_dpo.email, compliance_officer.email])
 
 
 def test_a_reminder_left_mid_send_by_a_dead_worker_becomes_unknown_and_is_not_resent(aware_file, lab_dpo):
     now = aware_file.authority_deadline - timedelta(hours=1)
-    reminder = services.schedule_deadline_reminders(now=now)[0]
+    reminder = reminders.schedule_deadline_reminders(now=now)[0]
     DeadlineReminder.objects.filter(pk=reminder.pk).update(state=EmailState.SENDING, claimed_at=now, attempts=1)
-    services.sweep(now=now + timedelta(minutes=20))
+    sweeps.sweep_outbound_emails(now=now + timedelta(minutes=20))
     reminder.refresh_from_db()
     assert reminder.state == EmailState.UNKNOWN
-    services.send_deadline_reminder(reminder_id=reminder.pk)
+    reminders.send_deadline_reminder(reminder_id=reminder.pk)
     assert mail.outbox == []
 
 
 def test_each_file_has_its_own_clock(incident, lab_dpo):
     early = BreachFileFactory(incident=incident, became_aware_at=AWARE)
     late = BreachFileFactory(incident=incident, became_aware_at=AWARE + timedelta(hours=20))
-    created = services.schedule_deadline_reminders(now=AWARE + timedelta(hours=50))
+    created = reminders.schedule_deadline_reminders(now=AWARE + timedelta(hours=50))
     assert [(reminder.breach_file_id, reminder.kind) for reminder in created] == [(early.pk, "24h")]
-    created = services.schedule_deadline_reminders(now=AWARE + timedelta(hours=70))
+    created = reminders.schedule_deadline_reminders(now=AWARE + timedelta(hours=70))
     assert sorted((reminder.breach_file_id, reminder.kind) for reminder in created) == sorted(
         [(early.pk, "6h"), (late.pk, "24h")]
     )

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from breachdesk.models import BreachFile, Role
 from breachdesk.taxonomy import Status
-from notifications import services, storage
+from notifications import storage
 from notifications.models import Filing
+from notifications.services import demo as demo_filings
 from tests.factories import BreachFileFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_the_demo_files_the_oldest_lab_on_time_and_leaves_an_overdue_lab_without
     )
     dpo = UserFactory(username="dpo.rennes", role=Role.DPO, organisation=oldest.controller)
 
-    filings = services.seed_demo_filings(incident=incident, now=now)
+    filings = demo_filings.seed_demo_filings(incident=incident, now=now)
 
     assert [filing.breach_file for filing in filings] == [oldest]
     filing = filings[0]
@@ -43,5 +44,5 @@ def test_the_demo_files_the_oldest_lab_on_time_and_leaves_an_overdue_lab_without
     assert set(BreachFile.objects.overdue(now=now)) == {overdue}
     assert not Filing.objects.filter(breach_file__in=[overdue, fresh]).exists()
     # Seeding again adds nothing.
-    assert services.seed_demo_filings(incident=incident, now=now) == []
+    assert demo_filings.seed_demo_filings(incident=incident, now=now) == []
     assert Filing.objects.count() == 1

@@ -11,8 +11,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from breachdesk.models import AuditEvent, Decision, RiskAssessment, Role
-from notifications import services
 from notifications.models import Filing, ProcessorNotice
+from notifications.services import filings, processor_notices
 from tests.conftest import PASSWORD
 from tests.factories import OrganisationGroupFactory, UserFactory
 
@@ -49,11 +49,11 @@ def personas(
 @pytest.fixture
 def filed(complete_breach_file, other_breach_file, lab_dpo, compliance_officer):
     """The lab's file with a rendered filing and a processor notice; another lab of the group too."""
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
-    services.generate_filing_dossier(filing_id=filing.pk)
-    result = services.notify_controllers(incident=complete_breach_file.incident, user=compliance_officer)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filings.generate_filing_dossier(filing_id=filing.pk)
+    result = processor_notices.notify_controllers(incident=complete_breach_file.incident, user=compliance_officer)
     for notice in result.queued:
-        services.deliver_processor_notice(notice_id=notice.pk)
+        processor_notices.deliver_processor_notice(notice_id=notice.pk)
     return complete_breach_file
 
 
@@ -179,7 +179,7 @@ def test_every_csv_cell_that_a_spreadsheet_would_run_is_neutralised(client, file
 def test_the_register_keeps_every_breach_file_notified_or_not_filtered_by_organisation_and_period(
     client, filed, other_breach_file, compliance_officer
 ):
-    services.record_submission(
+    filings.record_submission(
         filing=Filing.objects.get(version=1),
         user=None,
         submitted_at=timezone.now() - timedelta(hours=1),
@@ -301,7 +301,7 @@ def test_an_incomplete_filing_asks_the_dpo_to_confirm_the_phased_notification(cl
 
 
 def test_a_late_submission_through_the_page_asks_for_the_reasons_for_the_delay(client, complete_breach_file, lab_dpo):
-    filing = services.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
+    filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     client.force_login(lab_dpo)
     late = (complete_breach_file.authority_deadline + timedelta(hours=1)).astimezone(timezone.get_current_timezone())
     if late > timezone.now():

@@ -11,9 +11,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from breachdesk.models import BreachFile
-from notifications import campaigns
-from notifications.campaign_models import Campaign
 from notifications.management.commands._campaign_command import EXIT_USAGE
+from notifications.models import Campaign
+from notifications.selectors import progress
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             campaign = Campaign.objects.filter(breach_file=breach_file).first()
             entry: dict[str, Any] = {"organisation": breach_file.controller.code, "launched": campaign is not None}
             if campaign is not None:
-                entry.update(campaigns.campaign_progress(campaign))
+                entry.update(progress.campaign_progress(campaign))
             report.append(entry)
         if options["json"]:
             self.stdout.write(json.dumps({"incident": options["incident"], "breach_files": report}, indent=2))

@@ -12,9 +12,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from breachdesk import formats
 from breachdesk.models import BreachFile, LateNotificationError
-from notifications import services, storage
+from notifications import storage
 from notifications.models import Filing
+from notifications.services import filings
 
 EXIT_LATE_WITHOUT_REASONS = 1
 EXIT_USAGE = 2
@@ -40,15 +42,15 @@ class Command(BaseCommand):
                 returncode=EXIT_USAGE,
             )
         try:
-            filing = services.prepare_filing(breach_file=breach_file, kind=options["kind"], user=None)
+            filing = filings.prepare_filing(breach_file=breach_file, kind=options["kind"], user=None)
         except LateNotificationError as error:
             raise CommandError(
-                " ".join(error.messages) + f" Deadline was {services.paris_datetime(breach_file.authority_deadline)}.",
+                " ".join(error.messages) + f" Deadline was {formats.paris_datetime(breach_file.authority_deadline)}.",
                 returncode=EXIT_LATE_WITHOUT_REASONS,
             ) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=EXIT_USAGE) from error
-        filing = services.generate_filing_dossier(filing_id=filing.pk) or filing
+        filing = filings.generate_filing_dossier(filing_id=filing.pk) or filing
         if filing.state != Filing.State.READY:
             raise CommandError(f"The dossier of filing {filing.pk} could not be rendered ({filing.error}).")
         for gap in filing.missing:

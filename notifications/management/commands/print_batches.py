@@ -15,9 +15,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from breachdesk.models import AuditEvent
 from breachdesk.services import record_audit
-from notifications import campaigns
-from notifications.campaign_models import Campaign, PrintBatch
 from notifications.management.commands._campaign_command import EXIT_REFUSED, EXIT_USAGE, breach_file_named
+from notifications.models import Campaign, PrintBatch
+from notifications.selectors import exports
+from notifications.services import mailroom
 
 
 class Command(BaseCommand):
@@ -40,13 +41,13 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot write to {out}: {error.strerror}", returncode=EXIT_USAGE) from error
         if not os.access(out, os.W_OK):
             raise CommandError(f"Cannot write to {out}.", returncode=EXIT_USAGE)
-        made = campaigns.build_print_batches(campaign_id=campaign.pk)
+        made = mailroom.build_print_batches(campaign_id=campaign.pk)
         batches = PrintBatch.objects.filter(campaign=campaign, state=PrintBatch.State.READY).order_by("number")
         written = 0
         for batch in batches:
             name = f"batch-{batch.number:04d}"
-            _write_private(out / f"{name}.pdf", campaigns.read_batch_pdf(batch))
-            _write_private(out / f"{name}-manifest.csv", campaigns.manifest_csv(batch).encode("utf-8"))
+            _write_private(out / f"{name}.pdf", mailroom.read_batch_pdf(batch))
+            _write_private(out / f"{name}-manifest.csv", exports.manifest_csv(batch).encode("utf-8"))
             record_audit(
                 user=None,
                 action=AuditEvent.Action.DOWNLOAD,

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from notifications import campaigns, delivery
-from notifications.campaign_models import NoticeState
+from notifications import delivery
 from notifications.management.commands._campaign_command import EXIT_USAGE
+from notifications.models import NoticeState
+from notifications.services import ledger
 
 
 class Command(BaseCommand):
@@ -38,14 +39,14 @@ class Command(BaseCommand):
             if bounce is None:
                 counts["not a failure report"] += 1
                 continue
-            notice = campaigns.notice_of_message_id(bounce.message_id)
+            notice = ledger.notice_of_message_id(bounce.message_id)
             if notice is None:
                 counts["not ours"] += 1
                 continue
             if notice.state == NoticeState.BOUNCED:
                 counts["already recorded"] += 1
                 continue
-            campaigns.record_bounce_of_notice(notice_id=notice.pk, reason=f"dsn {bounce.status}")
+            ledger.record_bounce_of_notice(notice_id=notice.pk, reason=f"dsn {bounce.status}")
             counts["bounced"] += 1
         summary = ", ".join(
             f"{counts[key]} {key}" for key in ("bounced", "already recorded", "not ours", "not a failure report")

@@ -1,4 +1,4 @@
-"""Who was told what and when: CNIL filings, processor notices to controllers, deadline reminders."""
+"""CNIL filings, processor notices to controllers (Art. 33(2)) and deadline reminders."""
 
 from __future__ import annotations
 
@@ -6,15 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class EmailState(models.TextChoices):
-    PENDING = "pending", _("Waiting to be sent")
-    SENDING = "sending", _("Being sent")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed before sending")
-    # The connection broke after the message may have left: never resent automatically, a person decides.
-    UNKNOWN = "unknown", _("Fate unknown: check before resending")
-    CANCELLED = "cancelled", _("Not sent: no longer needed")
+from notifications.models.outbound import EmailState
 
 
 class FilingQuerySet(models.QuerySet["Filing"]):
@@ -157,6 +149,3 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder for breach file #{self.breach_file_id}"
-
-
-from notifications.campaign_models import *  # noqa: E402, F403

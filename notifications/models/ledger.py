@@ -6,10 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Channel(models.TextChoices):
-    POST = "post", _("Letter")
-    EMAIL = "email", _("Email")
+from breachdesk.models import Channel
 
 
 class NoticeState(models.TextChoices):
@@ -248,16 +245,3 @@ class UnreachableSubject(models.Model):
 
     def __str__(self) -> str:
         return f"unreachable data subject #{self.subject_id}"
-
-
-__all__ = [
-    "TERMINAL_STATES",
-    "Campaign",
-    "Channel",
-    "Notice",
-    "NoticeEvent",
-    "NoticeState",
-    "NoticeText",
-    "PrintBatch",
-    "UnreachableSubject",
-]

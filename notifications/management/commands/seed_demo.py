@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from breachdesk.demo import seed_demo
 from breachdesk.models import Incident
-from notifications.services import seed_demo_filings
+from notifications.services.demo import seed_demo_filings
 
 
 class Command(BaseCommand):

@@ -10,39 +10,19 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from breachdesk import services
+from breachdesk import panels, services
+from breachdesk.access import current_user, visible_breach_file
 from breachdesk.forms import BreachFileForm, DashboardFilterForm
-from breachdesk.models import AuditEvent, BreachFile, DataSubject, User
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
-    """Return the breach file if the user may see it; 404 otherwise, so ids and codes reveal nothing."""
-    breach_file = (
-        BreachFile.objects.visible_to(user)
-        .select_related("incident", "controller", "incident__processor")
-        .filter(incident__reference=reference, controller__code=code)
-        .first()
-    )
-    if breach_file is None:
-        services.record_audit(
-            user=user, action=AuditEvent.Action.DENIED, object_type="breach_file", detail=f"{reference}/{code}"
-        )
-        raise Http404
-    return breach_file
+from breachdesk.models import AuditEvent, BreachFile, DataSubject, Role
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not user.visible_organisations().exists() and user.mailroom_organisations().exists():
-        # The mailroom sees print batches only: its home is the mailroom console.
-        return redirect("notifications:mailroom")
+    user = current_user(request)
+    home = panels.home_for(Role.MAILROOM)
+    if home and not user.visible_organisations().exists() and user.mailroom_organisations().exists():
+        # The mailroom sees print batches only: its home is the page the mailroom's app registered.
+        return redirect(home)
     filters = DashboardFilterForm(request.GET or None, user=user)
     breach_files = BreachFile.objects.visible_to(user).select_related("incident", "controller").by_time_left()
     if filters.is_valid():
@@ -66,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def breach_file_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if not user.can_edit_breach_files():
         raise Http404
     form = BreachFileForm(request.POST or None, user=user)
@@ -81,7 +61,7 @@ def breach_file_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def breach_file_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     if not user.can_edit_breach_files():
         raise Http404
@@ -94,7 +74,7 @@ def breach_file_edit(request: HttpRequest, reference: str, code: str) -> HttpRes
 
 @login_required
 def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     services.record_audit(
         user=user,
@@ -120,7 +100,7 @@ def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpR
 
 @login_required
 def subject_list(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     page = Paginator(breach_file.data_subjects.order_by("pk"), 50).get_page(request.GET.get("page"))
     services.record_audit(
@@ -136,7 +116,7 @@ def subject_list(request: HttpRequest, reference: str, code: str) -> HttpRespons
 
 @login_required
 def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject = get_object_or_404(DataSubject, pk=pk, breach_file=breach_file)
     services.record_audit(

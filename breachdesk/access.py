@@ -1,0 +1,75 @@
+"""Who may see or change what: one lookup per object, every refusal audited, a 404 that reveals nothing."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from breachdesk.models import AuditEvent, BreachFile, Role, User
+from breachdesk.services import record_audit
+
+
+def current_user(request: HttpRequest) -> User:
+    """Return the request's user (the views are behind login_required)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def audit(
+    user: User,
+    action: str,
+    object_type: str,
+    breach_file: BreachFile | None = None,
+    *,
+    object_id: object = None,
+    organisation_id: int | None = None,
+    detail: object = "",
+) -> None:
+    """Record an access to the audit trail, by ids only; the breach file gives the defaults."""
+    record_audit(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id if object_id is not None else (breach_file.pk if breach_file else ""),
+        organisation_id=organisation_id
+        if organisation_id is not None
+        else (breach_file.controller_id if breach_file else None),
+        detail=str(detail),
+    )
+
+
+def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
+    """Return the breach file if the user may see it; 404 otherwise, so ids and codes reveal nothing."""
+    breach_file = (
+        BreachFile.objects.visible_to(user)
+        .select_related("incident", "controller", "incident__processor")
+        .filter(incident__reference=reference, controller__code=code)
+        .first()
+    )
+    if breach_file is None:
+        audit(user, AuditEvent.Action.DENIED, "breach_file", detail=f"{reference}/{code}")
+        raise Http404
+    return breach_file
+
+
+def editable_breach_file(user: User, reference: str, code: str, *, object_type: str = "breach_file") -> BreachFile:
+    """Return the breach file when the user may change it (its lab's DPO, an admin); 404 otherwise."""
+    breach_file = visible_breach_file(user, reference, code)
+    if not user.can_edit_breach_files():
+        audit(user, AuditEvent.Action.DENIED, object_type, breach_file, detail="change refused")
+        raise Http404
+    return breach_file
+
+
+def require_oversight(user: User) -> None:
+    """Let DPOs (own lab), compliance officers (their group) and admins in; the others get a 404."""
+    if not (user.is_active and (user.is_admin_role or user.role in (Role.COMPLIANCE_OFFICER, Role.DPO))):
+        audit(user, AuditEvent.Action.DENIED, "oversight")
+        raise Http404
+
+
+def require_processor_side(user: User) -> None:
+    """Let compliance officers and admins (the processor's side of an incident) in; the others get a 404."""
+    if not (user.is_active and (user.is_admin_role or user.role == Role.COMPLIANCE_OFFICER)):
+        audit(user, AuditEvent.Action.DENIED, "processor_notices")
+        raise Http404

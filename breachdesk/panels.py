@@ -1,0 +1,56 @@
+"""What the breach file page shows of other apps: panels and tabs that each app registers when it is ready.
+
+The core app names nothing of the apps built on it; each adds itself here from its AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str | Promise
+    url_name: str  # reversed with the incident reference and the controller code
+    order: int
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str  # included with the breach file page's context
+    order: int
+
+
+_tabs: dict[str, Tab] = {}
+_panels: dict[str, Panel] = {}
+_homes: dict[str, str] = {}
+
+
+def register_tab(*, key: str, label: str | Promise, url_name: str, order: int) -> None:
+    """Add a tab to the breach file's navigation (registering the same key again replaces it)."""
+    _tabs[key] = Tab(key=key, label=label, url_name=url_name, order=order)
+
+
+def register_panel(*, template: str, order: int) -> None:
+    """Add a panel to the breach file page."""
+    _panels[template] = Panel(template=template, order=order)
+
+
+def register_home(*, role: str, url_name: str) -> None:
+    """Name the page a user whose only work is elsewhere (e.g. the mailroom) lands on."""
+    _homes[role] = url_name
+
+
+def tabs() -> list[Tab]:
+    return sorted(_tabs.values(), key=lambda tab: tab.order)
+
+
+def panels() -> list[str]:
+    return [panel.template for panel in sorted(_panels.values(), key=lambda panel: panel.order)]
+
+
+def home_for(role: str) -> str | None:
+    return _homes.get(role)

@@ -1,0 +1,1 @@
+"""Pages of the core app: adapters that check access, call a service and render."""

@@ -1,0 +1,34 @@
+"""Who must be told and how: filings, processor notices, reminders and the notice ledger."""
+
+from __future__ import annotations
+
+from notifications.models.filings import DeadlineReminder, Filing, FilingQuerySet, ProcessorNotice
+from notifications.models.ledger import (
+    TERMINAL_STATES,
+    Campaign,
+    Channel,
+    Notice,
+    NoticeEvent,
+    NoticeState,
+    NoticeText,
+    PrintBatch,
+    UnreachableSubject,
+)
+from notifications.models.outbound import EmailState
+
+__all__ = [
+    "TERMINAL_STATES",
+    "Campaign",
+    "Channel",
+    "DeadlineReminder",
+    "EmailState",
+    "Filing",
+    "FilingQuerySet",
+    "Notice",
+    "NoticeEvent",
+    "NoticeState",
+    "NoticeText",
+    "PrintBatch",
+    "ProcessorNotice",
+    "UnreachableSubject",
+]

@@ -1,0 +1,1 @@
+"""Reads over many rows: the register, campaign progress, exports."""

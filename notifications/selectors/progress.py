@@ -1,0 +1,92 @@
+"""A campaign's progress, per channel and state, for its page and the status command."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db import models
+
+from breachdesk.models import BreachFile, User
+from notifications.models import (
+    TERMINAL_STATES,
+    Campaign,
+    Channel,
+    NoticeState,
+    PrintBatch,
+)
+from notifications.services import campaigns
+
+PROGRESS_STATES: dict[str, list[str]] = {
+    Channel.POST: [
+        NoticeState.PENDING,
+        NoticeState.RENDERING,
+        NoticeState.READY,
+        NoticeState.PRINTED,
+        NoticeState.POSTED,
+        NoticeState.RETURNED,
+    ],
+    Channel.EMAIL: [
+        NoticeState.PENDING,
+        NoticeState.SENDING,
+        NoticeState.SENT,
+        NoticeState.UNKNOWN,
+        NoticeState.FAILED_PERMANENT,
+        NoticeState.BOUNCED,
+    ],
+}
+
+
+DONE_STATES: dict[str, set[str]] = {
+    Channel.POST: {NoticeState.POSTED, NoticeState.RETURNED},
+    Channel.EMAIL: {NoticeState.SENT, NoticeState.FAILED_PERMANENT, NoticeState.BOUNCED, NoticeState.UNKNOWN},
+}
+
+
+def campaign_progress(campaign: Campaign) -> dict[str, Any]:
+    """Counts per channel and state, with the share done: what the DPO's page polls."""
+    counts: dict[str, dict[str, int]] = {
+        channel: dict.fromkeys(states, 0) for channel, states in PROGRESS_STATES.items()
+    }
+    for channel, state, count in (
+        campaign.notices.order_by().values_list("channel", "state").annotate(count=models.Count("pk"))
+    ):
+        counts.setdefault(channel, {})[state] = count
+    channels: dict[str, Any] = {}
+    for channel, by_state in counts.items():
+        total = sum(by_state.values())
+        done = sum(count for state, count in by_state.items() if state in DONE_STATES.get(channel, set()))
+        channels[channel] = {
+            "total": total,
+            "done": done,
+            "percent": round(100 * done / total, 1) if total else 0.0,
+            "states": [
+                {"state": state, "label": str(NoticeState(state).label), "count": count}
+                for state, count in by_state.items()
+            ],
+        }
+    terminal = campaign.notices.filter(state__in=list(TERMINAL_STATES)).count()
+    total = sum(channel["total"] for channel in channels.values())
+    batches = Counter(campaign.batches.values_list("state", flat=True))
+    return {
+        "campaign": campaign.pk,
+        "launched_at": campaign.launched_at.isoformat(),
+        "channels": channels,
+        "total": total,
+        "terminal": terminal,
+        "is_finished": total > 0 and terminal == total,
+        "unreachable": campaign.unreachable.count(),
+        "unknown": counts[Channel.EMAIL].get(NoticeState.UNKNOWN, 0),
+        "batches": {state: batches.get(state, 0) for state in PrintBatch.State.values},
+    }
+
+
+def campaign_context(breach_file: BreachFile, user: User) -> dict[str, Any]:
+    """What the campaign panel and page show: progress, or what launching needs."""
+    campaign = Campaign.objects.filter(breach_file=breach_file).first()
+    return {
+        "campaign": campaign,
+        "progress": campaign_progress(campaign) if campaign else None,
+        "has_decision": campaigns.inform_decision(breach_file) is not None,
+        "can_edit": user.can_edit_breach_files(),
+    }

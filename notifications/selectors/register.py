@@ -1,0 +1,313 @@
+"""Reads over many breach files: the compliance dashboard and the Art. 33(5) register."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from breachdesk.formats import PARIS, paris_datetime
+from breachdesk.models import (
+    BreachFile,
+    BreachFileQuerySet,
+    Decision,
+    DecisionKind,
+    Incident,
+    Organisation,
+    RiskAssessment,
+    User,
+)
+from breachdesk.taxonomy import Status
+from notifications import cnil, pdf
+from notifications.models import Filing, ProcessorNotice
+
+
+@dataclass(frozen=True)
+class BreachFileRow:
+    """One breach file with what the dashboard and the register show of it."""
+
+    breach_file: BreachFile
+    assessment: RiskAssessment | None
+    decisions: dict[str, Decision]
+    decision_history: list[Decision]
+    filings: list[Filing]
+    notice: ProcessorNotice | None
+
+    @property
+    def submitted_filings(self) -> list[Filing]:
+        return [filing for filing in self.filings if filing.is_submitted]
+
+    @property
+    def case_number(self) -> str:
+        initial = next((f for f in self.filings if f.kind == Filing.Kind.INITIAL and f.is_submitted), None)
+        return initial.cnil_case_number if initial else ""
+
+    @property
+    def notify_decision(self) -> Decision | None:
+        return self.decisions.get(DecisionKind.NOTIFY_AUTHORITY)
+
+    @property
+    def inform_decision(self) -> Decision | None:
+        return self.decisions.get(DecisionKind.INFORM_SUBJECTS)
+
+
+def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.breach_file_id, []).append(row)
+    return grouped
+
+
+def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFileRow]:
+    """Load breach files with their assessments, decisions, filings and notices in five queries."""
+    files = list(breach_files.select_related("incident", "controller", "incident__processor"))
+    ids = [breach_file.pk for breach_file in files]
+    assessments = _grouped(
+        RiskAssessment.objects.filter(breach_file__in=ids).latest_first().select_related("assessed_by")
+    )
+    decisions = _grouped(Decision.objects.filter(breach_file__in=ids).latest_first().select_related("decided_by"))
+    filings = _grouped(Filing.objects.filter(breach_file__in=ids).order_by("version"))
+    notices = {notice.breach_file_id: notice for notice in ProcessorNotice.objects.filter(breach_file__in=ids)}
+    rows = []
+    for breach_file in files:
+        history: list[Decision] = decisions.get(breach_file.pk, [])
+        current: dict[str, Decision] = {}
+        for decision in history:
+            current.setdefault(decision.kind, decision)
+        latest = assessments.get(breach_file.pk, [])
+        rows.append(
+            BreachFileRow(
+                breach_file=breach_file,
+                assessment=latest[0] if latest else None,
+                decisions=current,
+                decision_history=history,
+                filings=filings.get(breach_file.pk, []),
+                notice=notices.get(breach_file.pk),
+            )
+        )
+    return rows
+
+
+def visible_breach_files(
+    *,
+    user: User,
+    organisation: Organisation | None = None,
+    status: str = "",
+    incident: Incident | None = None,
+    aware_from: date | None = None,
+    aware_until: date | None = None,
+) -> BreachFileQuerySet:
+    """Filter the breach files the user may see by organisation, status, incident and period of awareness."""
+    breach_files = BreachFile.objects.visible_to(user)
+    if organisation is not None:
+        breach_files = breach_files.filter(controller=organisation)
+    if status:
+        breach_files = breach_files.filter(status=status)
+    if incident is not None:
+        breach_files = breach_files.filter(incident=incident)
+    if aware_from is not None:
+        breach_files = breach_files.filter(became_aware_at__gte=datetime.combine(aware_from, time.min, tzinfo=PARIS))
+    if aware_until is not None:
+        end = datetime.combine(aware_until + timedelta(days=1), time.min, tzinfo=PARIS)
+        breach_files = breach_files.filter(became_aware_at__lt=end)
+    return breach_files
+
+
+def _decision_text(decision: Decision | None) -> str:
+    if decision is None:
+        return ""
+    levels = f" [{', '.join(decision.levels)}]" if decision.levels else ""
+    return f"{decision.outcome}{levels}"
+
+
+def _time_left_text(breach_file: BreachFile, now: datetime) -> str:
+    if not breach_file.is_awaiting_notification:
+        return ""
+    seconds = int(breach_file.time_left(now=now).total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 3600}h{(seconds % 3600) // 60:02d}"
+
+
+DASHBOARD_HEADER = [
+    "incident",
+    "organisation_code",
+    "organisation",
+    "status",
+    "became_aware_at",
+    "deadline_at",
+    "time_left",
+    "is_overdue",
+    "authority_notified_at",
+    "risk_score",
+    "risk_level",
+    "notify_decision",
+    "inform_decision",
+    "filings_prepared",
+    "filings_submitted",
+    "cnil_case_number",
+    "processor_informed_at",
+]
+
+
+def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime) -> list[list[object]]:
+    result: list[list[object]] = []
+    for row in rows:
+        breach_file = row.breach_file
+        result.append(
+            [
+                breach_file.incident.reference,
+                breach_file.controller.code,
+                breach_file.controller.name,
+                breach_file.status,
+                paris_datetime(breach_file.became_aware_at),
+                paris_datetime(breach_file.authority_deadline),
+                _time_left_text(breach_file, now),
+                "yes" if breach_file.is_overdue(now=now) else "no",
+                paris_datetime(breach_file.authority_notified_at),
+                f"{row.assessment.score.normalize():f}" if row.assessment else "",
+                row.assessment.level if row.assessment else "",
+                _decision_text(row.notify_decision),
+                _decision_text(row.inform_decision),
+                len(row.filings),
+                len(row.submitted_filings),
+                row.case_number,
+                paris_datetime(breach_file.processor_informed_at),
+            ]
+        )
+    return result
+
+
+REGISTER_HEADER = [
+    "incident",
+    "organisation_code",
+    "organisation",
+    "status",
+    "became_aware_at",
+    "started_at",
+    "discovered_at",
+    "ended_at",
+    "is_ongoing",
+    "natures",
+    "origin",
+    "cause",
+    "description",
+    "person_categories",
+    "approximate_persons",
+    "approximate_records",
+    "data_categories",
+    "consequences",
+    "consequences_detail",
+    "severity",
+    "risk_assessment",
+    "risk_level",
+    "measures_immediate",
+    "measures_medium_term",
+    "measures_long_term",
+    "notify_decision",
+    "notify_rationale",
+    "inform_decision",
+    "inform_rationale",
+    "authority_notified_at",
+    "delay_reasons",
+    "filings",
+    "cnil_case_number",
+]
+
+
+def _decision_record(decision: Decision | None) -> tuple[str, str]:
+    if decision is None:
+        return "", ""
+    who = decision.decided_by.get_username() if decision.decided_by else ""
+    rationale = decision.rationale
+    if decision.override_rationale:
+        rationale += f" | override: {decision.override_rationale}"
+    if decision.public_communication:
+        rationale += f" | public communication {paris_datetime(decision.public_communication_at)}: {decision.public_communication}"
+    return f"{_decision_text(decision)} by {who} at {paris_datetime(decision.decided_at)}", rationale
+
+
+def register_rows_for_csv(rows: list[BreachFileRow]) -> list[list[object]]:
+    result: list[list[object]] = []
+    for row in rows:
+        breach_file = row.breach_file
+        notify, notify_rationale = _decision_record(row.notify_decision)
+        inform, inform_rationale = _decision_record(row.inform_decision)
+        filings = " | ".join(
+            f"v{f.version} {f.kind} prepared {paris_datetime(f.prepared_at)}"
+            + (
+                f", filed {paris_datetime(f.submitted_at)} case {f.cnil_case_number}"
+                if f.is_submitted
+                else ", not filed"
+            )
+            for f in row.filings
+        )
+        result.append(
+            [
+                breach_file.incident.reference,
+                breach_file.controller.code,
+                breach_file.controller.name,
+                breach_file.status,
+                paris_datetime(breach_file.became_aware_at),
+                paris_datetime(breach_file.started_at),
+                paris_datetime(breach_file.discovered_at),
+                paris_datetime(breach_file.ended_at),
+                "yes" if breach_file.is_ongoing else "no",
+                ", ".join(breach_file.natures),
+                breach_file.origin,
+                breach_file.cause,
+                breach_file.incident.description,
+                ", ".join(breach_file.person_categories),
+                breach_file.approximate_persons if breach_file.approximate_persons is not None else "",
+                breach_file.approximate_records if breach_file.approximate_records is not None else "",
+                ", ".join(breach_file.data_categories),
+                ", ".join(breach_file.consequences),
+                breach_file.consequences_detail,
+                breach_file.severity,
+                row.assessment.severity.arithmetic() if row.assessment else "",
+                row.assessment.level if row.assessment else "",
+                breach_file.measures_immediate,
+                breach_file.measures_medium_term,
+                breach_file.measures_long_term,
+                notify,
+                notify_rationale,
+                inform,
+                inform_rationale,
+                paris_datetime(breach_file.authority_notified_at),
+                breach_file.delay_reasons,
+                filings,
+                row.case_number,
+            ]
+        )
+    return result
+
+
+def register_pdf(*, rows: list[BreachFileRow], title_filters: dict[str, str], user: User) -> pdf.RenderedPdf:
+    """Render the register (Art. 33(5)) as a PDF in French: every breach file, notified or not."""
+    return pdf.render_pdf(
+        "notifications/pdf/register.html",
+        {
+            "rows": [
+                {
+                    "row": row,
+                    "status": cnil.STATUS_FR[Status(row.breach_file.status)],
+                    "decisions": [
+                        {
+                            "kind": cnil.DECISION_KIND_FR[DecisionKind(decision.kind)],
+                            "summary": cnil.decision_summary_fr(decision),
+                            "decision": decision,
+                        }
+                        for decision in row.decision_history
+                    ],
+                }
+                for row in rows
+            ],
+            "filters": title_filters,
+            "generated_at": paris_datetime(timezone.now()),
+            "generated_by": user.get_username(),
+        },
+    )

@@ -1,0 +1,168 @@
+"""Art. 33(2): the processor's notice to each controller, prepared, rendered and emailed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from breachdesk.formats import PARIS
+from breachdesk.models import (
+    AuditEvent,
+    BreachFile,
+    Incident,
+    User,
+)
+from breachdesk.services import record_audit, record_event
+from notifications import cnil, emails, pdf, storage
+from notifications.models import EmailState, Filing, ProcessorNotice
+from notifications.services.filings import build_filing_context
+from notifications.services.outbound import MAX_ATTEMPTS, dpo_recipients, enqueue
+from notifications.tasks import processor_notices as processor_notice_tasks
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """What one run of the processor fan-out did."""
+
+    queued: list[ProcessorNotice]
+    already_informed: list[ProcessorNotice]
+    requeued: list[ProcessorNotice]
+    waiting: list[ProcessorNotice]
+
+
+def notify_controllers(*, incident: Incident, user: User | None, now: datetime | None = None) -> FanOut:
+    """Prepare the notice to every affected controller once; a second run informs nobody twice."""
+    if incident.processor_id is None:
+        raise ValidationError(_("This incident has no processor: controllers are not notified by one."))
+    now = now or timezone.now()
+    breach_files = BreachFile.objects.filter(incident=incident).select_related("controller")
+    if user is not None:
+        breach_files = breach_files.visible_to(user)
+    queued, already, requeued, waiting = [], [], [], []
+    for breach_file in breach_files.order_by("controller__code"):
+        try:
+            with transaction.atomic():
+                notice, created = ProcessorNotice.objects.get_or_create(
+                    breach_file=breach_file, defaults={"incident": incident, "prepared_at": now, "prepared_by": user}
+                )
+        except IntegrityError:
+            # Another run created it between our read and our insert: that run sends it.
+            continue
+        if created:
+            queued.append(notice)
+            enqueue(processor_notice_tasks.deliver_processor_notice, notice.pk)
+        elif notice.email_state == EmailState.SENT:
+            already.append(notice)
+        elif notice.email_state == EmailState.FAILED and notice.attempts < MAX_ATTEMPTS:
+            requeued.append(notice)
+            enqueue(processor_notice_tasks.deliver_processor_notice, notice.pk)
+        else:
+            waiting.append(notice)
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        object_type="processor_notices",
+        object_id=incident.pk,
+        detail=f"queued {len(queued)}, requeued {len(requeued)}, already {len(already)}",
+    )
+    return FanOut(queued=queued, already_informed=already, requeued=requeued, waiting=waiting)
+
+
+def processor_letter_context(notice: ProcessorNotice, *, now: datetime) -> dict[str, object]:
+    breach_file = notice.breach_file
+    incident = breach_file.incident
+    context = build_filing_context(
+        breach_file=breach_file, kind=Filing.Kind.INITIAL, version=0, initial_case_number="", now=now
+    )
+    values = cnil.read_values(cnil.CNIL_TELESERVICE, context)
+    return {
+        "notice": notice,
+        "breach_file": breach_file,
+        "incident": incident,
+        "processor": incident.processor,
+        "controller": breach_file.controller,
+        "dated": now.astimezone(PARIS).strftime("%d/%m/%Y"),
+        "facts": [
+            (label, values[key])
+            for key, label in (
+                ("nature.natures", "Nature de la violation"),
+                ("dates.start", "Début de la violation"),
+                ("dates.discovery", "Découverte de la violation"),
+                ("dates.end", "Fin de la violation"),
+                ("data.categories", "Catégories de données concernées"),
+                ("persons.categories", "Catégories de personnes concernées"),
+                ("persons.count", "Nombre approximatif de personnes"),
+                ("persons.records", "Nombre approximatif d'enregistrements"),
+                ("origin.origin", "Origine"),
+                ("cause.cause", "Cause"),
+            )
+        ],
+        "not_known": cnil.NOT_KNOWN,
+    }
+
+
+def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> ProcessorNotice | None:
+    """Render the letter, then send it once to the controller's DPO and record when the controller was informed."""
+    now = now or timezone.now()
+    notice = (
+        ProcessorNotice.objects.select_related("breach_file__incident__processor", "breach_file__controller")
+        .filter(pk=notice_id)
+        .first()
+    )
+    if notice is None or notice.email_state == EmailState.SENT:
+        return notice
+    if not storage.exists(notice.letter_path):
+        rendered = pdf.render_pdf("notifications/pdf/processor_notice.html", processor_letter_context(notice, now=now))
+        relative = f"processor-notices/{notice.incident_id}/notice-{notice.pk}.pdf"
+        storage.store_private(relative, rendered.content)
+        ProcessorNotice.objects.filter(pk=notice.pk).update(letter_path=relative, letter_sha256=rendered.sha256)
+        notice.letter_path, notice.letter_sha256 = relative, rendered.sha256
+    # Claim by conditional update: of two workers, one sends.
+    claimed = ProcessorNotice.objects.filter(
+        pk=notice.pk, email_state__in=[EmailState.PENDING, EmailState.FAILED], attempts__lt=MAX_ATTEMPTS
+    ).update(email_state=EmailState.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    if not claimed:
+        return notice
+    breach_file = notice.breach_file
+    recipients = dpo_recipients(breach_file.controller)
+    if not recipients:
+        ProcessorNotice.objects.filter(pk=notice.pk).update(
+            email_state=EmailState.FAILED, last_error="no DPO address", attempts=MAX_ATTEMPTS
+        )
+        notice.refresh_from_db()
+        return notice
+    message = emails.processor_notice(
+        context={
+            "breach_file": breach_file,
+            "incident": breach_file.incident,
+            "processor": breach_file.incident.processor,
+        },
+        recipients=recipients,
+        letter=storage.private_path(notice.letter_path).read_bytes(),
+        filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
+    )
+    delivery = emails.send(message)
+    informed_at = timezone.now() if delivery.state == EmailState.SENT else None
+    ProcessorNotice.objects.filter(pk=notice.pk).update(
+        email_state=delivery.state, last_error=delivery.error, recipients=recipients, informed_at=informed_at
+    )
+    if informed_at is not None:
+        # Art. 33(2): record when the controller was told; its own clock still starts at its own awareness.
+        updated = BreachFile.objects.filter(pk=breach_file.pk, processor_informed_at__isnull=True).update(
+            processor_informed_at=informed_at
+        )
+        if updated:
+            record_event(
+                breach_file=breach_file,
+                kind="processor_informed",
+                at=informed_at,
+                summary=_("Informed by the processor (Art. 33(2)): notice sent to the DPO."),
+            )
+    notice.refresh_from_db()
+    return notice

@@ -1,0 +1,109 @@
+"""Reminders of the Art. 33(1) deadline: 24 h and 6 h before, and once it has passed; each kind once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from breachdesk.formats import paris_datetime
+from breachdesk.models import (
+    BreachFile,
+)
+from notifications import emails
+from notifications.models import DeadlineReminder, EmailState
+from notifications.services.outbound import MAX_ATTEMPTS, _dedupe, compliance_recipients, dpo_recipients, enqueue
+from notifications.tasks import reminders as reminder_tasks
+
+REMINDER_LEADS = [
+    (DeadlineReminder.Kind.PASSED, timedelta(0)),
+    (DeadlineReminder.Kind.HOURS_6, timedelta(hours=6)),
+    (DeadlineReminder.Kind.HOURS_24, timedelta(hours=24)),
+]
+
+
+def due_reminder(*, deadline: datetime, now: datetime) -> str | None:
+    """Return the one reminder due now: the latest threshold crossed (a missed earlier one is not sent late)."""
+    for kind, lead in REMINDER_LEADS:
+        if now >= deadline - lead:
+            return kind
+    return None
+
+
+def schedule_deadline_reminders(*, now: datetime) -> list[DeadlineReminder]:
+    """Add the reminders due now to the ledger and queue them; the unique ledger keeps each to once."""
+    created = []
+    candidates = (
+        BreachFile.objects.awaiting_notification()
+        .filter(became_aware_at__lte=now - (timedelta(hours=72) - timedelta(hours=24)))
+        .only("pk", "became_aware_at", "status", "authority_notified_at")
+    )
+    existing = set(DeadlineReminder.objects.filter(breach_file__in=candidates).values_list("breach_file_id", "kind"))
+    for breach_file in candidates:
+        kind = due_reminder(deadline=breach_file.authority_deadline, now=now)
+        if kind is None or (breach_file.pk, kind) in existing:
+            continue
+        try:
+            with transaction.atomic():
+                reminder = DeadlineReminder.objects.create(
+                    breach_file=breach_file, kind=kind, deadline_at=breach_file.authority_deadline, created_at=now
+                )
+        except IntegrityError:
+            continue
+        created.append(reminder)
+        enqueue(reminder_tasks.send_deadline_reminder, reminder.pk)
+    return created
+
+
+def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> DeadlineReminder | None:
+    """Send one reminder to the lab's DPO and the group's compliance officers, at most once."""
+    now = now or timezone.now()
+    claimed = DeadlineReminder.objects.filter(
+        pk=reminder_id, state__in=[EmailState.PENDING, EmailState.FAILED], attempts__lt=MAX_ATTEMPTS
+    ).update(state=EmailState.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    reminder = (
+        DeadlineReminder.objects.select_related("breach_file__incident", "breach_file__controller")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if not claimed or reminder is None:
+        return reminder
+    breach_file = reminder.breach_file
+    if not breach_file.is_awaiting_notification:
+        DeadlineReminder.objects.filter(pk=reminder.pk).update(
+            state=EmailState.CANCELLED, last_error="notified meanwhile"
+        )
+        reminder.refresh_from_db()
+        return reminder
+    recipients = _dedupe([*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)])
+    if not recipients:
+        DeadlineReminder.objects.filter(pk=reminder.pk).update(
+            state=EmailState.FAILED, last_error="no recipient address", attempts=MAX_ATTEMPTS
+        )
+        reminder.refresh_from_db()
+        return reminder
+    # Time left when the reminder fell due: the message matches its kind even if a worker picks it up late.
+    time_left = reminder.deadline_at - reminder.created_at
+    message = emails.deadline_reminder(
+        context={
+            "breach_file": breach_file,
+            "reminder": reminder,
+            "deadline": paris_datetime(reminder.deadline_at),
+            "aware": paris_datetime(breach_file.became_aware_at),
+            "hours_left": max(int(time_left.total_seconds() // 3600), 0),
+            "minutes_left": max(int(time_left.total_seconds() // 60) % 60, 0),
+            "is_passed": reminder.kind == DeadlineReminder.Kind.PASSED,
+        },
+        recipients=recipients,
+    )
+    delivery = emails.send(message)
+    DeadlineReminder.objects.filter(pk=reminder.pk).update(
+        state=delivery.state,
+        last_error=delivery.error,
+        recipient_count=len(recipients),
+        sent_at=timezone.now() if delivery.state == EmailState.SENT else None,
+    )
+    reminder.refresh_from_db()
+    return reminder

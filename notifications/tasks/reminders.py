@@ -1,0 +1,26 @@
+"""Tasks of the deadline reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(ignore_result=True)
+def send_deadline_reminder(reminder_id: int) -> None:
+    """Send one deadline reminder."""
+    from notifications.services import reminders
+
+    reminders.send_deadline_reminder(reminder_id=reminder_id)
+
+
+@shared_task(ignore_result=True)
+def send_deadline_reminders(now: str | None = None) -> None:
+    """Beat: add the reminders due now to the ledger and sweep what a stopped worker left."""
+    from notifications.services import reminders, sweeps
+
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    reminders.schedule_deadline_reminders(now=moment)
+    sweeps.sweep_outbound_emails(now=moment)

@@ -1,0 +1,1 @@
+"""Pages of the notifications: adapters that check access, call one service and render."""

@@ -1,0 +1,204 @@
+"""Pages of an Art. 34 campaign: texts, preview, launch, progress, ledger, unknown fates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from breachdesk.access import (
+    audit,
+    current_user,
+    editable_breach_file,
+    visible_breach_file,
+)
+from breachdesk.models import AuditEvent, BreachFile
+from notifications.csvsafe import safe_cell
+from notifications.forms.campaigns import LaunchForm, NoticeTextForm
+from notifications.models import Campaign, NoticeState
+from notifications.selectors import exports, progress
+from notifications.selectors.progress import campaign_context
+from notifications.services import campaigns, ledger, notice_texts
+
+
+def _back(breach_file: BreachFile) -> HttpResponse:
+    return redirect(
+        "notifications:campaign", reference=breach_file.incident.reference, code=breach_file.controller.code
+    )
+
+
+@login_required
+@require_GET
+def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    context = campaign_context(breach_file, user)
+    texts = notice_texts.notice_texts(breach_file)
+    text_forms = {
+        language: NoticeTextForm(initial={"language": language, **texts[language]}, prefix=language)
+        for language in ("fr", "en")
+    }
+    current: Campaign | None = context["campaign"]
+    unreachable = unknown = None
+    if current is not None:
+        unreachable = Paginator(current.unreachable.select_related("subject").order_by("pk"), 50).get_page(
+            request.GET.get("unreachable")
+        )
+        unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
+    audit(user, AuditEvent.Action.VIEW, "campaign", object_id=breach_file.pk, organisation_id=breach_file.controller_id)
+    return render(
+        request,
+        "notifications/pages/campaign.html",
+        {
+            **context,
+            "breach_file": breach_file,
+            "text_forms": text_forms,
+            "launch_form": LaunchForm(),
+            "unreachable": unreachable,
+            "unknown": unknown,
+            "batches": current.batches.order_by("number") if current else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def campaign_text(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    language = request.POST.get("language", "")
+    form = NoticeTextForm(request.POST, prefix=language if language in ("fr", "en") else None)
+    if not form.is_valid():
+        messages.error(request, _("Every section of the text needs some words (4,000 characters at most)."))
+        return _back(breach_file)
+    data = form.cleaned_data
+    try:
+        campaigns.save_notice_text(
+            breach_file=breach_file,
+            language=data["language"],
+            values={section: data[section] for section in notice_texts.SECTIONS},
+            user=user,
+        )
+    except (campaigns.CampaignRefused, ValidationError) as error:
+        messages.error(request, str(error.message if isinstance(error, ValidationError) else error))
+        return _back(breach_file)
+    messages.success(request, _("Text saved: preview the letter before launching."))
+    return _back(breach_file)
+
+
+@login_required
+@require_GET
+def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    language = request.GET.get("language", "fr")
+    if language not in ("fr", "en"):
+        raise Http404
+    from breachdesk.assessment import default_exposures
+    from notifications import letters
+
+    exposures = default_exposures(breach_file) or ["identity", "contact"]
+    content = letters.render_preview(
+        breach_file=breach_file,
+        language=language,
+        exposures=exposures,
+        texts=notice_texts.notice_texts(breach_file)[language],
+    )
+    audit(
+        user,
+        AuditEvent.Action.VIEW,
+        "letter_preview",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+        detail=language,
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="preview-{breach_file.controller.code}-{language}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    form = LaunchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one channel."))
+        return _back(breach_file)
+    try:
+        result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=form.cleaned_data["channels"])
+    except campaigns.CampaignRefused as error:
+        messages.error(request, str(error))
+        return _back(breach_file)
+    (messages.info if result.created_nothing else messages.success)(request, result.summary())
+    return _back(breach_file)
+
+
+@login_required
+@require_GET
+def campaign_progress(request: HttpRequest, reference: str, code: str) -> JsonResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    current = Campaign.objects.filter(breach_file=breach_file).first()
+    if current is None:
+        return JsonResponse({"launched": False})
+    response = JsonResponse({"launched": True, **progress.campaign_progress(current)})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def campaign_ledger(request: HttpRequest, reference: str, code: str) -> StreamingHttpResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    audit(
+        user,
+        AuditEvent.Action.EXPORT,
+        "notice_ledger",
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+    )
+
+    def rows() -> Any:
+        yield ";".join(exports.LEDGER_HEADER) + "\r\n"
+        for row in exports.ledger_rows(breach_file):
+            yield ";".join(_csv_field(cell) for cell in row) + "\r\n"
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _csv_field(value: object) -> str:
+    text = safe_cell(value)
+    if any(char in text for char in ';"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+@login_required
+@require_POST
+def campaign_unknown(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    ids = [int(value) for value in request.POST.getlist("notice") if value.isdigit()]
+    decision = request.POST.get("decision")
+    if not ids or decision not in ("resend", "accept"):
+        messages.error(request, _("Choose the emails and what to do with them."))
+        return _back(breach_file)
+    moved = ledger.resolve_unknown(breach_file=breach_file, notice_ids=ids, resend=decision == "resend", user=user)
+    messages.success(request, _("%(count)s emails updated.") % {"count": len(moved)})
+    return _back(breach_file)

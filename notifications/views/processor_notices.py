@@ -1,0 +1,81 @@
+"""Pages of the processor's notices to its controllers (Art. 33(2))."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from breachdesk.access import (
+    audit,
+    current_user,
+    require_processor_side,
+    visible_breach_file,
+)
+from breachdesk.models import AuditEvent, BreachFile, Incident
+from notifications import storage
+from notifications.models import ProcessorNotice
+from notifications.services import processor_notices as processor_notice_services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def processor_notices(request: HttpRequest, reference: str) -> HttpResponse:
+    user = current_user(request)
+    require_processor_side(user)
+    incident = get_object_or_404(Incident.objects.select_related("processor"), reference=reference)
+    breach_files = BreachFile.objects.visible_to(user).filter(incident=incident)
+    if not breach_files.exists():
+        raise Http404
+    if request.method == "POST":
+        try:
+            result = processor_notice_services.notify_controllers(incident=incident, user=user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(queued)s notices queued, %(requeued)s retried, %(already)s controllers already informed.")
+                % {
+                    "queued": len(result.queued),
+                    "requeued": len(result.requeued),
+                    "already": len(result.already_informed),
+                },
+            )
+        return redirect("notifications:processor_notices", reference=reference)
+    notices = {notice.breach_file_id: notice for notice in ProcessorNotice.objects.filter(breach_file__in=breach_files)}
+    rows = [
+        (breach_file, notices.get(breach_file.pk))
+        for breach_file in breach_files.select_related("controller").order_by("controller__code")
+    ]
+    audit(user, AuditEvent.Action.VIEW, "processor_notices", object_id=incident.pk)
+    return render(
+        request,
+        "notifications/pages/processor_notices.html",
+        {
+            "incident": incident,
+            "rows": rows,
+            "pending": sum(1 for _breach_file, notice in rows if notice is None),
+        },
+    )
+
+
+@login_required
+def processor_letter(request: HttpRequest, reference: str, code: str) -> FileResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    notice = ProcessorNotice.objects.filter(breach_file=breach_file).first()
+    if notice is None or not storage.exists(notice.letter_path):
+        raise Http404
+    audit(user, AuditEvent.Action.DOWNLOAD, "processor_letter", breach_file, object_id=notice.pk)
+    response = FileResponse(
+        storage.private_path(notice.letter_path).open("rb"),
+        content_type="application/pdf",
+        filename=f"notification-sous-traitant-{reference}-{code}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
