@@ -19,6 +19,7 @@ from breachdesk.access import (
     editable_breach_file,
     visible_breach_file,
 )
+from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile
 from notifications.csvsafe import safe_cell
 from notifications.forms.campaigns import LaunchForm, NoticeTextForm
@@ -119,10 +120,11 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
         organisation_id=breach_file.controller_id,
         detail=language,
     )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="preview-{breach_file.controller.code}-{language}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(
+        HttpResponse(content, content_type="application/pdf"),
+        filename=f"preview-{breach_file.controller.code}-{language}.pdf",
+        inline=True,
+    )
 
 
 @login_required
@@ -151,9 +153,7 @@ def campaign_progress(request: HttpRequest, reference: str, code: str) -> JsonRe
     current = Campaign.objects.filter(breach_file=breach_file).first()
     if current is None:
         return JsonResponse({"launched": False})
-    response = JsonResponse({"launched": True, **progress.campaign_progress(current)})
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(JsonResponse({"launched": True, **progress.campaign_progress(current)}))
 
 
 @login_required
@@ -174,12 +174,10 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
         for row in exports.ledger_rows(breach_file):
             yield ";".join(_csv_field(cell) for cell in row) + "\r\n"
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv"'
+    return private_response(
+        StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8"),
+        filename=f"ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv",
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _csv_field(value: object) -> str:

@@ -16,6 +16,7 @@ from breachdesk.access import (
     current_user,
     visible_breach_file,
 )
+from breachdesk.downloads import private_response
 from breachdesk.forms import add_validation_errors
 from breachdesk.models import AuditEvent, BreachFile, User
 from notifications import cnil, storage
@@ -144,14 +145,11 @@ def filing_pdf(request: HttpRequest, reference: str, code: str, version: int) ->
     if filing.state != Filing.State.READY or not storage.exists(filing.pdf_path):
         raise Http404
     audit(user, AuditEvent.Action.DOWNLOAD, "filing_pdf", filing.breach_file, object_id=filing.pk)
-    response = FileResponse(
-        storage.private_path(filing.pdf_path).open("rb"),
-        content_type="application/pdf",
-        as_attachment=request.GET.get("download") == "1",
+    return private_response(
+        FileResponse(storage.private_path(filing.pdf_path).open("rb"), content_type="application/pdf"),
         filename=f"notification-cnil-{reference}-{code}-v{version}.pdf",
+        inline=request.GET.get("download") != "1",
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -179,10 +177,10 @@ def filing_json(request: HttpRequest, reference: str, code: str, version: int) -
             "changes": filing.changes,
         },
     )
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="notification-cnil-{reference}-{code}-v{version}.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(
+        JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2}),
+        filename=f"notification-cnil-{reference}-{code}-v{version}.json",
+    )
 
 
 @login_required

@@ -18,6 +18,7 @@ from breachdesk.access import (
     audit,
     current_user,
 )
+from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, Organisation, User
 from notifications.forms.campaigns import PostedForm, ReturnForm
 from notifications.models import Channel, Notice, NoticeState, PrintBatch
@@ -99,10 +100,7 @@ def mailroom_batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         organisation_id=batch.campaign.breach_file.controller_id,
         detail="pdf",
     )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.label}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(HttpResponse(content, content_type="application/pdf"), filename=f"batch-{batch.label}.pdf")
 
 
 @login_required
@@ -118,10 +116,10 @@ def mailroom_batch_manifest(request: HttpRequest, pk: int) -> HttpResponse:
         organisation_id=batch.campaign.breach_file.controller_id,
         detail="manifest",
     )
-    response = HttpResponse(exports.manifest_csv(batch), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.label}-manifest.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(
+        HttpResponse(exports.manifest_csv(batch), content_type="text/csv; charset=utf-8"),
+        filename=f"batch-{batch.label}-manifest.csv",
+    )
 
 
 @login_required

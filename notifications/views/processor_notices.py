@@ -16,6 +16,7 @@ from breachdesk.access import (
     require_processor_side,
     visible_breach_file,
 )
+from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile, Incident
 from notifications import storage
 from notifications.models import ProcessorNotice
@@ -72,10 +73,8 @@ def processor_letter(request: HttpRequest, reference: str, code: str) -> FileRes
     if notice is None or not storage.exists(notice.letter_path):
         raise Http404
     audit(user, AuditEvent.Action.DOWNLOAD, "processor_letter", breach_file, object_id=notice.pk)
-    response = FileResponse(
-        storage.private_path(notice.letter_path).open("rb"),
-        content_type="application/pdf",
+    return private_response(
+        FileResponse(storage.private_path(notice.letter_path).open("rb"), content_type="application/pdf"),
         filename=f"notification-sous-traitant-{reference}-{code}.pdf",
+        inline=True,
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

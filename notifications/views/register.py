@@ -12,6 +12,7 @@ from breachdesk.access import (
     current_user,
     require_oversight,
 )
+from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, User
 from notifications.csvsafe import csv_text
 from notifications.forms.register import DashboardFilterForm, RegisterFilterForm
@@ -54,10 +55,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
 
 def _csv_response(content: str, filename: str) -> HttpResponse:
     # A byte-order mark lets spreadsheets read the accents.
-    response = HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8"), filename=filename)
 
 
 @login_required
@@ -132,7 +130,7 @@ def register_pdf(request: HttpRequest) -> HttpResponse:
     _form, rows, described = _register_rows(request, user)
     rendered = register_selectors.register_pdf(rows=rows, title_filters=described, user=user)
     audit(user, AuditEvent.Action.EXPORT, "register_pdf", detail=_filter_detail(described))
-    response = HttpResponse(rendered.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="registre-violations-{timezone.now():%Y%m%d}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_response(
+        HttpResponse(rendered.content, content_type="application/pdf"),
+        filename=f"registre-violations-{timezone.now():%Y%m%d}.pdf",
+    )
