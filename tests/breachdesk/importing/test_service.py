@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from breachdesk.importing import progress
-from breachdesk.importing.service import import_subjects, process_subject_import, stage_subject_import
+from breachdesk.importing.services import import_subjects, process_subject_import, stage_subject_import
 from breachdesk.importing.storage import imports_dir
 from breachdesk.models import AuditEvent, BreachFileEvent, DataSubject, PersonalData, SubjectImport
 from tests.breachdesk.importing.conftest import FakeUpload, csv_bytes, rows, subject_row, write_csv, write_xlsx
@@ -348,7 +348,7 @@ def test_two_queued_copies_of_one_file_import_it_once(breach_file, lab_dpo):
 
 
 def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monkeypatch):
-    from breachdesk.importing import service
+    from breachdesk.importing import importer
 
     seen: list[dict[str, int]] = []
     original = progress.write_progress
@@ -359,8 +359,8 @@ def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monke
         assert live is not None
         seen.append(live)
 
-    monkeypatch.setattr(service.progress_file, "write_progress", spy)
-    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importer.progress_file, "write_progress", spy)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(5))), user=None)
     process_subject_import(subject_import_id=subject_import.pk)
     assert [entry["rows_read"] for entry in seen] == [0, 2, 4, 5]
@@ -377,14 +377,14 @@ def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
 
 
 def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_path, monkeypatch, caplog):
-    from breachdesk.importing import service
+    from breachdesk.importing.importer import Importer
 
     data = rows(3)
 
     def broken_write(self, batch):  # type: ignore[no-untyped-def]
         raise ValueError(f"cannot store {batch[0].personal['last_name']} {batch[0].personal['nir']}")
 
-    monkeypatch.setattr(service._Importer, "_write", broken_write)
+    monkeypatch.setattr(Importer, "_write", broken_write)
     with caplog.at_level("DEBUG"):
         subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", data))
     assert subject_import.state == State.FAILED
