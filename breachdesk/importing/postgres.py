@@ -1,21 +1,21 @@
 """The import's PostgreSQL fast paths, each beside the portable twin it must equal.
 
-Every fast path is pinned to its twin by tests that assert the same outcome on both databases: `make test` runs them
-on SQLite (the twins), CI (`.ci/run`) on PostgreSQL (the fast paths).
+Every fast path is pinned to its twin by tests (in `tests/breachdesk/importing/`) that assert the same outcome on both
+databases: `make test` runs them on SQLite (the twins), CI (`.ci/run`) on PostgreSQL (the fast paths).
 
 - COPY (`copy_text`, `copy_subjects`) instead of `create_subjects`' bulk_create: a lab file of a million rows is
   stored in one transaction without adapting every value of every row. Pinned by
-  `tests/breachdesk/importing/test_services.py::test_a_valid_file_is_imported_encrypted_with_blind_indexes_equal_to_the_models`
-  and, on PostgreSQL only, `test_postgresql.py::test_copy_stores_rows_the_model_reads_back`.
+  `test_services.py::test_a_valid_file_is_imported_encrypted_with_blind_indexes_equal_to_the_models`
+  and, on PostgreSQL only, `test_postgres.py::test_copy_stores_rows_the_model_reads_back`.
 - Arrays instead of an IN list in `existing_in_breach_file`: one string per batch, not thousands of placeholders,
   and PostgreSQL probes the unique indexes directly. Pinned by
-  `test_services.py::test_a_second_file_repeating_subjects_already_in_the_breach_file_is_rejected`.
+  `test_duplicates.py::test_a_second_file_repeating_subjects_already_in_the_breach_file_is_rejected`.
 - MATERIALIZED in `same_people_elsewhere`: without it PostgreSQL, lacking statistics on rows written in this
   transaction, starts from the other labs' rows. SQLite takes the same query without the keyword. Pinned by
-  `test_services.py::test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged`.
+  `test_duplicates.py::test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged`.
 - Advisory locks in `lock_breach_file` and `lock_incident`: they serialise imports into one breach file, and the last
   step of imports into one incident, without locking a row; SQLite has one writer, so the twin takes no lock. Pinned
-  by the waiting and two-labs tests of `test_postgresql.py`.
+  by the waiting and two-labs tests of `test_postgres.py`.
 """
 
 from __future__ import annotations
