@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING
 
 from django.db import connection
@@ -116,6 +116,20 @@ def complete_duplicate_lines(importer: Importer, opener: Callable[[], IO[bytes]]
     wanted = importer.in_file_duplicates
     if not wanted:
         return
+    first_lines = _first_lines(wanted, opener, facts)
+    for key, entries in wanted.items():
+        first = first_lines.get(key)
+        if first is None:
+            continue
+        message = FIRST_LINE_MESSAGES[key[0]]() % {"line": first}
+        for entry in entries:
+            entry.message = message
+
+
+def _first_lines(
+    wanted: Mapping[tuple[str, int], object], opener: Callable[[], IO[bytes]], facts: FileFacts
+) -> dict[tuple[str, int], int]:
+    """Read the file again for the line where each wanted (purpose, key) first appears."""
     first_lines: dict[tuple[str, int], int] = {}
     _max_bytes, max_rows = limits()
     with contextlib.suppress(FileProblem), opener() as stream:
@@ -133,10 +147,4 @@ def complete_duplicate_lines(importer: Importer, opener: Callable[[], IO[bytes]]
                     first_lines[key] = line
             if len(first_lines) == len(wanted):
                 break
-    for key, entries in wanted.items():
-        first = first_lines.get(key)
-        if first is None:
-            continue
-        message = FIRST_LINE_MESSAGES[key[0]]() % {"line": first}
-        for entry in entries:
-            entry.message = message
+    return first_lines
