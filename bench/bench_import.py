@@ -205,7 +205,7 @@ def _import_one(job: tuple[int, str]) -> dict[str, Any]:
     """What a Celery worker does with one upload: stage it encrypted, then import it."""
     from django.db import connection
 
-    from breachdesk.importing.service import process_subject_import, stage_subject_import
+    from breachdesk.importing.services import process_subject_import, stage_subject_import
     from breachdesk.models import BreachFile
 
     breach_file_id, path = job

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from breachdesk.importing.service import import_subjects
+from breachdesk.importing.services import import_subjects
 from breachdesk.importing.validation import COLUMN_NAMES
 from breachdesk.models import BreachFile, Incident, Organisation, OrganisationGroup, Role, SubjectImport, User
 from breachdesk.services import record_event

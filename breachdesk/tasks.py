@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from breachdesk.celery import app
-from breachdesk.importing import service as importing
+from breachdesk.importing import selectors, services
 
 # Every few minutes, take over the imports a lost message or a dead worker left behind.
 SWEEP_INTERVAL_SECONDS = 300.0
@@ -14,15 +14,15 @@ SWEEP_INTERVAL_SECONDS = 300.0
 @app.task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_subject_import(subject_import_id: int) -> None:
     """Import one staged file; a second run finds it claimed or finished and does nothing."""
-    importing.process_subject_import(subject_import_id=subject_import_id)
+    services.process_subject_import(subject_import_id=subject_import_id)
 
 
 @app.task(ignore_result=True)
 def sweep_subject_imports() -> None:
     """Re-queue stale imports and delete uploads left by imports that ended."""
-    for subject_import_id in importing.stale_subject_imports():
+    for subject_import_id in selectors.stale_subject_imports():
         run_subject_import.delay(subject_import_id)
-    importing.purge_finished_uploads()
+    services.purge_finished_uploads()
 
 
 @app.on_after_finalize.connect

@@ -127,13 +127,6 @@ class FactsCollector:
         )
 
 
-def inspect_chunks(chunks: Iterable[bytes]) -> FileFacts:
-    collector = FactsCollector()
-    for chunk in chunks:
-        collector.feed(chunk)
-    return collector.finish()
-
-
 def read_chunks(stream: IO[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
     while chunk := stream.read(size):
         yield chunk

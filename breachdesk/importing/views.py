@@ -14,7 +14,8 @@ from breachdesk.access import (
 )
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import report_rows, safe_csv_text
-from breachdesk.importing.service import describe_format, live_counts, stage_subject_import
+from breachdesk.importing.selectors import describe_format, live_counts
+from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, BreachFile, SubjectImport
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from breachdesk.importing.report import safe_csv_text
-from breachdesk.importing.service import import_subjects
+from breachdesk.importing.services import import_subjects
 from breachdesk.models import BreachFile, SubjectImport
 
 EXIT_IMPORTED = 0

@@ -8,12 +8,16 @@ import os
 import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
 
 from breachdesk.celery import app as celery_app
 from breachdesk.synthetic import PLACES, person
+
+if TYPE_CHECKING:
+    from breachdesk.models import SubjectImport
 
 HEADER = (
     "patient_ref",
@@ -86,6 +90,11 @@ def csv_bytes(
 def write_csv(path: Path, data: Iterable[dict[str, str]], **options: object) -> Path:
     path.write_bytes(csv_bytes(data, **options))  # type: ignore[arg-type]
     return path
+
+
+def report_of(subject_import: SubjectImport) -> list[dict[str, str]]:
+    """Return the import's report as rows of a CSV reader."""
+    return list(csv.DictReader(io.StringIO(subject_import.error_report)))
 
 
 def write_xlsx(path: Path, data: Iterable[dict[str, str | object]], *, columns: Iterable[str] = HEADER) -> Path:

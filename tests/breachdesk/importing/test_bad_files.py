@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from breachdesk.importing.service import import_subjects
+from breachdesk.importing.services import import_subjects
 from breachdesk.models import DataSubject, SubjectImport
 from tests.breachdesk.importing.conftest import HEADER, csv_bytes, rows, subject_row, write_csv
 
@@ -204,7 +204,7 @@ def test_many_errors_are_all_counted_and_the_report_stays_readable(breach_file, 
 
 
 def test_a_file_without_a_header_row_never_repeats_patient_data_in_its_report(breach_file):
-    from breachdesk.importing.service import import_subjects as run_import
+    from breachdesk.importing.services import import_subjects as run_import
 
     row = "P000001;Zyxwvutsrq;Marie;1985-07-12;;marie.zyx@example.org;;1 rue Pasteur;;;35000;Rennes;FR;fr;identity\r\n"
     import tempfile

@@ -8,7 +8,8 @@ import pytest
 
 from breachdesk import tasks
 from breachdesk.importing import progress
-from breachdesk.importing.service import claim_subject_import, stage_subject_import, stale_subject_imports
+from breachdesk.importing.selectors import stale_subject_imports
+from breachdesk.importing.services import claim_subject_import, stage_subject_import
 from breachdesk.models import DataSubject, SubjectImport
 from tests.breachdesk.importing.conftest import FakeUpload, csv_bytes, rows
 
@@ -72,7 +73,7 @@ def test_the_sweep_requeues_stale_imports_and_purges_forgotten_uploads(breach_fi
 
 
 def test_a_run_thought_dead_and_taken_over_leaves_everything_to_the_new_run(breach_file, lab_dpo):
-    from breachdesk.importing.service import process_claimed_import
+    from breachdesk.importing.services import process_claimed_import
 
     subject_import = staged(breach_file, lab_dpo)
     assert claim_subject_import(subject_import_id=subject_import.pk)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from breachdesk.importing import service, views
+from breachdesk.importing import services, views
 from breachdesk.importing.upload import EncryptedUploadedFile
 from breachdesk.models import SubjectImport
 
@@ -39,7 +39,7 @@ def test_a_large_upload_is_encrypted_as_it_arrives_and_nothing_stays_in_clear(
     rows = "".join(f"P{n:06d};Zyxwvutsrq;Marie;35000;Rennes;1 rue Pasteur;identity\r\n" for n in range(200))
     source.write_bytes((HEADER + rows).encode())
     observed: dict[str, object] = {}
-    real_stage = service.stage_subject_import
+    real_stage = services.stage_subject_import
 
     def spying_stage(**kwargs):
         # While the request is being handled: what is on disk now?
@@ -48,7 +48,7 @@ def test_a_large_upload_is_encrypted_as_it_arrives_and_nothing_stays_in_clear(
         return real_stage(**kwargs)
 
     monkeypatch.setattr(views, "stage_subject_import", spying_stage, raising=False)
-    monkeypatch.setattr(service, "stage_subject_import", spying_stage)
+    monkeypatch.setattr(services, "stage_subject_import", spying_stage)
     client.force_login(lab_dpo)
     url = reverse("subject_import", args=[breach_file.incident.reference, breach_file.controller.code])
     with source.open("rb") as handle:

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from breachdesk.importing.service import stage_subject_import
+from breachdesk.importing.services import stage_subject_import
 from breachdesk.models import DataSubject, SubjectImport
 from tests.breachdesk.importing.conftest import HEADER, FakeUpload, csv_bytes, rows, subject_row
 from tests.conftest import PASSWORD
@@ -84,7 +84,7 @@ def test_a_file_with_another_extension_is_refused(breach_file, lab_dpo):
 def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_file, lab_dpo):
     content = csv_bytes([subject_row(1, nir="295109912611199", last_name="<b>Bold</b>")])
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
-    from breachdesk.importing.service import process_subject_import
+    from breachdesk.importing.services import process_subject_import
 
     process_subject_import(subject_import_id=subject_import.pk)
     client = client_for(lab_dpo)
@@ -99,7 +99,7 @@ def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_fi
 
 
 def test_html_in_a_name_is_escaped_in_pages(breach_file, lab_dpo, admin_user):
-    from breachdesk.importing.service import process_subject_import
+    from breachdesk.importing.services import process_subject_import
 
     content = csv_bytes([subject_row(1, last_name="<script>x</script>")])
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
@@ -167,7 +167,7 @@ def test_the_admin_can_upload(breach_file, admin_user):
 @pytest.mark.parametrize("persona", ["other_lab_dpo", "mailroom_operator", "user_without_role"])
 def test_other_labs_mailroom_and_users_without_role_get_404_everywhere(breach_file, lab_dpo, persona, request):
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(1))), user=lab_dpo)
-    from breachdesk.importing.service import process_subject_import
+    from breachdesk.importing.services import process_subject_import
 
     process_subject_import(subject_import_id=subject_import.pk)
     SubjectImport.objects.filter(pk=subject_import.pk).update(error_report="line,column,code,message\n")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from breachdesk.importing import service
-from breachdesk.importing.service import import_subjects
+from breachdesk.importing import duplicates, importer, postgres
+from breachdesk.importing.importer import Importer
+from breachdesk.importing.services import import_subjects
 from breachdesk.models import BreachFile, DataSubject, SubjectImport
 from tests.breachdesk.importing.conftest import rows, subject_row, write_csv
 
@@ -27,16 +28,16 @@ def snapshot(breach_file: BreachFile) -> tuple[object, ...]:
 def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
     postgresql_only, breach_file, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(service, "BATCH_SIZE", 50)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 50)
     copied: list[int] = []
-    original = service._Importer._copy
+    original = Importer._copy
 
     def counting_copy(self, batch):  # type: ignore[no-untyped-def]
         batch = list(batch)
         copied.append(len(batch))
         original(self, batch)
 
-    monkeypatch.setattr(service._Importer, "_copy", counting_copy)
+    monkeypatch.setattr(Importer, "_copy", counting_copy)
     data = rows(300)
     data[236] = subject_row(236, nir="295109912611199")
     before = snapshot(breach_file)
@@ -53,9 +54,9 @@ def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
 
 
 def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, breach_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(service, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 10)
     calls = {"count": 0}
-    original = service._Importer._copy
+    original = Importer._copy
 
     def failing_copy(self, batch):  # type: ignore[no-untyped-def]
         calls["count"] += 1
@@ -63,7 +64,7 @@ def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, b
             raise RuntimeError("disk full: Le Floc'h 295109912611193")
         original(self, batch)
 
-    monkeypatch.setattr(service._Importer, "_copy", failing_copy)
+    monkeypatch.setattr(Importer, "_copy", failing_copy)
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", rows(50)))
     assert subject_import.state == State.FAILED
     assert DataSubject.objects.count() == 0
@@ -95,7 +96,7 @@ def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slippe
     first = write_csv(tmp_path / "a.csv", rows(5))
     assert import_subjects(breach_file=breach_file, path=first).state == State.IMPORTED
     # Pretend the breach file was empty when the second import looked, as a concurrent import would see it.
-    monkeypatch.setattr(service._Importer, "prepare", lambda self: None)
+    monkeypatch.setattr(Importer, "prepare", lambda self: None)
     second = write_csv(tmp_path / "b.csv", rows(5), delimiter=",")
     subject_import = import_subjects(breach_file=breach_file, path=second)
     assert subject_import.state == State.REJECTED
@@ -126,11 +127,11 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
 
     from breachdesk.importing import progress
 
-    monkeypatch.setattr(service, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(postgres, "LOCK_POLL_SECONDS", 0.05)
     holder = connections.create_connection("default")
     holder.connect()
     with holder.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [postgres._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
     outcome: dict[str, SubjectImport] = {}
     worker = _import_in_thread(breach_file, write_csv(tmp_path / "lab.csv", rows(3)), outcome, "waiting")
     try:
@@ -148,7 +149,7 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
         assert DataSubject.objects.count() == 0, "it waits for the lock"
     finally:
         with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [service._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [postgres._ADVISORY_LOCK_NAMESPACE, breach_file.pk])
         holder.close()
         worker.join(30)
     assert outcome["waiting"].state == State.IMPORTED
@@ -178,7 +179,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_s
 
     lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
     a_stored, b_done = threading.Event(), threading.Event()
-    original = service._Importer.report_same_people_elsewhere
+    original = duplicates.report_same_people_elsewhere
 
     def pausing(self, *, heartbeat):  # type: ignore[no-untyped-def]
         if self.breach_file.pk == breach_file.pk:
@@ -186,7 +187,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_s
             assert b_done.wait(30)
         original(self, heartbeat=heartbeat)
 
-    monkeypatch.setattr(service._Importer, "report_same_people_elsewhere", pausing)
+    monkeypatch.setattr(duplicates, "report_same_people_elsewhere", pausing)
     outcome: dict[str, SubjectImport] = {}
     thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
     try:
@@ -211,7 +212,7 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
 
     lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
     a_looked, release_a = threading.Event(), threading.Event()
-    original = service._Importer.report_same_people_elsewhere
+    original = duplicates.report_same_people_elsewhere
 
     def holding(self, *, heartbeat):  # type: ignore[no-untyped-def]
         original(self, heartbeat=heartbeat)
@@ -219,7 +220,7 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
             a_looked.set()
             assert release_a.wait(30)
 
-    monkeypatch.setattr(service._Importer, "report_same_people_elsewhere", holding)
+    monkeypatch.setattr(duplicates, "report_same_people_elsewhere", holding)
     outcome: dict[str, SubjectImport] = {}
     thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
     try:

@@ -1,23 +1,27 @@
+"""The import workflows end to end: a file from disk, an upload staged for the worker, limits and outcomes."""
+
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pytest
 
 from breachdesk.importing import progress
-from breachdesk.importing.service import import_subjects, process_subject_import, stage_subject_import
+from breachdesk.importing.services import import_subjects, process_subject_import, stage_subject_import
 from breachdesk.importing.storage import imports_dir
 from breachdesk.models import AuditEvent, BreachFileEvent, DataSubject, PersonalData, SubjectImport
-from tests.breachdesk.importing.conftest import FakeUpload, csv_bytes, rows, subject_row, write_csv, write_xlsx
+from tests.breachdesk.importing.conftest import (
+    FakeUpload,
+    csv_bytes,
+    report_of,
+    rows,
+    subject_row,
+    write_csv,
+    write_xlsx,
+)
 
 State = SubjectImport.State
 pytestmark = pytest.mark.django_db
-
-
-def report_of(subject_import: SubjectImport) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(subject_import.error_report)))
 
 
 def test_a_valid_file_is_imported_encrypted_with_blind_indexes_equal_to_the_models(breach_file, tmp_path):
@@ -124,73 +128,6 @@ def test_an_xlsx_whose_recorded_dimension_is_wrong_loses_no_row(breach_file, tmp
     assert subject_import.rows_stored == 5
 
 
-def test_in_file_duplicates_reject_the_file_and_name_both_lines(breach_file, tmp_path):
-    data = rows(4)
-    data.append(subject_row(10, patient_ref=data[0]["patient_ref"]))
-    data.append(subject_row(11, nir=data[1]["nir"]))
-    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
-    assert subject_import.state == State.REJECTED
-    assert DataSubject.objects.count() == 0
-    entries = [entry for entry in report_of(subject_import) if entry["code"] == "duplicate_in_file"]
-    assert [(entry["line"], entry["column"]) for entry in entries] == [("6", "patient_ref"), ("7", "nir")]
-    assert "ligne 2" in entries[0]["message"] and "ligne 3" in entries[1]["message"]
-    assert subject_import.duplicates == 2
-
-
-def test_the_same_name_and_birth_date_twice_in_a_file_is_a_warning_naming_the_first_line(breach_file, tmp_path):
-    data = rows(4)
-    # Line 5 repeats line 3's person under another reference and without NIR; line 6 is line 3's person once more.
-    data.append({**data[1], "patient_ref": "TWIN-1", "nir": ""})
-    data.append({**data[1], "patient_ref": "TWIN-2", "nir": ""})
-    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
-    assert subject_import.rows_stored == 6 and subject_import.duplicates == 2
-    warnings = [entry for entry in report_of(subject_import) if entry["code"] == "possible_duplicate_in_file"]
-    assert [(entry["line"], entry["column"]) for entry in warnings] == [("6", "last_name"), ("7", "last_name")]
-    assert all("ligne 3" in entry["message"] for entry in warnings)
-    # Each subject keeps the line it came from.
-    stored = DataSubject.objects.filter(breach_file=breach_file).order_by("source_line")
-    assert [subject.source_line for subject in stored] == [2, 3, 4, 5, 6, 7]
-    assert [subject.personal.patient_ref for subject in stored][4:] == ["TWIN-1", "TWIN-2"]
-
-
-def test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged(
-    breach_file, other_breach_file, tmp_path
-):
-    data = rows(3)
-    assert import_subjects(breach_file=other_breach_file, path=write_csv(tmp_path / "brest.csv", data)).state == (
-        State.IMPORTED
-    )
-    # Same NIR under the other lab's own references; the third one only shares name and birth date.
-    mine = [
-        {**data[0], "patient_ref": "R-1"},
-        {**data[1], "patient_ref": "R-2"},
-        {**data[2], "patient_ref": "R-3", "nir": ""},
-    ]
-    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "rennes.csv", mine))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
-    assert subject_import.duplicates == 3
-    codes = [(entry["line"], entry["code"]) for entry in report_of(subject_import)]
-    assert ("2", "same_person_other_controller") in codes
-    assert ("4", "possibly_same_person_other_controller") in codes
-    assert any("LAB-BREST" in entry["message"] for entry in report_of(subject_import))
-    assert DataSubject.objects.filter(breach_file=breach_file).count() == 3
-    assert DataSubject.objects.filter(breach_file=other_breach_file).count() == 3
-
-
-def test_a_second_file_repeating_subjects_already_in_the_breach_file_is_rejected(breach_file, tmp_path):
-    assert import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(3))).state == (
-        State.IMPORTED
-    )
-    second = write_csv(tmp_path / "b.csv", rows(3, start=2))
-    subject_import = import_subjects(breach_file=breach_file, path=second)
-    assert subject_import.state == State.REJECTED
-    assert [(entry["line"], entry["code"]) for entry in report_of(subject_import) if entry["code"] != "unreachable"][
-        :2
-    ] == [("2", "already_in_breach_file"), ("2", "already_in_breach_file")]
-    assert DataSubject.objects.filter(breach_file=breach_file).count() == 3
-
-
 def test_reimporting_the_same_file_is_harmless_and_reported(breach_file, tmp_path):
     path = write_csv(tmp_path / "a.csv", rows(3))
     first = import_subjects(breach_file=breach_file, path=path)
@@ -249,20 +186,6 @@ def test_a_dry_run_validates_everything_and_stores_nothing(breach_file, tmp_path
     assert subject_import.rows_validated == 5 and subject_import.rows_stored == 0
     assert DataSubject.objects.count() == 0
     assert import_subjects(breach_file=breach_file, path=path).state == State.IMPORTED
-
-
-def test_a_dry_run_reports_the_same_people_at_other_labs_as_the_import_would(breach_file, other_breach_file, tmp_path):
-    data = rows(3)
-    assert import_subjects(breach_file=other_breach_file, path=write_csv(tmp_path / "brest.csv", data)).state == (
-        State.IMPORTED
-    )
-    mine = write_csv(tmp_path / "rennes.csv", [{**data[1], "patient_ref": "R-1"}, *rows(2, start=20)])
-    rehearsal = import_subjects(breach_file=breach_file, path=mine, dry_run=True)
-    assert rehearsal.state == State.VALID and rehearsal.rows_stored == 0
-    assert [(entry["line"], entry["code"]) for entry in report_of(rehearsal)] == [("2", "same_person_other_controller")]
-    assert DataSubject.objects.filter(breach_file=breach_file).count() == 0
-    imported = import_subjects(breach_file=breach_file, path=mine)
-    assert imported.error_report == rehearsal.error_report
 
 
 def test_the_row_limit_is_checked_before_parsing_with_a_clear_message(breach_file, tmp_path, settings):
@@ -348,7 +271,7 @@ def test_two_queued_copies_of_one_file_import_it_once(breach_file, lab_dpo):
 
 
 def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monkeypatch):
-    from breachdesk.importing import service
+    from breachdesk.importing import importer
 
     seen: list[dict[str, int]] = []
     original = progress.write_progress
@@ -359,8 +282,8 @@ def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monke
         assert live is not None
         seen.append(live)
 
-    monkeypatch.setattr(service.progress_file, "write_progress", spy)
-    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importer.progress_file, "write_progress", spy)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(5))), user=None)
     process_subject_import(subject_import_id=subject_import.pk)
     assert [entry["rows_read"] for entry in seen] == [0, 2, 4, 5]
@@ -377,14 +300,14 @@ def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
 
 
 def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_path, monkeypatch, caplog):
-    from breachdesk.importing import service
+    from breachdesk.importing.importer import Importer
 
     data = rows(3)
 
     def broken_write(self, batch):  # type: ignore[no-untyped-def]
         raise ValueError(f"cannot store {batch[0].personal['last_name']} {batch[0].personal['nir']}")
 
-    monkeypatch.setattr(service._Importer, "_write", broken_write)
+    monkeypatch.setattr(Importer, "_write", broken_write)
     with caplog.at_level("DEBUG"):
         subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", data))
     assert subject_import.state == State.FAILED

@@ -1,0 +1,135 @@
+"""How an import ends: its state, counts and message, the breach file's numbers, the timeline and audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from breachdesk.importing.report import Report
+from breachdesk.models import AuditEvent, BreachFile, DataSubject, SubjectImport, User
+from breachdesk.services import record_audit, record_event
+from breachdesk.taxonomy import data_categories_of
+
+if TYPE_CHECKING:
+    from breachdesk.importing.importer import Importer
+
+State = SubjectImport.State
+
+
+def already_imported_message(earlier: SubjectImport) -> str:
+    """Say when and as which import the same file was imported already."""
+    when = timezone.localtime(earlier.finished_at or earlier.created_at)
+    return _(
+        "This file was already imported on %(when)s (import #%(id)s, %(count)s data subjects): nothing was changed."
+    ) % {"when": f"{when:%d/%m/%Y %H:%M}", "id": earlier.pk, "count": earlier.rows_stored}
+
+
+def finish_early(subject_import: SubjectImport, *, state: str, message: str, report: Report | None = None) -> None:
+    """End an import that never reached its rows, saving the state, the message and the report if any."""
+    subject_import.state = state
+    subject_import.message = message
+    subject_import.finished_at = timezone.now()
+    if report is not None:
+        subject_import.error_report = report.to_csv()
+        subject_import.errors = report.error_count
+        subject_import.warnings = report.warning_count
+    subject_import.save()
+
+
+def save_counts(subject_import: SubjectImport, importer: Importer, report: Report) -> None:
+    """Copy the importer's counts and the report onto the import (not saved yet)."""
+    subject_import.rows_read = importer.rows_read
+    subject_import.rows_validated = importer.rows_validated
+    subject_import.rows_stored = importer.rows_stored
+    subject_import.rows_rejected = importer.rows_rejected
+    subject_import.duplicates = importer.duplicates
+    subject_import.unreachable = importer.unreachable
+    subject_import.errors = report.error_count
+    subject_import.warnings = report.warning_count
+    subject_import.error_report = report.to_csv() if report.entries or report.omitted else ""
+
+
+def summary(subject_import: SubjectImport) -> str:
+    """Say in one line how the import ended and what it found."""
+    if subject_import.state == State.IMPORTED:
+        parts = [_("Imported %(count)s data subjects.") % {"count": subject_import.rows_stored}]
+    elif subject_import.state == State.VALID:
+        parts = [
+            _("Dry run: the file is valid, %(count)s data subjects would be imported.")
+            % {"count": subject_import.rows_validated}
+        ]
+    else:
+        parts = [
+            _(
+                "Rejected: %(errors)s errors on %(rows)s rows; nothing was stored. "
+                "Download the report, correct the file and import it again."
+            )
+            % {"errors": subject_import.errors, "rows": subject_import.rows_rejected}
+        ]
+    if subject_import.unreachable:
+        parts.append(
+            _("%(count)s can be reached neither by post nor by email.") % {"count": subject_import.unreachable}
+        )
+    if subject_import.duplicates:
+        parts.append(_("%(count)s duplicates or possible duplicates reported.") % {"count": subject_import.duplicates})
+    return " ".join(str(part) for part in parts)
+
+
+def update_breach_file_counts(breach_file: BreachFile) -> BreachFile:
+    """Art. 33(3)(a): approximate numbers of persons and records and the data categories, from the subjects."""
+    subjects = DataSubject.objects.filter(breach_file=breach_file)
+    records = subjects.count()
+    # Rows of one breach file share no patient_ref nor NIR; the same name and birth date count as one person.
+    persons = subjects.values(person=Coalesce("identity_index", "patient_ref_index")).distinct().count()
+    codes: set[str] = set()
+    for exposures in subjects.order_by().values_list("exposures", flat=True).distinct():
+        codes.update(exposures)
+    categories = data_categories_of(codes)
+    BreachFile.objects.filter(pk=breach_file.pk).update(
+        approximate_persons=persons, approximate_records=records, data_categories=categories, updated_at=timezone.now()
+    )
+    breach_file.approximate_persons = persons
+    breach_file.approximate_records = records
+    breach_file.data_categories = categories
+    return breach_file
+
+
+def record_outcome(subject_import: SubjectImport, *, user: User | None) -> None:
+    """Timeline and audit trail of an import that ended: ids and counts only."""
+    breach_file = subject_import.breach_file
+    if subject_import.state == State.IMPORTED:
+        record_event(
+            breach_file=breach_file,
+            kind="subjects_imported",
+            actor=user,
+            summary=_(
+                "Import #%(id)s: %(count)s data subjects imported (%(unreachable)s unreachable, "
+                "%(duplicates)s duplicates reported)."
+            )
+            % {
+                "id": subject_import.pk,
+                "count": subject_import.rows_stored,
+                "unreachable": subject_import.unreachable,
+                "duplicates": subject_import.duplicates,
+            },
+        )
+    elif subject_import.state == State.REJECTED and not subject_import.is_dry_run:
+        record_event(
+            breach_file=breach_file,
+            kind="subjects_import_rejected",
+            actor=user,
+            summary=_("Import #%(id)s rejected: %(errors)s errors, nothing stored.")
+            % {"id": subject_import.pk, "errors": subject_import.errors},
+        )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.IMPORT,
+        object_type="subject_import",
+        object_id=subject_import.pk,
+        organisation_id=breach_file.controller_id,
+        detail=f"{subject_import.state} read={subject_import.rows_read} stored={subject_import.rows_stored}"
+        f"{' dry-run' if subject_import.is_dry_run else ''}",
+    )

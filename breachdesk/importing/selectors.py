@@ -1,0 +1,78 @@
+"""Reads of imports: an earlier import of the same file, live counts, how a file was read, imports left behind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from breachdesk.importing import progress as progress_file
+from breachdesk.importing.reader import CSV, DELIMITER_NAMES, ENCODING_NAMES
+from breachdesk.models import BreachFile, SubjectImport
+
+# A running import that has not reported for this long lost its worker: another run may take it over.
+STALE_AFTER = timedelta(minutes=10)
+State = SubjectImport.State
+
+
+def earlier_import(breach_file: BreachFile, sha256: str) -> SubjectImport | None:
+    """Return the first import that stored this very file into the breach file, or None."""
+    return (
+        SubjectImport.objects.filter(breach_file=breach_file, file_sha256=sha256, state=State.IMPORTED)
+        .order_by("pk")
+        .first()
+    )
+
+
+def live_counts(subject_import: SubjectImport) -> dict[str, Any]:
+    """The counts a progress bar shows: live from the worker while it runs, from the database after."""
+    counts = {
+        "rows_read": subject_import.rows_read,
+        "rows_validated": subject_import.rows_validated,
+        "rows_stored": subject_import.rows_stored,
+    }
+    if subject_import.state == State.RUNNING:
+        live = progress_file.read_progress(subject_import.pk)
+        if live:
+            counts.update(live)
+    return {
+        "id": subject_import.pk,
+        "state": subject_import.state,
+        "state_label": subject_import.get_state_display(),
+        "is_finished": subject_import.is_finished,
+        "rows_expected": subject_import.rows_expected,
+        **counts,
+        "rows_rejected": subject_import.rows_rejected,
+        "duplicates": subject_import.duplicates,
+        "unreachable": subject_import.unreachable,
+        "errors": subject_import.errors,
+        "warnings": subject_import.warnings,
+        "message": subject_import.message,
+    }
+
+
+def describe_format(subject_import: SubjectImport) -> str:
+    """How the file was read, e.g. 'CSV, Windows-1252, semicolon'."""
+    if subject_import.file_format == CSV:
+        parts = ["CSV", ENCODING_NAMES.get(subject_import.file_encoding, subject_import.file_encoding)]
+        if subject_import.delimiter:
+            parts.append(str(DELIMITER_NAMES.get(subject_import.delimiter, subject_import.delimiter)))
+        return ", ".join(part for part in parts if part)
+    return subject_import.file_format.upper()
+
+
+def stale_subject_imports(*, now: datetime | None = None) -> list[int]:
+    """Ids of imports a worker should (re)take: waiting too long, or running with a silent worker."""
+    now = now or timezone.now()
+    ids = list(
+        SubjectImport.objects.filter(state=State.PENDING, created_at__lt=now - timedelta(minutes=2)).values_list(
+            "pk", flat=True
+        )
+    )
+    for subject_import in SubjectImport.objects.filter(state=State.RUNNING).only("pk", "started_at", "created_at"):
+        age = progress_file.heartbeat_age(subject_import.pk)
+        started = subject_import.started_at or subject_import.created_at
+        if (age is None and now - started > STALE_AFTER) or (age is not None and age > STALE_AFTER.total_seconds()):
+            ids.append(subject_import.pk)
+    return ids

@@ -1,0 +1,93 @@
+"""The same person twice: in the file, already in the breach file, or at another lab of the incident."""
+
+from __future__ import annotations
+
+import pytest
+
+from breachdesk.importing.services import import_subjects
+from breachdesk.models import DataSubject, SubjectImport
+from tests.breachdesk.importing.conftest import report_of, rows, subject_row, write_csv
+
+State = SubjectImport.State
+pytestmark = pytest.mark.django_db
+
+
+def test_in_file_duplicates_reject_the_file_and_name_both_lines(breach_file, tmp_path):
+    data = rows(4)
+    data.append(subject_row(10, patient_ref=data[0]["patient_ref"]))
+    data.append(subject_row(11, nir=data[1]["nir"]))
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
+    assert subject_import.state == State.REJECTED
+    assert DataSubject.objects.count() == 0
+    entries = [entry for entry in report_of(subject_import) if entry["code"] == "duplicate_in_file"]
+    assert [(entry["line"], entry["column"]) for entry in entries] == [("6", "patient_ref"), ("7", "nir")]
+    assert "ligne 2" in entries[0]["message"] and "ligne 3" in entries[1]["message"]
+    assert subject_import.duplicates == 2
+
+
+def test_the_same_name_and_birth_date_twice_in_a_file_is_a_warning_naming_the_first_line(breach_file, tmp_path):
+    data = rows(4)
+    # Line 5 repeats line 3's person under another reference and without NIR; line 6 is line 3's person once more.
+    data.append({**data[1], "patient_ref": "TWIN-1", "nir": ""})
+    data.append({**data[1], "patient_ref": "TWIN-2", "nir": ""})
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
+    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.rows_stored == 6 and subject_import.duplicates == 2
+    warnings = [entry for entry in report_of(subject_import) if entry["code"] == "possible_duplicate_in_file"]
+    assert [(entry["line"], entry["column"]) for entry in warnings] == [("6", "last_name"), ("7", "last_name")]
+    assert all("ligne 3" in entry["message"] for entry in warnings)
+    # Each subject keeps the line it came from.
+    stored = DataSubject.objects.filter(breach_file=breach_file).order_by("source_line")
+    assert [subject.source_line for subject in stored] == [2, 3, 4, 5, 6, 7]
+    assert [subject.personal.patient_ref for subject in stored][4:] == ["TWIN-1", "TWIN-2"]
+
+
+def test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged(
+    breach_file, other_breach_file, tmp_path
+):
+    data = rows(3)
+    assert import_subjects(breach_file=other_breach_file, path=write_csv(tmp_path / "brest.csv", data)).state == (
+        State.IMPORTED
+    )
+    # Same NIR under the other lab's own references; the third one only shares name and birth date.
+    mine = [
+        {**data[0], "patient_ref": "R-1"},
+        {**data[1], "patient_ref": "R-2"},
+        {**data[2], "patient_ref": "R-3", "nir": ""},
+    ]
+    subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "rennes.csv", mine))
+    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.duplicates == 3
+    codes = [(entry["line"], entry["code"]) for entry in report_of(subject_import)]
+    assert ("2", "same_person_other_controller") in codes
+    assert ("4", "possibly_same_person_other_controller") in codes
+    assert any("LAB-BREST" in entry["message"] for entry in report_of(subject_import))
+    assert DataSubject.objects.filter(breach_file=breach_file).count() == 3
+    assert DataSubject.objects.filter(breach_file=other_breach_file).count() == 3
+
+
+def test_a_second_file_repeating_subjects_already_in_the_breach_file_is_rejected(breach_file, tmp_path):
+    assert import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(3))).state == (
+        State.IMPORTED
+    )
+    second = write_csv(tmp_path / "b.csv", rows(3, start=2))
+    subject_import = import_subjects(breach_file=breach_file, path=second)
+    assert subject_import.state == State.REJECTED
+    assert [(entry["line"], entry["code"]) for entry in report_of(subject_import) if entry["code"] != "unreachable"][
+        :2
+    ] == [("2", "already_in_breach_file"), ("2", "already_in_breach_file")]
+    assert DataSubject.objects.filter(breach_file=breach_file).count() == 3
+
+
+def test_a_dry_run_reports_the_same_people_at_other_labs_as_the_import_would(breach_file, other_breach_file, tmp_path):
+    data = rows(3)
+    assert import_subjects(breach_file=other_breach_file, path=write_csv(tmp_path / "brest.csv", data)).state == (
+        State.IMPORTED
+    )
+    mine = write_csv(tmp_path / "rennes.csv", [{**data[1], "patient_ref": "R-1"}, *rows(2, start=20)])
+    rehearsal = import_subjects(breach_file=breach_file, path=mine, dry_run=True)
+    assert rehearsal.state == State.VALID and rehearsal.rows_stored == 0
+    assert [(entry["line"], entry["code"]) for entry in report_of(rehearsal)] == [("2", "same_person_other_controller")]
+    assert DataSubject.objects.filter(breach_file=breach_file).count() == 0
+    imported = import_subjects(breach_file=breach_file, path=mine)
+    assert imported.error_report == rehearsal.error_report
