@@ -12,6 +12,7 @@ from breachdesk.access import (
     current_user,
     visible_breach_file,
 )
+from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import report_rows, safe_csv_text
 from breachdesk.importing.selectors import describe_format, live_counts
@@ -89,9 +90,7 @@ def import_progress(request: HttpRequest, reference: str, code: str, pk: int) ->
     user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
-    response = JsonResponse(live_counts(subject_import))
-    response["Cache-Control"] = "no-store"
-    return response
+    return private_response(JsonResponse(live_counts(subject_import)))
 
 
 @login_required
@@ -109,9 +108,10 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
         object_id=subject_import.pk,
         organisation_id=breach_file.controller_id,
     )
-    response = HttpResponse(subject_import.error_report, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{subject_import.pk}-report.csv"'
-    return response
+    return private_response(
+        HttpResponse(subject_import.error_report, content_type="text/csv; charset=utf-8"),
+        filename=f"import-{subject_import.pk}-report.csv",
+    )
 
 
 @login_required
@@ -121,6 +121,7 @@ def import_template(request: HttpRequest, reference: str, code: str) -> HttpResp
     visible_breach_file(user, reference, code)
     # Semicolons and a BOM: French Excel opens it in columns, with accents intact.
     text = "\ufeff" + safe_csv_text([COLUMN_NAMES], delimiter=";")
-    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="data-subjects-template.csv"'
-    return response
+    return private_response(
+        HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8"),
+        filename="data-subjects-template.csv",
+    )
