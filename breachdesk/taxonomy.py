@@ -145,8 +145,6 @@ EXPOSURES: dict[str, Exposure] = {
     )
 }
 
-EXPOSURE_CHOICES = [(code, exposure.label_en) for code, exposure in EXPOSURES.items()]
-
 
 def data_categories_of(exposure_codes: list[str] | set[str]) -> list[str]:
     """Return the CNIL data categories of exposure codes, in the CNIL order."""

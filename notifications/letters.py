@@ -31,7 +31,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from breachdesk.models import BreachFile, PersonalData
 from breachdesk.taxonomy import EXPOSURES
-from notifications.models import Campaign, Notice, PrintBatch
+from notifications.models import Notice, PrintBatch
 from notifications.pdf import render_pdf
 from notifications.services.notice_texts import salutation
 
@@ -345,21 +345,6 @@ def render_cover(*, batch: PrintBatch, notices: Sequence[Notice], pages: int) ->
         "languages": sorted({notice.language for notice in notices}),
     }
     return render_pdf("notifications/pdf/letter_batch_cover.html", context).content
-
-
-def render_single(*, notice: Notice) -> bytes:
-    """One letter alone (no cover): for a DPO's check of one person's letter."""
-    campaign: Campaign = notice.campaign
-    window = Window.for_stock(campaign.envelope_stock)
-    master = render_master(
-        breach_file=campaign.breach_file,
-        language=notice.language,
-        exposures=notice.subject.exposures,
-        texts=campaign.texts.get(notice.language) or campaign.texts["fr"],
-        letter_date=campaign.letter_date,
-        window=window,
-    )
-    return stamp([(letter_for(notice), master, notice.language)], window).content
 
 
 PREVIEW_PERSON = {

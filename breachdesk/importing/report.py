@@ -1,53 +1,17 @@
-"""The import report (line, column, code, message) and safe CSV writing for every CSV the product writes."""
+"""The import report: line, column, code, message."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 
-# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from breachdesk.csvfiles import safe_csv_text
 
 REPORT_HEADER = ("line", "column", "code", "message")
-
-
-def csv_safe(value: object) -> str:
-    """Return the cell as text a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
-
-
-class _Writable(Protocol):
-    def write(self, text: str, /) -> Any: ...
-
-
-class SafeCsvWriter:
-    """A csv writer that escapes formula characters in every cell; use it for every CSV the product writes."""
-
-    def __init__(self, stream: _Writable, **options: Any) -> None:
-        options.setdefault("lineterminator", "\r\n")
-        self._writer = csv.writer(stream, **options)
-
-    def writerow(self, row: Iterable[object]) -> None:
-        self._writer.writerow([csv_safe(value) for value in row])
-
-    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
-        for row in rows:
-            self.writerow(row)
-
-
-def safe_csv_text(rows: Iterable[Iterable[object]], **options: Any) -> str:
-    """Render rows as CSV text with every cell escaped."""
-    buffer = io.StringIO()
-    SafeCsvWriter(buffer, **options).writerows(rows)
-    return buffer.getvalue()
 
 
 @dataclass

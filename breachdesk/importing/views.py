@@ -12,9 +12,10 @@ from breachdesk.access import (
     current_user,
     visible_breach_file,
 )
+from breachdesk.csvfiles import safe_csv_text
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
-from breachdesk.importing.report import report_rows, safe_csv_text
+from breachdesk.importing.report import report_rows
 from breachdesk.importing.selectors import describe_format, live_counts
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS

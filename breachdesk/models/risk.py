@@ -139,11 +139,6 @@ OUTCOMES_BY_KIND: dict[str, list[str]] = {
         DecisionOutcome.EXEMPT_DISPROPORTIONATE,
     ],
 }
-EXEMPTIONS = [
-    DecisionOutcome.EXEMPT_UNINTELLIGIBLE,
-    DecisionOutcome.EXEMPT_MITIGATED,
-    DecisionOutcome.EXEMPT_DISPROPORTIONATE,
-]
 
 
 class DecisionQuerySet(models.QuerySet["Decision"]):

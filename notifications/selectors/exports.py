@@ -26,7 +26,7 @@ MANIFEST_HEADER = ["position", "letter_reference", "ledger_id", "pages", "postco
 
 
 def manifest_csv(batch: PrintBatch) -> str:
-    from notifications.csvsafe import csv_text
+    from breachdesk.csvfiles import csv_text
 
     return csv_text(MANIFEST_HEADER, manifest_rows(batch))
 

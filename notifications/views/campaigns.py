@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,9 +17,9 @@ from breachdesk.access import (
     editable_breach_file,
     visible_breach_file,
 )
+from breachdesk.csvfiles import csv_lines
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile
-from notifications.csvsafe import safe_cell
 from notifications.forms.campaigns import LaunchForm, NoticeTextForm
 from notifications.models import Campaign, NoticeState
 from notifications.selectors import exports, progress
@@ -169,22 +167,12 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
         organisation_id=breach_file.controller_id,
     )
 
-    def rows() -> Any:
-        yield ";".join(exports.LEDGER_HEADER) + "\r\n"
-        for row in exports.ledger_rows(breach_file):
-            yield ";".join(_csv_field(cell) for cell in row) + "\r\n"
-
     return private_response(
-        StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8"),
+        StreamingHttpResponse(
+            csv_lines(exports.LEDGER_HEADER, exports.ledger_rows(breach_file)), content_type="text/csv; charset=utf-8"
+        ),
         filename=f"ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv",
     )
-
-
-def _csv_field(value: object) -> str:
-    text = safe_cell(value)
-    if any(char in text for char in ';"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 @login_required

@@ -12,9 +12,9 @@ from breachdesk.access import (
     current_user,
     require_oversight,
 )
+from breachdesk.csvfiles import csv_text
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, User
-from notifications.csvsafe import csv_text
 from notifications.forms.register import DashboardFilterForm, RegisterFilterForm
 from notifications.selectors import register as register_selectors
 

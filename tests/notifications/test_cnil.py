@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from breachdesk.csvfiles import csv_safe as safe_cell
+from breachdesk.csvfiles import csv_text
 from breachdesk.models import DecisionOutcome, Incident
 from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity
 from notifications import cnil
-from notifications.csvsafe import csv_text, safe_cell
 from notifications.models import Filing
 from notifications.services import filings
 from tests.factories import BreachFileFactory, IncidentFactory, OrganisationFactory

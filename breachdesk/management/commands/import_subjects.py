@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from breachdesk.importing.report import safe_csv_text
+from breachdesk.csvfiles import safe_csv_text
 from breachdesk.importing.services import import_subjects
 from breachdesk.models import BreachFile, SubjectImport
 

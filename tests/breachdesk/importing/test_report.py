@@ -3,7 +3,8 @@ from __future__ import annotations
 import csv
 import io
 
-from breachdesk.importing.report import Report, SafeCsvWriter, csv_safe, safe_csv_text
+from breachdesk.csvfiles import SafeCsvWriter, csv_safe, safe_csv_text
+from breachdesk.importing.report import Report
 
 
 def test_every_formula_character_is_escaped_with_a_quote():
