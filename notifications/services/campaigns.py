@@ -11,14 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breachdesk.assessment import current_decisions, subjects_to_inform
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, DecisionKind, DecisionOutcome, User
 from breachdesk.services import record_audit, record_event
+from notifications import postgres
 from notifications.models import (
     Campaign,
     Channel,
@@ -93,14 +93,6 @@ def inform_decision(breach_file: BreachFile) -> Any:
     return decision
 
 
-def lock_campaign(campaign_id: int) -> None:
-    """Serialise writers of one campaign: a row lock on PostgreSQL, the write lock on SQLite."""
-    if connection.vendor == "sqlite":
-        Campaign.objects.filter(pk=campaign_id).update(populated_at=F("populated_at"))
-    else:
-        Campaign.objects.select_for_update().filter(pk=campaign_id).values_list("pk", flat=True).first()
-
-
 def launch_campaign(
     *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
 ) -> LaunchResult:
@@ -130,7 +122,7 @@ def launch_campaign(
         campaign, is_new = Campaign.objects.get(breach_file=breach_file), False
     result = LaunchResult(campaign=campaign, is_new_campaign=is_new)
     with transaction.atomic():
-        lock_campaign(campaign.pk)
+        postgres.lock_campaign(campaign.pk)
         campaign.refresh_from_db()
         if set(chosen) - set(campaign.channels):
             campaign.channels = [

@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from breachdesk.copying import column_of, copy_into
 from breachdesk.models import AuditEvent, BreachFile, User
 from breachdesk.services import record_audit
+from notifications import postgres
 from notifications.models import (
     Channel,
     Notice,
@@ -24,7 +23,7 @@ from notifications.models import (
     NoticeState,
     UnreachableSubject,
 )
-from notifications.services.campaigns import lock_campaign, new_notice, wake_campaign
+from notifications.services.campaigns import new_notice, wake_campaign
 
 
 def event_rows(
@@ -36,24 +35,6 @@ def event_rows(
         )
         for pk, from_state, attempt in rows
     ]
-
-
-def insert_events(rows: list[tuple[int, str, str, datetime, int, str]]) -> None:
-    """Insert (notice id, from state, to state, at, attempt, error) events: COPY on PostgreSQL, ORM elsewhere.
-
-    The sending loop writes two events per email; building model instances for them cost more than the SMTP exchange.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        NoticeEvent.objects.bulk_create(
-            NoticeEvent(notice_id=pk, from_state=source, to_state=target, at=at, attempt=attempt, error=error)
-            for pk, source, target, at, attempt, error in rows
-        )
-        return
-    with copy_into(NoticeEvent, ("notice", "from_state", "to_state", "at", "attempt", "error")) as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def transition(
@@ -93,24 +74,7 @@ def claim_emails(*, campaign_id: int, limit: int, now: datetime | None = None) -
     """Claim due pending emails for this worker; the rows go to "sending" before any byte leaves."""
     now = now or timezone.now()
     token = uuid.uuid4()
-    if connection.vendor == "postgresql":
-        ids = _claim_on_postgresql(campaign_id=campaign_id, limit=limit, now=now, token=token)
-    else:
-        with transaction.atomic():
-            lock_campaign(campaign_id)
-            ids = list(
-                Notice.objects.filter(campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.PENDING)
-                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-                .order_by("pk")
-                .values_list("pk", flat=True)[:limit]
-            )
-            Notice.objects.filter(pk__in=ids, state=NoticeState.PENDING).update(
-                state=NoticeState.SENDING,
-                claim_token=token,
-                claimed_at=now,
-                attempts=F("attempts") + 1,
-                state_changed_at=now,
-            )
+    ids = postgres.claim_due_emails(campaign_id=campaign_id, limit=limit, now=now, token=token)
     if not ids:
         return None
     notices = list(
@@ -120,25 +84,6 @@ def claim_emails(*, campaign_id: int, limit: int, now: datetime | None = None) -
         .order_by("pk")
     )
     return Claim(token=token, claimed_at=now, notices=notices)
-
-
-def _claim_on_postgresql(*, campaign_id: int, limit: int, now: datetime, token: uuid.UUID) -> list[int]:
-    """One statement: lock the next due rows in id order, skipping those another worker holds, and move them.
-
-    The ORM needs a transaction and three round trips for this; at a thousand emails a second they showed.
-    """
-    table = Notice._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # MATERIALIZED: the locking subquery runs once, so the LIMIT holds.
-            f"WITH due AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608 - values bound
-            "WHERE campaign_id = %s AND channel = %s AND state = %s "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"UPDATE {table} AS notice SET state = %s, claim_token = %s, claimed_at = %s, "
-            "attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
-            [campaign_id, Channel.EMAIL, NoticeState.PENDING, now, limit, NoticeState.SENDING, token, now, now],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 # What composing and recording an email read of a claimed row: loading whole rows cost as much as sending.
@@ -214,7 +159,7 @@ def record_email_outcomes(
                 values["next_attempt_at"] = retry_at
             elif target == NoticeState.FAILED_PERMANENT:
                 values["failed_at"] = now
-            moved = _move_claimed(ids=ids, token=claim.token, values=values)
+            moved = postgres.move_claimed(ids=ids, token=claim.token, values=values)
             for pk in moved:
                 attempts = attempts_of[pk]
                 events.append((pk, NoticeState.PENDING, NoticeState.SENDING, claim.claimed_at, attempts, ""))
@@ -223,31 +168,10 @@ def record_email_outcomes(
                 counts[target] += len(moved)
             if target == NoticeState.FAILED_PERMANENT:
                 undelivered.extend(moved)
-        insert_events(events)
+        postgres.insert_events(events)
         for pk in sorted(undelivered):
             fall_back_to_other_channel(notice_id=pk, now=now)
     return counts
-
-
-def _move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) -> list[int]:
-    """Set values on the rows of ids this claim still holds; return the ids moved."""
-    if connection.vendor == "postgresql":
-        # One statement instead of a locking read and an update: a thousand emails a second make it show.
-        assignments = ", ".join(f"{column_of(Notice, name)} = %s" for name in values)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Notice._meta.db_table} SET {assignments} "  # noqa: S608 - columns from the model, values bound
-                "WHERE id = ANY(%s) AND claim_token = %s AND state = %s RETURNING id",
-                [*values.values(), ids, token, NoticeState.SENDING],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    mine = list(
-        Notice.objects.select_for_update()
-        .filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING)
-        .values_list("pk", flat=True)
-    )
-    Notice.objects.filter(pk__in=mine).update(**values)
-    return mine
 
 
 def next_email_attempt_at(campaign_id: int) -> datetime | None:

@@ -23,7 +23,8 @@ from notifications.models import (
     NoticeState,
     PrintBatch,
 )
-from notifications.services.campaigns import CampaignRefused, lock_campaign
+from notifications.postgres import lock_campaign
+from notifications.services.campaigns import CampaignRefused
 from notifications.services.ledger import event_rows, fall_back_to_other_channel, transition
 from notifications.services.references import normalise_reference
 
