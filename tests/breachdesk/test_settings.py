@@ -101,3 +101,13 @@ def test_settings_refuse_an_env_file_that_does_not_exist(tmp_path):
     result = load_settings(BREACHDESK_ENV_FILE=str(tmp_path / "missing.env"))
     assert result.returncode != 0
     assert "BREACHDESK_ENV_FILE" in result.stderr
+
+
+def test_the_var_dir_may_come_from_the_env_file(tmp_path):
+    var_dir = tmp_path / "var-from-env-file"
+    env_file = tmp_path / "breachdesk.env"
+    env_file.write_text(f"BREACHDESK_VAR_DIR={var_dir}\n")
+    result = load_settings(setting="VAR_DIR", BREACHDESK_ENV_FILE=str(env_file), BREACHDESK_VAR_DIR="<unset>")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(var_dir)
+    assert (var_dir / "static").is_dir()
