@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test-pg` runs the suite on this PostgreSQL database, created if missing.
+TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/breachdesk
 # WeasyPrint needs Pango; without libharfbuzz-subset0 every PDF silently costs ~4x more.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 TEST_SYSTEM_PACKAGES := chromium
 
-.PHONY: run test check lint format bench system-deps test-system-deps install migrate seed clean
+.PHONY: run test test-pg check lint format bench system-deps test-system-deps install migrate seed clean
 
 define ensure_packages
 	@command -v dpkg-query >/dev/null || { echo "Not a Debian system: install the equivalents of $(1) yourself."; exit 0; }; \
@@ -60,6 +62,19 @@ run: seed
 
 test: test-system-deps $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL: tests about PostgreSQL, Redis or Chromium fail here instead of skipping.
+# pytest-django runs in its own test_<name> database; the server's "postgres" database is where it creates it.
+test-pg: test-system-deps $(STAMP)
+	@url='$(TEST_PG_URL)'; name="$${url##*/}"; name="$${name%%\?*}"; server="$${url%/*}/postgres"; \
+	if ! pg_isready -q -d "$$server"; then \
+	  echo "PostgreSQL does not answer at $${url##*@}: start it, or set TEST_PG_URL to one that answers." >&2; \
+	  exit 1; \
+	fi; \
+	psql "$$server" -tAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
+	  || createdb --maintenance-db="$$server" "$$name" || exit 1; \
+	echo "On PostgreSQL at $${url##*@}, services required: $(VENV)/bin/pytest $(PYTEST_ARGS)"; \
+	DATABASE_URL="$$url" BREACHDESK_REQUIRE_SERVICES=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

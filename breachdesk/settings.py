@@ -8,11 +8,17 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("BREACHDESK_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# The .env file first, so that every setting below (BREACHDESK_VAR_DIR too) may come from it.
+# The real environment wins over the file; a file named explicitly must exist, the default one may be absent.
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+_env_file = Path(env.str("BREACHDESK_ENV_FILE", default=str(BASE_DIR / ".env")))
+if "BREACHDESK_ENV_FILE" in env.ENVIRON and not _env_file.exists():
+    raise ImproperlyConfigured(f"BREACHDESK_ENV_FILE names nothing: {_env_file}")
+environ.Env.read_env(_env_file, overwrite=False)
+
+VAR_DIR = Path(env.str("BREACHDESK_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # "development" runs with no server and well-known keys; "production" refuses to start without secrets.
 ENVIRONMENT = env.str("BREACHDESK_ENV", default="development")

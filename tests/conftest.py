@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from breachdesk.models import BreachFile, Organisation, Role, User
 from tests.factories import (
@@ -130,6 +130,10 @@ def browser_page():
         finally:
             context.close()
             browser.close()
+            # Playwright's event loop runs in this thread, so Django keeps the connections the test opened inside
+            # it apart from the usual ones, out of reach of pytest-django's closing: close them here, or the
+            # PostgreSQL test database is still in use when it is dropped at the end of the session.
+            connections.close_all()
 
 
 def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:

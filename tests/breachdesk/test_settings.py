@@ -1,4 +1,4 @@
-"""Production settings refuse to start with missing secrets or DEBUG on."""
+"""Settings come from the environment and the .env file; production refuses missing secrets or DEBUG on."""
 
 from __future__ import annotations
 
@@ -19,18 +19,21 @@ GOOD = {
 }
 
 
-def load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
+def load_settings(*, setting: str = "DEBUG", **overrides: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh interpreter with exactly this environment and print one setting."""
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("BREACHDESK_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_"))
+        if not key.startswith(("BREACHDESK_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_", "LOG_LEVEL"))
     }
     environment.update(
         {
-            **GOOD,
-            **overrides,
             "DJANGO_SETTINGS_MODULE": "breachdesk.settings",
             "BREACHDESK_VAR_DIR": str(ROOT / "var" / "test-settings"),
+            # A developer's own .env stays out of these tests.
+            "BREACHDESK_ENV_FILE": os.devnull,
+            **GOOD,
+            **overrides,
         }
     )
     environment = {key: value for key, value in environment.items() if value != "<unset>"}
@@ -38,7 +41,7 @@ def load_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+            f"import django; django.setup(); from django.conf import settings; print(settings.{setting})",
         ],
         cwd=ROOT,
         env=environment,
@@ -76,6 +79,38 @@ def test_development_settings_start_with_no_configuration_at_all():
     result = load_settings(**{key: "<unset>" for key in GOOD})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_settings_read_the_env_file_that_breachdesk_env_file_names(tmp_path):
+    env_file = tmp_path / "breachdesk.env"
+    env_file.write_text("LOG_LEVEL=WARNING\n")
+    result = load_settings(setting="LOGGING['root']['level']", BREACHDESK_ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "WARNING"
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / "breachdesk.env"
+    env_file.write_text("LOG_LEVEL=WARNING\n")
+    result = load_settings(setting="LOGGING['root']['level']", BREACHDESK_ENV_FILE=str(env_file), LOG_LEVEL="ERROR")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ERROR"
+
+
+def test_settings_refuse_an_env_file_that_does_not_exist(tmp_path):
+    result = load_settings(BREACHDESK_ENV_FILE=str(tmp_path / "missing.env"))
+    assert result.returncode != 0
+    assert "BREACHDESK_ENV_FILE" in result.stderr
+
+
+def test_the_var_dir_may_come_from_the_env_file(tmp_path):
+    var_dir = tmp_path / "var-from-env-file"
+    env_file = tmp_path / "breachdesk.env"
+    env_file.write_text(f"BREACHDESK_VAR_DIR={var_dir}\n")
+    result = load_settings(setting="VAR_DIR", BREACHDESK_ENV_FILE=str(env_file), BREACHDESK_VAR_DIR="<unset>")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(var_dir)
+    assert (var_dir / "static").is_dir()
 
 
 def test_every_periodic_task_of_the_beat_schedule_is_a_registered_task():
