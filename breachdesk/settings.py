@@ -198,14 +198,6 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-# Celery beat: deadline reminders (24 h, 6 h, passed; once each) and the sweep of stalled notification work.
-CELERY_BEAT_SCHEDULE = {
-    "notifications-deadline-reminders": {
-        "task": "notifications.tasks.reminders.send_deadline_reminders",
-        "schedule": 60.0,
-    },
-}
-
 # Art. 34 campaigns (notice ledger, letters, emails). Envelope windows in mm from the sheet's top-left corner.
 NOTICE_ENVELOPE_STOCKS: dict[str, dict[str, float]] = {
     "dl-window-right": {"left": 110.0, "top": 55.0, "width": 85.0, "height": 33.0},
@@ -228,15 +220,21 @@ NOTICE_FROM_EMAIL = env.str("BREACHDESK_NOTICE_FROM_EMAIL", default=DEFAULT_FROM
 NOTICE_MESSAGE_ID_DOMAIN = env.str(
     "BREACHDESK_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 )
+NOTICE_REQUEUE_AFTER_SECONDS = env.int("BREACHDESK_NOTICE_REQUEUE_AFTER", default=300)
+
+# Imports: rows stored per batch, when a running import counts as stalled, how often the import lock is polled.
+IMPORT_BATCH_SIZE = env.int("BREACHDESK_IMPORT_BATCH_SIZE", default=5000)
+IMPORT_STALE_AFTER_SECONDS = env.int("BREACHDESK_IMPORT_STALE_AFTER", default=600)
+IMPORT_PENDING_AFTER_SECONDS = env.int("BREACHDESK_IMPORT_PENDING_AFTER", default=120)
+IMPORT_LOCK_POLL_SECONDS = env.float("BREACHDESK_IMPORT_LOCK_POLL", default=1.0)
+IMPORT_INCIDENT_LOCK_POLL_SECONDS = env.float("BREACHDESK_IMPORT_INCIDENT_LOCK_POLL", default=0.05)
+
+# The one beat schedule (run exactly one `celery beat`): what each periodic task does is in its docstring.
 CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    **{
-        "notifications-campaign-sweep": {"task": "notifications.tasks.sweeps.sweep_campaigns", "schedule": 120.0},
-        "notifications-campaign-purge": {
-            "task": "notifications.tasks.campaigns.purge_print_batches",
-            "schedule": 3600.0,
-        },
-    },
+    "deadline-reminders": {"task": "notifications.tasks.reminders.send_deadline_reminders", "schedule": 60.0},
+    "sweep": {"task": "notifications.tasks.sweeps.sweep", "schedule": 60.0},
+    "purge-print-batches": {"task": "notifications.tasks.campaigns.purge_print_batches", "schedule": 3600.0},
+    "sweep-subject-imports": {"task": "breachdesk.tasks.sweep_subject_imports", "schedule": 300.0},
 }
 
 # Absolute links in emails to DPOs and compliance officers (reminders, processor notices).

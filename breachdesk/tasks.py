@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from breachdesk.celery import app
 from breachdesk.importing import selectors, services
-
-# Every few minutes, take over the imports a lost message or a dead worker left behind.
-SWEEP_INTERVAL_SECONDS = 300.0
 
 
 @app.task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -19,12 +14,7 @@ def run_subject_import(subject_import_id: int) -> None:
 
 @app.task(ignore_result=True)
 def sweep_subject_imports() -> None:
-    """Re-queue stale imports and delete uploads left by imports that ended."""
+    """Beat: re-queue stale imports and delete uploads left by imports that ended."""
     for subject_import_id in selectors.stale_subject_imports():
         run_subject_import.delay(subject_import_id)
     services.purge_finished_uploads()
-
-
-@app.on_after_finalize.connect
-def _schedule_sweep(sender: Any, **kwargs: Any) -> None:
-    sender.add_periodic_task(SWEEP_INTERVAL_SECONDS, sweep_subject_imports.s(), name="sweep subject imports")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import DeadlineReminder, Filing, ProcessorNotice
+from notifications.models import DeadlineReminder, Filing, OutboundEmail, ProcessorNotice
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,13 +38,20 @@ class FilingAdmin(ReadOnlyAdmin):
 
 @admin.register(ProcessorNotice)
 class ProcessorNoticeAdmin(ReadOnlyAdmin):
-    list_display = ["breach_file", "email_state", "attempts", "informed_at", "last_error"]
-    list_filter = ["email_state"]
+    list_display = ["breach_file", "email__state", "email__attempts", "informed_at", "email__last_error"]
+    list_filter = ["email__state"]
     search_fields = ["incident__reference", "breach_file__controller__code"]
 
 
 @admin.register(DeadlineReminder)
 class DeadlineReminderAdmin(ReadOnlyAdmin):
-    list_display = ["breach_file", "kind", "deadline_at", "state", "sent_at", "recipient_count", "last_error"]
+    list_display = ["breach_file", "kind", "deadline_at", "email__state", "email__sent_at", "email__last_error"]
+    list_filter = ["kind", "email__state"]
+    search_fields = ["breach_file__incident__reference", "breach_file__controller__code"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["breach_file", "kind", "state", "attempts", "created_at", "sent_at", "last_error"]
     list_filter = ["kind", "state"]
     search_fields = ["breach_file__incident__reference", "breach_file__controller__code"]

@@ -12,6 +12,7 @@ import email.policy
 import logging
 import re
 import smtplib
+import socket
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +27,17 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import EmailMessage, sanitize_address
 
 from notifications import mime_cache
-from notifications.services.ledger import Outcome
+from notifications.models import EmailState
+
+
+class Outcome:
+    """What a server's answer means for one message."""
+
+    SENT = "sent"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    UNKNOWN = "unknown"
+
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +186,34 @@ def notice_backend() -> str:
 
 
 # Failures certain to happen before anything was sent, whatever the backend.
-NOT_SENT = (ConnectionRefusedError, ConnectionResetError, TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
+# The one list of errors that prove a message did not leave: raised before any of its data was sent.
+NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionRefusedError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    state: str
+    error: str = ""
+
+
+def send_message(message: EmailMessage) -> Delivery:
+    """Send one message; a failure after the data may have left is "unknown", never retried automatically."""
+    try:
+        message.send(fail_silently=False)
+    except NOT_SENT_ERRORS as error:
+        return Delivery(state=EmailState.FAILED, error=type(error).__name__)
+    except (OSError, smtplib.SMTPException) as error:
+        return Delivery(state=EmailState.UNKNOWN, error=type(error).__name__)
+    return Delivery(state=EmailState.SENT)
 
 
 class SenderPool:
@@ -228,12 +266,17 @@ class SenderPool:
         try:
             if hasattr(connection, "open"):
                 connection.open()
+        except (OSError, smtplib.SMTPException) as error:
+            # Nothing of the message was written yet: safe to try again later.
+            _close(connection)
+            return Outcome.TRANSIENT, f"connection failed: {type(error).__name__}"
+        try:
             sent = connection.send_messages([message])
         except DeliveryFailure as failure:
             if failure.outcome in (Outcome.UNKNOWN, Outcome.TRANSIENT) and failure.error.startswith("connection"):
                 _close(connection)
             return failure.outcome, failure.error
-        except NOT_SENT as error:
+        except NOT_SENT_ERRORS as error:
             _close(connection)
             return Outcome.TRANSIENT, f"connection failed: {type(error).__name__}"
         except Exception as error:  # an ESP's API error: whether it went out is not known

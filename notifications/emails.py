@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import smtplib
-import socket
 from dataclasses import dataclass
 from email.header import Header
 from typing import Any
@@ -17,20 +15,10 @@ from django.utils import translation
 
 from breachdesk.taxonomy import data_categories_of
 from notifications.mime_cache import NoticeTemplate, notice_email
-from notifications.models import Campaign, EmailState, Notice
+from notifications.models import Campaign, Notice
 from notifications.services.notice_texts import category_words, salutation
 
 # Errors raised before the message data went out: the message was certainly not delivered.
-NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
-    ConnectionRefusedError,
-    socket.gaierror,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-    smtplib.SMTPAuthenticationError,
-    smtplib.SMTPSenderRefused,
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPNotSupportedError,
-)
 
 
 def site_url(path: str) -> str:
@@ -78,23 +66,6 @@ def processor_notice(*, context: dict[str, Any], recipients: list[str], letter: 
     )
     message.attach(filename, letter, "application/pdf")
     return message
-
-
-@dataclass(frozen=True)
-class Delivery:
-    state: str
-    error: str = ""
-
-
-def send(message: EmailMessage) -> Delivery:
-    """Send one message; a failure after the data may have left is "unknown", never retried automatically."""
-    try:
-        message.send(fail_silently=False)
-    except NOT_SENT_ERRORS as error:
-        return Delivery(state=EmailState.FAILED, error=type(error).__name__)
-    except (OSError, smtplib.SMTPException) as error:
-        return Delivery(state=EmailState.UNKNOWN, error=type(error).__name__)
-    return Delivery(state=EmailState.SENT)
 
 
 _SALUTATION = "\x00BREACHDESK-SALUTATION\x00"

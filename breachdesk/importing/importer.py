@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,8 +16,6 @@ from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.report import Report, ReportEntry
 from breachdesk.importing.validation import RowValidator, ValidSubject
 from breachdesk.models import DataSubject, SubjectImport
-
-BATCH_SIZE = 5000
 
 
 @dataclass
@@ -33,6 +32,8 @@ class Importer:
     """Validate, deduplicate and store the rows of one file, batch by batch, inside one transaction."""
 
     def __init__(self, subject_import: SubjectImport, report: Report, *, dry_run: bool) -> None:
+        # Rows stored per batch (settings.IMPORT_BATCH_SIZE): progress is published after each.
+        self.batch_size = int(settings.IMPORT_BATCH_SIZE)
         self.subject_import = subject_import
         self.breach_file = subject_import.breach_file
         self.report = report
@@ -109,7 +110,7 @@ class Importer:
                     if not subject.is_reachable:
                         self.unreachable += 1
                     self.batch.append(subject)
-            if self.rows_read % BATCH_SIZE == 0:
+            if self.rows_read % self.batch_size == 0:
                 self.flush()
                 self.publish()
         self.flush()

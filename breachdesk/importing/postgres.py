@@ -27,6 +27,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
@@ -34,13 +35,11 @@ from breachdesk.copying import copy_into
 from breachdesk.importing.validation import ValidSubject
 from breachdesk.models import BreachFile, DataSubject
 
-LOCK_POLL_SECONDS = 1.0
 # Serialises imports into one breach file on PostgreSQL without locking the breach file row itself.
 _ADVISORY_LOCK_NAMESPACE = 0x1A7F
 # Serialises the last step of imports into the breach files of one incident (the look at the other labs, then the
 # commit), so that of two imports running at once the later one sees the earlier one's subjects.
 _INCIDENT_LOCK_NAMESPACE = 0x1A80
-INCIDENT_LOCK_POLL_SECONDS = 0.05
 
 # The columns of the COPY text copy_text builds, in its order.
 _COPY_FIELDS = (
@@ -201,12 +200,16 @@ def same_people_elsewhere(breach_file: BreachFile, import_id: int) -> list[tuple
 
 def lock_breach_file(breach_file: BreachFile, *, heartbeat: Callable[[], None]) -> None:
     """Serialise imports into one breach file for the rest of the transaction, beating while it waits."""
-    _advisory_xact_lock(_ADVISORY_LOCK_NAMESPACE, breach_file.pk, heartbeat=heartbeat, poll=LOCK_POLL_SECONDS)
+    _advisory_xact_lock(
+        _ADVISORY_LOCK_NAMESPACE, breach_file.pk, heartbeat=heartbeat, poll=settings.IMPORT_LOCK_POLL_SECONDS
+    )
 
 
 def lock_incident(incident_id: int, *, heartbeat: Callable[[], None]) -> None:
     """Serialise the last step of imports into one incident for the rest of the transaction, beating while it waits."""
-    _advisory_xact_lock(_INCIDENT_LOCK_NAMESPACE, incident_id, heartbeat=heartbeat, poll=INCIDENT_LOCK_POLL_SECONDS)
+    _advisory_xact_lock(
+        _INCIDENT_LOCK_NAMESPACE, incident_id, heartbeat=heartbeat, poll=settings.IMPORT_INCIDENT_LOCK_POLL_SECONDS
+    )
 
 
 def _advisory_xact_lock(namespace: int, key: int, *, heartbeat: Callable[[], None], poll: float) -> None:
@@ -222,7 +225,7 @@ def _advisory_xact_lock(namespace: int, key: int, *, heartbeat: Callable[[], Non
                 return
             # Another import holds it: show this one is alive, so no sweep takes it over.
             now = time.monotonic()
-            if beaten is None or now - beaten >= LOCK_POLL_SECONDS:
+            if beaten is None or now - beaten >= settings.IMPORT_LOCK_POLL_SECONDS:
                 heartbeat()
                 beaten = now
             time.sleep(poll)

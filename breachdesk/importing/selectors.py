@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.reader import CSV, DELIMITER_NAMES, ENCODING_NAMES
 from breachdesk.models import BreachFile, SubjectImport
 
-# A running import that has not reported for this long lost its worker: another run may take it over.
-STALE_AFTER = timedelta(minutes=10)
+
+def stale_after() -> timedelta:
+    """A running import that has not reported for this long lost its worker: another run may take it over."""
+    return timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+
+
 State = SubjectImport.State
 
 
@@ -66,13 +71,14 @@ def stale_subject_imports(*, now: datetime | None = None) -> list[int]:
     """Ids of imports a worker should (re)take: waiting too long, or running with a silent worker."""
     now = now or timezone.now()
     ids = list(
-        SubjectImport.objects.filter(state=State.PENDING, created_at__lt=now - timedelta(minutes=2)).values_list(
-            "pk", flat=True
-        )
+        SubjectImport.objects.filter(
+            state=State.PENDING, created_at__lt=now - timedelta(seconds=settings.IMPORT_PENDING_AFTER_SECONDS)
+        ).values_list("pk", flat=True)
     )
     for subject_import in SubjectImport.objects.filter(state=State.RUNNING).only("pk", "started_at", "created_at"):
         age = progress_file.heartbeat_age(subject_import.pk)
         started = subject_import.started_at or subject_import.created_at
-        if (age is None and now - started > STALE_AFTER) or (age is not None and age > STALE_AFTER.total_seconds()):
+        limit = stale_after()
+        if (age is None and now - started > limit) or (age is not None and age > limit.total_seconds()):
             ids.append(subject_import.pk)
     return ids

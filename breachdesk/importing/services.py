@@ -18,7 +18,7 @@ from breachdesk.importing.outcome import already_imported_message, finish_early,
 from breachdesk.importing.reader import CSV, FactsCollector, FileFacts, FileProblem, read_chunks
 from breachdesk.importing.report import Report
 from breachdesk.importing.run import Superseded, run_import
-from breachdesk.importing.selectors import STALE_AFTER, earlier_import
+from breachdesk.importing.selectors import earlier_import, stale_after
 from breachdesk.importing.storage import (
     CHUNK_SIZE,
     EncryptedWriter,
@@ -130,7 +130,7 @@ def claim_subject_import(*, subject_import_id: int) -> bool:
         return False
     age = progress_file.heartbeat_age(subject_import_id)
     started = running.started_at or running.created_at
-    is_stale = now - started > STALE_AFTER if age is None else age > STALE_AFTER.total_seconds()
+    is_stale = now - started > stale_after() if age is None else age > stale_after().total_seconds()
     if not is_stale:
         return False
     # The transaction of a dead worker was rolled back with its connection: starting again is safe.

@@ -14,7 +14,7 @@ from notifications.models.ledger import (
     PrintBatch,
     UnreachableSubject,
 )
-from notifications.models.outbound import EmailState
+from notifications.models.outbound import EmailState, OutboundEmail, OutboundEmailEvent
 
 __all__ = [
     "TERMINAL_STATES",
@@ -28,6 +28,8 @@ __all__ = [
     "NoticeEvent",
     "NoticeState",
     "NoticeText",
+    "OutboundEmail",
+    "OutboundEmailEvent",
     "PrintBatch",
     "ProcessorNotice",
     "UnreachableSubject",

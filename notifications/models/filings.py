@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models.outbound import EmailState
+from notifications.models.outbound import OutboundEmail
 
 
 class FilingQuerySet(models.QuerySet["Filing"]):
@@ -107,13 +107,9 @@ class ProcessorNotice(models.Model):
     )
     letter_path = models.CharField(max_length=300, blank=True)
     letter_sha256 = models.CharField(max_length=64, blank=True)
-    email_state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # Professional contacts of the controller (its DPO), not data subjects.
-    recipients = models.JSONField(default=list, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The email that carries the letter: its state, attempts and recipients (the controller's DPO).
+    email = models.OneToOneField(OutboundEmail, on_delete=models.PROTECT, related_name="processor_notice")
     informed_at = models.DateTimeField(_("controller informed at"), null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["breach_file__controller__name"]
@@ -134,12 +130,8 @@ class DeadlineReminder(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     deadline_at = models.DateTimeField()
     created_at = models.DateTimeField()
-    state = models.CharField(max_length=20, choices=EmailState.choices, default=EmailState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    recipient_count = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True)
+    # The email that carries the reminder: its state, attempts and recipients.
+    email = models.OneToOneField(OutboundEmail, on_delete=models.CASCADE, related_name="reminder")
 
     class Meta:
         ordering = ["-created_at"]

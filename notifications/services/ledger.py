@@ -6,7 +6,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.utils import timezone
 from breachdesk.models import AuditEvent, BreachFile, User
 from breachdesk.services import record_audit
 from notifications import postgres
+from notifications.delivery import Outcome
 from notifications.models import (
     Channel,
     Notice,
@@ -24,6 +25,7 @@ from notifications.models import (
     UnreachableSubject,
 )
 from notifications.services.campaigns import new_notice, wake_campaign
+from notifications.services.outbound import retry_delay
 
 
 def event_rows(
@@ -100,19 +102,6 @@ CLAIMED_FIELDS = (
     "subject__country",
     "subject__language",
 )
-
-
-class Outcome:
-    SENT = "sent"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
-    UNKNOWN = "unknown"
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Back off after a transient error: the configured steps, the last one repeated."""
-    steps: list[int] = list(settings.NOTICE_RETRY_BACKOFF_SECONDS)
-    return timedelta(seconds=steps[min(max(attempts, 1), len(steps)) - 1])
 
 
 def record_email_outcomes(

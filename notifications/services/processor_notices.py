@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,9 +19,17 @@ from breachdesk.models import (
 )
 from breachdesk.services import record_audit, record_event
 from notifications import cnil, emails, pdf, storage
-from notifications.models import EmailState, Filing, ProcessorNotice
+from notifications.models import EmailState, Filing, OutboundEmail, ProcessorNotice
 from notifications.services.filings import build_filing_context
-from notifications.services.outbound import MAX_ATTEMPTS, dpo_recipients, enqueue
+from notifications.services.outbound import (
+    claim_outbound_email,
+    create_outbound_email,
+    dpo_recipients,
+    enqueue,
+    finish_outbound_email,
+    requeue_outbound_email,
+    send_outbound_email,
+)
 from notifications.tasks import processor_notices as processor_notice_tasks
 
 
@@ -48,18 +55,24 @@ def notify_controllers(*, incident: Incident, user: User | None, now: datetime |
     for breach_file in breach_files.order_by("controller__code"):
         try:
             with transaction.atomic():
-                notice, created = ProcessorNotice.objects.get_or_create(
-                    breach_file=breach_file, defaults={"incident": incident, "prepared_at": now, "prepared_by": user}
-                )
+                notice = ProcessorNotice.objects.filter(breach_file=breach_file).select_related("email").first()
+                created = notice is None
+                if notice is None:
+                    email = create_outbound_email(
+                        kind=OutboundEmail.Kind.PROCESSOR_NOTICE, breach_file=breach_file, now=now
+                    )
+                    notice = ProcessorNotice.objects.create(
+                        breach_file=breach_file, incident=incident, prepared_at=now, prepared_by=user, email=email
+                    )
         except IntegrityError:
             # Another run created it between our read and our insert: that run sends it.
             continue
         if created:
             queued.append(notice)
             enqueue(processor_notice_tasks.deliver_processor_notice, notice.pk)
-        elif notice.email_state == EmailState.SENT:
+        elif notice.email.state == EmailState.SENT:
             already.append(notice)
-        elif notice.email_state == EmailState.FAILED and notice.attempts < MAX_ATTEMPTS:
+        elif requeue_outbound_email(email_id=notice.email_id):
             requeued.append(notice)
             enqueue(processor_notice_tasks.deliver_processor_notice, notice.pk)
         else:
@@ -111,11 +124,11 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
     """Render the letter, then send it once to the controller's DPO and record when the controller was informed."""
     now = now or timezone.now()
     notice = (
-        ProcessorNotice.objects.select_related("breach_file__incident__processor", "breach_file__controller")
+        ProcessorNotice.objects.select_related("breach_file__incident__processor", "breach_file__controller", "email")
         .filter(pk=notice_id)
         .first()
     )
-    if notice is None or notice.email_state == EmailState.SENT:
+    if notice is None or notice.email.state == EmailState.SENT:
         return notice
     if not storage.exists(notice.letter_path):
         rendered = pdf.render_pdf("notifications/pdf/processor_notice.html", processor_letter_context(notice, now=now))
@@ -123,17 +136,13 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
         storage.store_private(relative, rendered.content)
         ProcessorNotice.objects.filter(pk=notice.pk).update(letter_path=relative, letter_sha256=rendered.sha256)
         notice.letter_path, notice.letter_sha256 = relative, rendered.sha256
-    # Claim by conditional update: of two workers, one sends.
-    claimed = ProcessorNotice.objects.filter(
-        pk=notice.pk, email_state__in=[EmailState.PENDING, EmailState.FAILED], attempts__lt=MAX_ATTEMPTS
-    ).update(email_state=EmailState.SENDING, attempts=F("attempts") + 1, claimed_at=now)
-    if not claimed:
+    if not claim_outbound_email(email_id=notice.email_id, now=now):
         return notice
     breach_file = notice.breach_file
     recipients = dpo_recipients(breach_file.controller)
     if not recipients:
-        ProcessorNotice.objects.filter(pk=notice.pk).update(
-            email_state=EmailState.FAILED, last_error="no DPO address", attempts=MAX_ATTEMPTS
+        finish_outbound_email(
+            email_id=notice.email_id, state=EmailState.FAILED, now=now, error="no DPO address", give_up=True
         )
         notice.refresh_from_db()
         return notice
@@ -147,12 +156,10 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
         letter=storage.private_path(notice.letter_path).read_bytes(),
         filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
     )
-    delivery = emails.send(message)
-    informed_at = timezone.now() if delivery.state == EmailState.SENT else None
-    ProcessorNotice.objects.filter(pk=notice.pk).update(
-        email_state=delivery.state, last_error=delivery.error, recipients=recipients, informed_at=informed_at
-    )
-    if informed_at is not None:
+    email = send_outbound_email(email_id=notice.email_id, message=message, recipients=recipients, now=now)
+    if email.state == EmailState.SENT:
+        informed_at = email.sent_at or timezone.now()
+        ProcessorNotice.objects.filter(pk=notice.pk).update(informed_at=informed_at)
         # Art. 33(2): record when the controller was told; its own clock still starts at its own awareness.
         updated = BreachFile.objects.filter(pk=breach_file.pk, processor_informed_at__isnull=True).update(
             processor_informed_at=informed_at

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from breachdesk.formats import paris_datetime
@@ -13,8 +12,17 @@ from breachdesk.models import (
     BreachFile,
 )
 from notifications import emails
-from notifications.models import DeadlineReminder, EmailState
-from notifications.services.outbound import MAX_ATTEMPTS, _dedupe, compliance_recipients, dpo_recipients, enqueue
+from notifications.models import DeadlineReminder, EmailState, OutboundEmail
+from notifications.services.outbound import (
+    claim_outbound_email,
+    compliance_recipients,
+    create_outbound_email,
+    dpo_recipients,
+    enqueue,
+    finish_outbound_email,
+    send_outbound_email,
+    unique_addresses,
+)
 from notifications.tasks import reminders as reminder_tasks
 
 REMINDER_LEADS = [
@@ -47,8 +55,15 @@ def schedule_deadline_reminders(*, now: datetime) -> list[DeadlineReminder]:
             continue
         try:
             with transaction.atomic():
+                email = create_outbound_email(
+                    kind=OutboundEmail.Kind.DEADLINE_REMINDER, breach_file=breach_file, now=now
+                )
                 reminder = DeadlineReminder.objects.create(
-                    breach_file=breach_file, kind=kind, deadline_at=breach_file.authority_deadline, created_at=now
+                    breach_file=breach_file,
+                    kind=kind,
+                    deadline_at=breach_file.authority_deadline,
+                    created_at=now,
+                    email=email,
                 )
         except IntegrityError:
             continue
@@ -60,27 +75,26 @@ def schedule_deadline_reminders(*, now: datetime) -> list[DeadlineReminder]:
 def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> DeadlineReminder | None:
     """Send one reminder to the lab's DPO and the group's compliance officers, at most once."""
     now = now or timezone.now()
-    claimed = DeadlineReminder.objects.filter(
-        pk=reminder_id, state__in=[EmailState.PENDING, EmailState.FAILED], attempts__lt=MAX_ATTEMPTS
-    ).update(state=EmailState.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     reminder = (
-        DeadlineReminder.objects.select_related("breach_file__incident", "breach_file__controller")
+        DeadlineReminder.objects.select_related("breach_file__incident", "breach_file__controller", "email")
         .filter(pk=reminder_id)
         .first()
     )
-    if not claimed or reminder is None:
+    if reminder is None or not claim_outbound_email(email_id=reminder.email_id, now=now):
         return reminder
     breach_file = reminder.breach_file
     if not breach_file.is_awaiting_notification:
-        DeadlineReminder.objects.filter(pk=reminder.pk).update(
-            state=EmailState.CANCELLED, last_error="notified meanwhile"
+        finish_outbound_email(
+            email_id=reminder.email_id, state=EmailState.CANCELLED, now=now, error="notified meanwhile"
         )
         reminder.refresh_from_db()
         return reminder
-    recipients = _dedupe([*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)])
+    recipients = unique_addresses(
+        [*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)]
+    )
     if not recipients:
-        DeadlineReminder.objects.filter(pk=reminder.pk).update(
-            state=EmailState.FAILED, last_error="no recipient address", attempts=MAX_ATTEMPTS
+        finish_outbound_email(
+            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
         )
         reminder.refresh_from_db()
         return reminder
@@ -98,12 +112,6 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         },
         recipients=recipients,
     )
-    delivery = emails.send(message)
-    DeadlineReminder.objects.filter(pk=reminder.pk).update(
-        state=delivery.state,
-        last_error=delivery.error,
-        recipient_count=len(recipients),
-        sent_at=timezone.now() if delivery.state == EmailState.SENT else None,
-    )
+    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
     reminder.refresh_from_db()
     return reminder

@@ -12,56 +12,54 @@ from django.utils import timezone
 from notifications.models import (
     Channel,
     DeadlineReminder,
-    EmailState,
     Filing,
     Notice,
     NoticeState,
+    OutboundEmail,
     PrintBatch,
     ProcessorNotice,
 )
 from notifications.services.ledger import transition
-from notifications.services.outbound import CLAIM_TIMEOUT, MAX_ATTEMPTS, REQUEUE_AFTER, enqueue
+from notifications.services.outbound import enqueue, mark_stalled_unknown, outbound_emails_to_retry, requeue_after
 from notifications.tasks import filings as filing_tasks
 from notifications.tasks import processor_notices as processor_notice_tasks
 from notifications.tasks import reminders as reminder_tasks
 
 
 def sweep_outbound_emails(*, now: datetime) -> dict[str, int]:
-    """Processor notices, reminders, dossiers: queue again what lost its wake-up message; mark unknown what a dead worker left mid-send."""
-    stale = now - CLAIM_TIMEOUT
-    counts = {
-        "reminders_unknown": DeadlineReminder.objects.filter(state=EmailState.SENDING, claimed_at__lt=stale).update(
-            state=EmailState.UNKNOWN, last_error="worker stopped while sending"
+    """Processor notices, reminders, dossiers: mark unknown what a dead worker left mid-send, queue again the rest."""
+    counts = {"unknown": mark_stalled_unknown(now=now)}
+    tasks = {
+        OutboundEmail.Kind.PROCESSOR_NOTICE: (
+            processor_notice_tasks.deliver_processor_notice,
+            dict(ProcessorNotice.objects.values_list("email_id", "pk")),
         ),
-        "notices_unknown": ProcessorNotice.objects.filter(email_state=EmailState.SENDING, claimed_at__lt=stale).update(
-            email_state=EmailState.UNKNOWN, last_error="worker stopped while sending"
+        OutboundEmail.Kind.DEADLINE_REMINDER: (
+            reminder_tasks.send_deadline_reminder,
+            dict(DeadlineReminder.objects.values_list("email_id", "pk")),
         ),
     }
-    retry = Q(state=EmailState.PENDING, created_at__lt=now - REQUEUE_AFTER) | Q(
-        state=EmailState.FAILED, attempts__lt=MAX_ATTEMPTS
-    )
-    reminder_ids = list(DeadlineReminder.objects.filter(retry).values_list("pk", flat=True))
-    for reminder_id in reminder_ids:
-        enqueue(reminder_tasks.send_deadline_reminder, reminder_id)
-    notice_ids = list(
-        ProcessorNotice.objects.filter(
-            Q(email_state=EmailState.PENDING, prepared_at__lt=now - REQUEUE_AFTER)
-            | Q(email_state=EmailState.FAILED, attempts__lt=MAX_ATTEMPTS)
-        ).values_list("pk", flat=True)
-    )
-    for notice_id in notice_ids:
-        enqueue(processor_notice_tasks.deliver_processor_notice, notice_id)
+    requeued = 0
+    for email_id, kind in outbound_emails_to_retry(now=now):
+        task, owners = tasks[OutboundEmail.Kind(kind)]
+        if email_id in owners:
+            enqueue(task, owners[email_id])
+            requeued += 1
     filing_ids = list(
-        Filing.objects.filter(state=Filing.State.PENDING, prepared_at__lt=now - REQUEUE_AFTER).values_list(
+        Filing.objects.filter(state=Filing.State.PENDING, prepared_at__lt=now - requeue_after()).values_list(
             "pk", flat=True
         )
     )
     for filing_id in filing_ids:
         enqueue(filing_tasks.generate_filing_dossier, filing_id)
-    counts.update(
-        reminders_requeued=len(reminder_ids), notices_requeued=len(notice_ids), filings_requeued=len(filing_ids)
-    )
+    counts.update(emails_requeued=requeued, filings_requeued=len(filing_ids))
     return counts
+
+
+def sweep(*, now: datetime | None = None) -> tuple[dict[str, int], SweepReport]:
+    """The one periodic sweep: outbound emails and dossiers, then the notice ledger and its print batches."""
+    now = now or timezone.now()
+    return sweep_outbound_emails(now=now), sweep_ledger(now=now)
 
 
 @dataclass

@@ -18,9 +18,7 @@ def send_deadline_reminder(reminder_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def send_deadline_reminders(now: str | None = None) -> None:
-    """Beat: add the reminders due now to the ledger and sweep what a stopped worker left."""
-    from notifications.services import reminders, sweeps
+    """Beat: add the reminders due now and queue them."""
+    from notifications.services import reminders
 
-    moment = datetime.fromisoformat(now) if now else timezone.now()
-    reminders.schedule_deadline_reminders(now=moment)
-    sweeps.sweep_outbound_emails(now=moment)
+    reminders.schedule_deadline_reminders(now=datetime.fromisoformat(now) if now else timezone.now())

@@ -12,11 +12,11 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from breachdesk.models import DataSubject
+from notifications.delivery import Outcome
 from notifications.models import Campaign, Notice, NoticeEvent, NoticeState, UnreachableSubject
 from notifications.selectors import progress as campaign_progress_selectors
 from notifications.services import campaigns, ledger, notice_texts, references, sweeps
 from notifications.services.campaigns import CampaignRefused
-from notifications.services.ledger import Outcome
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
 
 

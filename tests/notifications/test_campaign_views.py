@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 
 from breachdesk.models import AuditEvent
+from notifications.delivery import Outcome
 from notifications.models import Campaign, Notice, NoticeState, NoticeText
 from notifications.selectors import exports
 from notifications.services import campaigns, ledger, notice_texts
-from notifications.services.ledger import Outcome
 from tests.conftest import PASSWORD
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
 

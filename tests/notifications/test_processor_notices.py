@@ -69,8 +69,8 @@ def test_one_action_notifies_each_of_the_27_labs_once_even_when_run_twice(
     assert notices.count() == 27
     for notice in notices:
         breach_file = notice.breach_file
-        assert notice.email_state == EmailState.SENT
-        assert notice.attempts == 1
+        assert notice.email.state == EmailState.SENT
+        assert notice.email.attempts == 1
         assert storage.exists(notice.letter_path)
         assert breach_file.processor_informed_at == notice.informed_at
         # Each controller's clock stays its own awareness.
@@ -99,7 +99,7 @@ def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_
         patch.setattr("django.core.mail.EmailMessage.send", refuse)
         processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
-    assert (notice.email_state, notice.last_error, notice.informed_at) == ("failed", "SMTPConnectError", None)
+    assert (notice.email.state, notice.email.last_error, notice.informed_at) == ("failed", "SMTPConnectError", None)
     breach_file.refresh_from_db()
     assert breach_file.processor_informed_at is None
 
@@ -107,7 +107,7 @@ def test_a_notice_refused_by_the_mail_server_is_retried_by_the_next_run_without_
     assert [n.pk for n in again.requeued] == [notice.pk]
     processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
-    assert (notice.email_state, notice.attempts) == ("sent", 2)
+    assert (notice.email.state, notice.email.attempts) == ("sent", 2)
     assert len(mail.outbox) == 1
 
 
@@ -123,7 +123,7 @@ def test_a_notice_whose_connection_broke_mid_send_is_never_resent_automatically(
         patch.setattr("django.core.mail.EmailMessage.send", cut)
         processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
-    assert notice.email_state == "unknown"
+    assert notice.email.state == "unknown"
     assert processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).waiting == [
         notice
     ]
@@ -153,7 +153,7 @@ def test_a_lab_without_any_dpo_address_is_reported_not_silently_skipped(incident
     notice = processor_notices.notify_controllers(incident=incident, user=compliance_officer).queued[0]
     processor_notices.deliver_processor_notice(notice_id=notice.pk)
     notice.refresh_from_db()
-    assert (notice.email_state, notice.last_error) == ("failed", "no DPO address")
+    assert (notice.email.state, notice.email.last_error) == ("failed", "no DPO address")
     assert storage.exists(notice.letter_path)  # the letter can still be posted
     breach_file.refresh_from_db()
     assert breach_file.processor_informed_at is None

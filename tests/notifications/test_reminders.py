@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from breachdesk.models import Role
 from breachdesk.services import record_authority_notification
-from notifications.models import DeadlineReminder, EmailState
+from notifications.models import DeadlineReminder, EmailState, OutboundEmail
 from notifications.services import reminders, sweeps
 from notifications.tasks import reminders as reminder_tasks
 from tests.factories import BreachFileFactory, DataSubjectFactory, UserFactory
@@ -63,7 +63,7 @@ def test_reminders_fire_once_each_across_a_restarted_beat(
         "[BreachDesk] 6 h avant l'échéance CNIL — INC-2021-0001 / LAB-RENNES",
         "[BreachDesk] Délai CNIL dépassé — INC-2021-0001 / LAB-RENNES",
     ]
-    assert sorted(DeadlineReminder.objects.values_list("kind", "state")) == [
+    assert sorted(DeadlineReminder.objects.values_list("kind", "email__state")) == [
         ("24h", "sent"),
         ("6h", "sent"),
         ("passed", "sent"),
@@ -76,9 +76,17 @@ def test_reminders_fire_once_each_across_a_restarted_beat(
 
 
 def test_the_ledger_refuses_a_second_reminder_of_the_same_kind_at_the_database(aware_file):
-    DeadlineReminder.objects.create(breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE)
+    def email():
+        return OutboundEmail.objects.create(kind="deadline_reminder", breach_file=aware_file, created_at=AWARE)
+
+    DeadlineReminder.objects.create(
+        breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE, email=email()
+    )
+    second = email()
     with pytest.raises(IntegrityError), transaction.atomic():
-        DeadlineReminder.objects.create(breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE)
+        DeadlineReminder.objects.create(
+            breach_file=aware_file, kind="6h", deadline_at=AWARE, created_at=AWARE, email=second
+        )
 
 
 def test_a_file_created_close_to_its_deadline_gets_only_the_latest_reminder(aware_file):
@@ -93,7 +101,7 @@ def test_a_notified_file_gets_no_reminder_and_a_queued_one_is_cancelled(aware_fi
     )
     reminders.send_deadline_reminder(reminder_id=reminder.pk)
     reminder.refresh_from_db()
-    assert reminder.state == EmailState.CANCELLED
+    assert reminder.email.state == EmailState.CANCELLED
     assert reminders.schedule_deadline_reminders(now=aware_file.authority_deadline + timedelta(hours=1)) == []
     assert mail.outbox == []
 
@@ -133,10 +141,10 @@ def test_reminders_go_to_the_lab_and_its_group_not_to_other_labs_or_groups(
 def test_a_reminder_left_mid_send_by_a_dead_worker_becomes_unknown_and_is_not_resent(aware_file, lab_dpo):
     now = aware_file.authority_deadline - timedelta(hours=1)
     reminder = reminders.schedule_deadline_reminders(now=now)[0]
-    DeadlineReminder.objects.filter(pk=reminder.pk).update(state=EmailState.SENDING, claimed_at=now, attempts=1)
+    OutboundEmail.objects.filter(pk=reminder.email_id).update(state=EmailState.SENDING, claimed_at=now, attempts=1)
     sweeps.sweep_outbound_emails(now=now + timedelta(minutes=20))
     reminder.refresh_from_db()
-    assert reminder.state == EmailState.UNKNOWN
+    assert reminder.email.state == EmailState.UNKNOWN
     reminders.send_deadline_reminder(reminder_id=reminder.pk)
     assert mail.outbox == []
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
-from breachdesk.importing import duplicates, importer, postgres
+from breachdesk.importing import duplicates, postgres
 from breachdesk.importing.importer import Importer
 from breachdesk.importing.services import import_subjects
 from breachdesk.models import BreachFile, DataSubject, SubjectImport
@@ -28,7 +29,7 @@ def snapshot(breach_file: BreachFile) -> tuple[object, ...]:
 def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
     postgresql_only, breach_file, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(importer, "BATCH_SIZE", 50)
+    monkeypatch.setattr(settings, "IMPORT_BATCH_SIZE", 50)
     copied: list[int] = []
     original = Importer._copy
 
@@ -54,7 +55,7 @@ def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
 
 
 def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, breach_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH_SIZE", 10)
+    monkeypatch.setattr(settings, "IMPORT_BATCH_SIZE", 10)
     calls = {"count": 0}
     original = Importer._copy
 
@@ -127,7 +128,7 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
 
     from breachdesk.importing import progress
 
-    monkeypatch.setattr(postgres, "LOCK_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(settings, "IMPORT_LOCK_POLL_SECONDS", 0.05)
     holder = connections.create_connection("default")
     holder.connect()
     with holder.cursor() as cursor:

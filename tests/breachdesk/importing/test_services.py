@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from breachdesk.importing import progress
 from breachdesk.importing.services import import_subjects, process_subject_import, stage_subject_import
@@ -283,7 +284,7 @@ def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monke
         seen.append(live)
 
     monkeypatch.setattr(importer.progress_file, "write_progress", spy)
-    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    monkeypatch.setattr(settings, "IMPORT_BATCH_SIZE", 2)
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(5))), user=None)
     process_subject_import(subject_import_id=subject_import.pk)
     assert [entry["rows_read"] for entry in seen] == [0, 2, 4, 5]
