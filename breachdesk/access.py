@@ -40,12 +40,7 @@ def audit(
 
 def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
     """Return the breach file if the user may see it; 404 otherwise, so ids and codes reveal nothing."""
-    breach_file = (
-        BreachFile.objects.visible_to(user)
-        .select_related("incident", "controller", "incident__processor")
-        .filter(incident__reference=reference, controller__code=code)
-        .first()
-    )
+    breach_file = BreachFile.objects.visible_to(user).named(reference, code)
     if breach_file is None:
         audit(user, AuditEvent.Action.DENIED, "breach_file", detail=f"{reference}/{code}")
         raise Http404

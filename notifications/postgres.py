@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from breachdesk.copying import column_of, copy_into
 from notifications.models import Campaign, Channel, Notice, NoticeEvent, NoticeState
@@ -36,8 +36,8 @@ def claim_due_emails(*, campaign_id: int, limit: int, now: datetime, token: uuid
     with transaction.atomic():
         lock_campaign(campaign_id)
         ids = list(
-            Notice.objects.filter(campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            Notice.objects.filter(campaign_id=campaign_id)
+            .due_emails(now=now)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )

@@ -19,6 +19,7 @@ from stdnum.fr import nir as nir_module
 from breachdesk.importing.address import build_block
 from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.report import Report
+from breachdesk.models.subjects import is_postally_reachable
 from breachdesk.taxonomy import EXPOSURES
 
 
@@ -446,7 +447,7 @@ class RowValidator:
                 report.error(line, "postcode", "postcode_invalid", _("This postcode holds unexpected characters."))
                 postcode = ""
         address_given = bool(address_1 or address_2 or address_3 or postcode or city)
-        has_postal_address = bool(address_1 and postcode and city)
+        has_postal_address = is_postally_reachable(address_1=address_1, postcode=postcode, city=city)
         address_block: list[str] = []
         if has_postal_address:
             block = build_block(

@@ -90,6 +90,14 @@ class Incident(models.Model):
 
 
 class BreachFileQuerySet(models.QuerySet["BreachFile"]):
+    def named(self, reference: str, code: str) -> BreachFile | None:
+        """Return the breach file of this incident reference and controller code (as URLs and commands name it)."""
+        return (
+            self.select_related("incident", "controller", "incident__processor")
+            .filter(incident__reference=reference, controller__code=code)
+            .first()
+        )
+
     def visible_to(self, user: User) -> BreachFileQuerySet:
         """Keep the breach files the user's role and organisation allow (none by default)."""
         if not user.is_authenticated:

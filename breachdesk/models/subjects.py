@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from breachdesk import crypto
 from breachdesk.taxonomy import EXPOSURES, data_categories_of
+
+
+def is_postally_reachable(*, address_1: str, postcode: str, city: str, address_block: Sequence[str] = ()) -> bool:
+    """Tell whether a letter can be addressed: a street line (or a built block), a postcode and a locality."""
+    return bool((address_block or address_1) and postcode and city)
 
 
 class Channel(models.TextChoices):
@@ -60,7 +66,9 @@ class PersonalData:
 
     @property
     def has_postal_address(self) -> bool:
-        return bool((self.address_block or self.address_1) and self.postcode and self.city)
+        return is_postally_reachable(
+            address_1=self.address_1, postcode=self.postcode, city=self.city, address_block=self.address_block
+        )
 
     @property
     def masked_nir(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +138,24 @@ class PrintBatch(models.Model):
         return f"{self.campaign.breach_file.controller.code}-{self.number:04d}"
 
 
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    """The ledger's questions over many rows, each asked in one place."""
+
+    def due_emails(self, *, now: datetime) -> NoticeQuerySet:
+        """Pending emails whose first attempt or back-off is due."""
+        return self.filter(channel=Channel.EMAIL, state=NoticeState.PENDING).filter(
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+
+    def unbatched_letters(self) -> NoticeQuerySet:
+        """Pending letters not yet in a print batch."""
+        return self.filter(channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True)
+
+    def waiting_on_back_off(self) -> NoticeQuerySet:
+        """Pending emails that wait for their next attempt."""
+        return self.filter(channel=Channel.EMAIL, state=NoticeState.PENDING, next_attempt_at__isnull=False)
+
+
 class Notice(models.Model):
     """One data subject told through one channel: the ledger row workers claim and the proof the controller keeps."""
 
@@ -176,6 +196,8 @@ class Notice(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]

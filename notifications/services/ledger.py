@@ -166,8 +166,8 @@ def record_email_outcomes(
 def next_email_attempt_at(campaign_id: int) -> datetime | None:
     """Return when the earliest email waiting on a back-off is due, if any."""
     return (
-        Notice.objects.filter(campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.PENDING)
-        .exclude(next_attempt_at__isnull=True)
+        Notice.objects.filter(campaign_id=campaign_id)
+        .waiting_on_back_off()
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
         .first()

@@ -43,9 +43,8 @@ def claim_print_batch(*, campaign_id: int, size: int | None = None, now: datetim
     with transaction.atomic():
         lock_campaign(campaign_id)
         rows = list(
-            Notice.objects.filter(
-                campaign_id=campaign_id, channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True
-            )
+            Notice.objects.filter(campaign_id=campaign_id)
+            .unbatched_letters()
             .order_by("postcode", "pk")
             .values_list("pk", "attempts", "postcode")[:size]
         )

@@ -92,10 +92,6 @@ def sweep_ledger(*, now: datetime | None = None) -> SweepReport:
         .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True))
         .values_list("pk", flat=True)
     )
-    due = Notice.objects.filter(state=NoticeState.PENDING).filter(
-        Q(channel=Channel.POST, batch__isnull=True)
-        | Q(channel=Channel.EMAIL, next_attempt_at__isnull=True)
-        | Q(channel=Channel.EMAIL, next_attempt_at__lte=now)
-    )
+    due = Notice.objects.due_emails(now=now) | Notice.objects.unbatched_letters()
     report.campaigns = sorted(set(due.values_list("campaign_id", flat=True).distinct()))
     return report

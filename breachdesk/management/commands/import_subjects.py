@@ -8,13 +8,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from breachdesk.commands import EXIT_USAGE, breach_file_named
 from breachdesk.csvfiles import safe_csv_text
 from breachdesk.importing.services import import_subjects
-from breachdesk.models import BreachFile, SubjectImport
+from breachdesk.models import SubjectImport
 
 EXIT_IMPORTED = 0
 EXIT_REJECTED = 1
-EXIT_USAGE = 2
 
 
 class Command(BaseCommand):
@@ -38,16 +38,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}", returncode=EXIT_USAGE)
-        breach_file = (
-            BreachFile.objects.select_related("incident", "controller")
-            .filter(incident__reference=options["incident"], controller__code=options["organisation"])
-            .first()
-        )
-        if breach_file is None:
-            raise CommandError(
-                f"No breach file of organisation {options['organisation']} for incident {options['incident']}.",
-                returncode=EXIT_USAGE,
-            )
+        breach_file = breach_file_named(options["incident"], options["organisation"])
         report_path = Path(options["report"]) if options["report"] else path.with_name(path.name + ".report.csv")
         if not report_path.parent.is_dir():
             raise CommandError(f"No such directory for the report: {report_path.parent}", returncode=EXIT_USAGE)

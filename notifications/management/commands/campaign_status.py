@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from breachdesk.commands import EXIT_USAGE
 from breachdesk.models import BreachFile
-from notifications.management.commands._campaign_command import EXIT_USAGE
 from notifications.models import Campaign
 from notifications.selectors import progress
 

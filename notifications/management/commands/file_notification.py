@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from breachdesk import formats
-from breachdesk.models import BreachFile, LateNotificationError
+from breachdesk.commands import EXIT_USAGE, breach_file_named
+from breachdesk.models import LateNotificationError
 from notifications import storage
 from notifications.models import Filing
 from notifications.services import filings
 
 EXIT_LATE_WITHOUT_REASONS = 1
-EXIT_USAGE = 2
 
 
 class Command(BaseCommand):
@@ -31,16 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--type", required=True, choices=Filing.Kind.values, dest="kind")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        breach_file = (
-            BreachFile.objects.select_related("incident", "controller")
-            .filter(incident__reference=options["incident"], controller__code=options["organisation"])
-            .first()
-        )
-        if breach_file is None:
-            raise CommandError(
-                f"No breach file for incident {options['incident']} and organisation {options['organisation']}.",
-                returncode=EXIT_USAGE,
-            )
+        breach_file = breach_file_named(options["incident"], options["organisation"])
         try:
             filing = filings.prepare_filing(breach_file=breach_file, kind=options["kind"], user=None)
         except LateNotificationError as error:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from notifications.management.commands._campaign_command import EXIT_REFUSED, EXIT_USAGE, breach_file_named
+from breachdesk.commands import EXIT_REFUSED, EXIT_USAGE, breach_file_named
 from notifications.services import campaigns
 
 

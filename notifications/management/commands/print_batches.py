@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from breachdesk.commands import EXIT_REFUSED, EXIT_USAGE, breach_file_named
 from breachdesk.models import AuditEvent
 from breachdesk.services import record_audit
-from notifications.management.commands._campaign_command import EXIT_REFUSED, EXIT_USAGE, breach_file_named
 from notifications.models import Campaign, PrintBatch
 from notifications.selectors import exports
 from notifications.services import mailroom

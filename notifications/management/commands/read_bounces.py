@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from breachdesk.commands import EXIT_USAGE
 from notifications import delivery
-from notifications.management.commands._campaign_command import EXIT_USAGE
 from notifications.models import NoticeState
 from notifications.services import ledger
 

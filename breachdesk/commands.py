@@ -1,4 +1,4 @@
-"""What the campaign commands share: exit codes and finding the breach file named on the command line."""
+"""What the commands share: their exit codes and finding the breach file named on the command line."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ EXIT_USAGE = 2
 
 
 def breach_file_named(incident: str, organisation: str) -> BreachFile:
-    breach_file = (
-        BreachFile.objects.select_related("incident", "controller")
-        .filter(incident__reference=incident, controller__code=organisation)
-        .first()
-    )
+    """Return the breach file of --incident and --organisation, or stop with a usage error."""
+    breach_file = BreachFile.objects.named(incident, organisation)
     if breach_file is None:
         raise CommandError(
             f"No breach file for incident {incident} and organisation {organisation}.", returncode=EXIT_USAGE
