@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from breachdesk.models import (
@@ -38,6 +37,7 @@ from breachdesk.risk import (
 )
 from breachdesk.services import record_audit, record_event
 from breachdesk.taxonomy import EXPOSURES, Status
+from breachdesk.timeline import TimelineKind
 
 
 def exposure_sets(breach_file: BreachFile) -> list[tuple[list[str], int]]:
@@ -139,14 +139,10 @@ def assess_risk(
         breach_file.save(update_fields=["status", "updated_at"])
     record_event(
         breach_file=breach_file,
-        kind="risk_assessed",
+        kind=TimelineKind.RISK_ASSESSED,
         actor=user,
         at=assessment.assessed_at,
-        summary=_("Risk assessed: %(arithmetic)s; retained level %(level)s.")
-        % {
-            "arithmetic": computed.arithmetic("en" if (get_language() or "").startswith("en") else "fr"),
-            "level": assessment.get_level_display(),
-        },
+        params={"assessment": assessment.pk},
     )
     record_audit(
         user=user,
@@ -227,11 +223,10 @@ def record_decision(
     decision.save()
     record_event(
         breach_file=breach_file,
-        kind="decision",
+        kind=TimelineKind.DECISION,
         actor=user,
         at=decision.decided_at,
-        summary=_("Decision: %(outcome)s (score %(score)s).")
-        % {"outcome": decision.get_outcome_display(), "score": f"{assessment.score.normalize():f}"},
+        params={"outcome": decision.outcome, "score": f"{assessment.score.normalize():f}"},
     )
     record_audit(
         user=user,

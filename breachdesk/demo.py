@@ -17,6 +17,7 @@ from breachdesk.models import BreachFile, Incident, Organisation, OrganisationGr
 from breachdesk.services import record_event
 from breachdesk.synthetic import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, PLACES, lab_code, person, siret_for
 from breachdesk.taxonomy import Cause, Consequence, Nature, Origin, PersonCategory
+from breachdesk.timeline import TimelineKind
 
 DEMO_INCIDENT = "INC-2021-0001"
 DEMO_GROUP = "Laboratoires du Grand Ouest"
@@ -149,9 +150,8 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
         if created:
             record_event(
                 breach_file=breach_file,
-                kind="aware",
+                kind=TimelineKind.AWARE,
                 at=became_aware_at,
-                summary="Prise de connaissance de la violation : le délai de 72 heures commence.",
             )
             subject_count += _seed_subjects(breach_file=breach_file, count=per_lab[index], place_index=index, seed=seed)
         breach_files.append(breach_file)

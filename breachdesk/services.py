@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from breachdesk.models import AuditEvent, BreachFile, BreachFileEvent, DataSubject, User
 from breachdesk.taxonomy import Status
+from breachdesk.timeline import TimelineKind
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,16 @@ def record_audit(
 
 
 def record_event(
-    *, breach_file: BreachFile, kind: str, summary: str, actor: User | None = None, at: datetime | None = None
+    *,
+    breach_file: BreachFile,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    actor: User | None = None,
+    at: datetime | None = None,
 ) -> BreachFileEvent:
-    """Add a step to the breach file's timeline."""
+    """Add a step to the breach file's timeline: a code and its parameters (ids, counts, codes; no personal data)."""
     return BreachFileEvent.objects.create(
-        breach_file=breach_file, kind=kind, summary=summary[:300], actor=actor, at=at or timezone.now()
+        breach_file=breach_file, kind=kind, params=params or {}, actor=actor, at=at or timezone.now()
     )
 
 
@@ -53,18 +59,16 @@ def create_breach_file(*, breach_file: BreachFile, user: User | None) -> BreachF
     breach_file.save()
     record_event(
         breach_file=breach_file,
-        kind="aware",
+        kind=TimelineKind.AWARE,
         at=breach_file.became_aware_at,
         actor=user,
-        summary=_("Became aware of the breach: the 72-hour clock starts."),
     )
     if breach_file.processor_informed_at:
         record_event(
             breach_file=breach_file,
-            kind="processor_informed",
+            kind=TimelineKind.PROCESSOR_INFORMED,
             at=breach_file.processor_informed_at,
             actor=user,
-            summary=_("Informed by the processor (Art. 33(2))."),
         )
     record_audit(
         user=user,
@@ -86,9 +90,9 @@ def update_breach_file(*, breach_file: BreachFile, changed_fields: Iterable[str]
     breach_file.save(update_fields=[*fields, "updated_at"])
     record_event(
         breach_file=breach_file,
-        kind="changed",
+        kind=TimelineKind.CHANGED,
         actor=user,
-        summary=_("Changed: %(fields)s") % {"fields": ", ".join(fields)},
+        params={"fields": fields},
     )
     record_audit(
         user=user,
@@ -120,12 +124,10 @@ def record_authority_notification(
     late = breach_file.is_late_at(notified_at)
     record_event(
         breach_file=breach_file,
-        kind="authority_notified",
+        kind=TimelineKind.AUTHORITY_NOTIFIED,
         at=notified_at,
         actor=user,
-        summary=_("Supervisory authority notified (late, reasons recorded).")
-        if late
-        else _("Supervisory authority notified within 72 hours."),
+        params={"late": late},
     )
     record_audit(
         user=user,

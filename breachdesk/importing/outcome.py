@@ -12,6 +12,7 @@ from breachdesk.importing.report import Report
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, SubjectImport, User
 from breachdesk.services import record_audit, record_event
 from breachdesk.taxonomy import data_categories_of
+from breachdesk.timeline import TimelineKind
 
 if TYPE_CHECKING:
     from breachdesk.importing.importer import Importer
@@ -103,13 +104,9 @@ def record_outcome(subject_import: SubjectImport, *, user: User | None) -> None:
     if subject_import.state == State.IMPORTED:
         record_event(
             breach_file=breach_file,
-            kind="subjects_imported",
+            kind=TimelineKind.SUBJECTS_IMPORTED,
             actor=user,
-            summary=_(
-                "Import #%(id)s: %(count)s data subjects imported (%(unreachable)s unreachable, "
-                "%(duplicates)s duplicates reported)."
-            )
-            % {
+            params={
                 "id": subject_import.pk,
                 "count": subject_import.rows_stored,
                 "unreachable": subject_import.unreachable,
@@ -119,10 +116,9 @@ def record_outcome(subject_import: SubjectImport, *, user: User | None) -> None:
     elif subject_import.state == State.REJECTED and not subject_import.is_dry_run:
         record_event(
             breach_file=breach_file,
-            kind="subjects_import_rejected",
+            kind=TimelineKind.SUBJECTS_IMPORT_REJECTED,
             actor=user,
-            summary=_("Import #%(id)s rejected: %(errors)s errors, nothing stored.")
-            % {"id": subject_import.pk, "errors": subject_import.errors},
+            params={"id": subject_import.pk, "errors": subject_import.errors},
         )
     record_audit(
         user=user,

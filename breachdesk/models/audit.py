@@ -63,11 +63,22 @@ class BreachFileEvent(AppendOnlyModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A code of breachdesk.timeline.TimelineKind (or of an app that registered its own) and its parameters:
+    # told in the reader's language when shown (breachdesk.timeline.describe), never stored as a sentence.
     kind = models.CharField(max_length=40)
-    summary = models.CharField(max_length=300)
+    params = models.JSONField(default=dict, blank=True)
+    # Only steps recorded before codes were stored have a sentence here.
+    summary = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def text(self) -> str:
+        """The step told in the active language."""
+        from breachdesk.timeline import describe
+
+        return describe(self)

@@ -29,6 +29,7 @@ from notifications.models import (
 )
 from notifications.services.notice_texts import SECTIONS, notice_texts
 from notifications.services.references import make_reference
+from notifications.timeline import NotificationTimelineKind
 
 logger = logging.getLogger(__name__)
 
@@ -139,13 +140,10 @@ def launch_campaign(
         if not result.created_nothing:
             record_event(
                 breach_file=breach_file,
-                kind="campaign_launched",
+                kind=NotificationTimelineKind.CAMPAIGN_LAUNCHED,
                 actor=user,
                 at=now,
-                summary=_(
-                    "Data subjects' information launched: %(post)s letters, %(email)s emails, %(unreachable)s unreachable."
-                )
-                % {
+                params={
                     "post": result.created.get(Channel.POST, 0),
                     "email": result.created.get(Channel.EMAIL, 0),
                     "unreachable": result.unreachable,

@@ -29,6 +29,7 @@ from notifications import cnil, pdf, storage
 from notifications.models import Filing
 from notifications.services.outbound import enqueue
 from notifications.tasks import filings as filing_tasks
+from notifications.timeline import NotificationTimelineKind
 
 logger = logging.getLogger(__name__)
 
@@ -176,15 +177,10 @@ def prepare_filing(
     )
     record_event(
         breach_file=breach_file,
-        kind="filing_prepared",
+        kind=NotificationTimelineKind.FILING_PREPARED,
         actor=user,
         at=now,
-        summary=_("CNIL filing v%(version)s prepared (%(kind)s, %(state)s).")
-        % {
-            "version": version,
-            "kind": filing.get_kind_display(),
-            "state": _("complete") if filing.is_complete else _("incomplete: phased notification"),
-        },
+        params={"version": version, "kind": filing.kind, "is_complete": filing.is_complete},
     )
     record_audit(
         user=user,
@@ -309,11 +305,10 @@ def record_submission(
             breach_file.save(update_fields=["status", "updated_at"])
         record_event(
             breach_file=breach_file,
-            kind="authority_complemented",
+            kind=NotificationTimelineKind.AUTHORITY_COMPLEMENTED,
             at=submitted_at,
             actor=user,
-            summary=_("Complementary notification v%(version)s filed (case %(number)s).")
-            % {"version": filing.version, "number": filing.initial_case_number},
+            params={"version": filing.version, "number": filing.initial_case_number},
         )
     filing.submitted_at = submitted_at
     filing.cnil_case_number = case_number

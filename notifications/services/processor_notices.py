@@ -18,6 +18,7 @@ from breachdesk.models import (
     User,
 )
 from breachdesk.services import record_audit, record_event
+from breachdesk.timeline import TimelineKind
 from notifications import cnil, emails, pdf, storage
 from notifications.models import EmailState, Filing, OutboundEmail, ProcessorNotice
 from notifications.services.filings import build_filing_context
@@ -167,9 +168,9 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
         if updated:
             record_event(
                 breach_file=breach_file,
-                kind="processor_informed",
+                kind=TimelineKind.PROCESSOR_INFORMED,
                 at=informed_at,
-                summary=_("Informed by the processor (Art. 33(2)): notice sent to the DPO."),
+                params={"notice_sent": True},
             )
     notice.refresh_from_db()
     return notice

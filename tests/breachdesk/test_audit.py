@@ -24,11 +24,11 @@ def test_an_audit_event_cannot_be_changed_or_deleted(lab_dpo):
 
 
 def test_a_timeline_event_cannot_be_changed(breach_file):
-    event = services.record_event(breach_file=breach_file, kind="note", summary="Premier constat")
-    event.summary = "Autre"
+    event = services.record_event(breach_file=breach_file, kind="changed", params={"fields": ["nature"]})
+    event.params = {"fields": ["other"]}
     with pytest.raises(AppendOnlyError):
         event.save()
-    assert BreachFileEvent.objects.get(pk=event.pk).summary == "Premier constat"
+    assert BreachFileEvent.objects.get(pk=event.pk).params == {"fields": ["nature"]}
 
 
 def test_viewing_subjects_leaves_ids_in_the_trail_and_no_personal_data(client, lab_dpo, breach_file):

@@ -242,7 +242,7 @@ def test_recording_an_assessment_moves_the_file_to_assessed_and_notes_the_arithm
         "very_high",
     )
     event = breach_file.events.get(kind="risk_assessed")
-    assert "4 × 1 + (0,5 + 0 + 0 + 0,5) = 5" in event.summary  # noqa: RUF001
+    assert "4 × 1 + (0,5 + 0 + 0 + 0,5) = 5" in event.text  # noqa: RUF001
     assert event.actor == lab_dpo
 
 

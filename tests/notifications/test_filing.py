@@ -71,7 +71,7 @@ def test_an_incomplete_initial_filing_is_allowed_and_says_so(breach_file, lab_dp
     assert {gap["key"] for gap in filing.missing} >= {"persons.count", "measures.immediate"}
     assert {gap["key"] for gap in filing.unknown} >= {"dates.start", "dates.discovery"}
     event = breach_file.events.get(kind="filing_prepared")
-    assert "incomplète : notification échelonnée" in event.summary
+    assert "incomplète : notification échelonnée" in event.text
 
 
 def test_a_late_filing_without_reasons_for_the_delay_is_refused(complete_breach_file, lab_dpo):

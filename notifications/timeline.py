@@ -1,0 +1,45 @@
+"""The steps notifications adds to a breach file's timeline, and how each reads (registered in AppConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from breachdesk.timeline import register_sentence
+
+
+class NotificationTimelineKind(models.TextChoices):
+    FILING_PREPARED = "filing_prepared", _("CNIL filing prepared")
+    AUTHORITY_COMPLEMENTED = "authority_complemented", _("Complementary notification filed")
+    CAMPAIGN_LAUNCHED = "campaign_launched", _("Data subjects' information launched")
+
+
+def _filing_prepared(params: dict[str, Any]) -> str:
+    from notifications.models import Filing
+
+    return gettext("CNIL filing v%(version)s prepared (%(kind)s, %(state)s).") % {
+        "version": params["version"],
+        "kind": Filing.Kind(params["kind"]).label,
+        "state": gettext("complete") if params["is_complete"] else gettext("incomplete: phased notification"),
+    }
+
+
+def register_sentences() -> None:
+    """Tell breachdesk's timeline how the steps of notifications read."""
+    register_sentence(NotificationTimelineKind.FILING_PREPARED, _filing_prepared)
+    register_sentence(
+        NotificationTimelineKind.AUTHORITY_COMPLEMENTED,
+        lambda params: gettext("Complementary notification v%(version)s filed (case %(number)s).") % params,
+    )
+    register_sentence(
+        NotificationTimelineKind.CAMPAIGN_LAUNCHED,
+        lambda params: (
+            gettext(
+                "Data subjects' information launched: %(post)s letters, %(email)s emails, %(unreachable)s unreachable."
+            )
+            % params
+        ),
+    )
