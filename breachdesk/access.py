@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from breachdesk.models import AuditEvent, BreachFile, Role, User
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, Role, User
 from breachdesk.services import record_audit
 
 
@@ -42,7 +42,7 @@ def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
     """Return the breach file if the user may see it; 404 otherwise, so ids and codes reveal nothing."""
     breach_file = BreachFile.objects.visible_to(user).named(reference, code)
     if breach_file is None:
-        audit(user, AuditEvent.Action.DENIED, "breach_file", detail=f"{reference}/{code}")
+        audit(user, AuditEvent.Action.DENIED, AuditObject.BREACH_FILE, detail=f"{reference}/{code}")
         raise Http404
     return breach_file
 
@@ -59,12 +59,12 @@ def editable_breach_file(user: User, reference: str, code: str, *, object_type: 
 def require_oversight(user: User) -> None:
     """Let DPOs (own lab), compliance officers (their group) and admins in; the others get a 404."""
     if not (user.is_active and (user.is_admin_role or user.role in (Role.COMPLIANCE_OFFICER, Role.DPO))):
-        audit(user, AuditEvent.Action.DENIED, "oversight")
+        audit(user, AuditEvent.Action.DENIED, AuditObject.OVERSIGHT)
         raise Http404
 
 
 def require_processor_side(user: User) -> None:
     """Let compliance officers and admins (the processor's side of an incident) in; the others get a 404."""
     if not (user.is_active and (user.is_admin_role or user.role == Role.COMPLIANCE_OFFICER)):
-        audit(user, AuditEvent.Action.DENIED, "processor_notices")
+        audit(user, AuditEvent.Action.DENIED, AuditObject.PROCESSOR_SIDE)
         raise Http404

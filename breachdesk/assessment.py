@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from breachdesk.models import (
     AuditEvent,
+    AuditObject,
     BreachFile,
     DataSubject,
     Decision,
@@ -147,7 +148,7 @@ def assess_risk(
     record_audit(
         user=user,
         action=AuditEvent.Action.CREATE,
-        object_type="risk_assessment",
+        object_type=AuditObject.RISK_ASSESSMENT,
         object_id=assessment.pk,
         organisation_id=breach_file.controller_id,
     )
@@ -231,7 +232,7 @@ def record_decision(
     record_audit(
         user=user,
         action=AuditEvent.Action.CREATE,
-        object_type="decision",
+        object_type=AuditObject.DECISION,
         object_id=decision.pk,
         organisation_id=breach_file.controller_id,
         detail=f"{kind}={outcome}",

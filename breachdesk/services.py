@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from breachdesk.models import AuditEvent, BreachFile, BreachFileEvent, DataSubject, User
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, BreachFileEvent, DataSubject, User
 from breachdesk.taxonomy import Status
 from breachdesk.timeline import TimelineKind
 
@@ -73,7 +73,7 @@ def create_breach_file(*, breach_file: BreachFile, user: User | None) -> BreachF
     record_audit(
         user=user,
         action=AuditEvent.Action.CREATE,
-        object_type="breach_file",
+        object_type=AuditObject.BREACH_FILE,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
     )
@@ -97,7 +97,7 @@ def update_breach_file(*, breach_file: BreachFile, changed_fields: Iterable[str]
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="breach_file",
+        object_type=AuditObject.BREACH_FILE,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
         detail=",".join(fields),
@@ -132,7 +132,7 @@ def record_authority_notification(
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="breach_file",
+        object_type=AuditObject.BREACH_FILE,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
         detail="authority_notified",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breachdesk.importing.report import Report
-from breachdesk.models import AuditEvent, BreachFile, DataSubject, SubjectImport, User
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, SubjectImport, User
 from breachdesk.services import record_audit, record_event
 from breachdesk.taxonomy import data_categories_of
 from breachdesk.timeline import TimelineKind
@@ -123,7 +123,7 @@ def record_outcome(subject_import: SubjectImport, *, user: User | None) -> None:
     record_audit(
         user=user,
         action=AuditEvent.Action.IMPORT,
-        object_type="subject_import",
+        object_type=AuditObject.SUBJECT_IMPORT,
         object_id=subject_import.pk,
         organisation_id=breach_file.controller_id,
         detail=f"{subject_import.state} read={subject_import.rows_read} stored={subject_import.rows_stored}"

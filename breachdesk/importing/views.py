@@ -19,7 +19,7 @@ from breachdesk.importing.report import report_rows
 from breachdesk.importing.selectors import describe_format, live_counts
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
-from breachdesk.models import AuditEvent, BreachFile, SubjectImport
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, SubjectImport
 
 REPORT_PREVIEW_ROWS = 200
 
@@ -105,7 +105,7 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
     services.record_audit(
         user=user,
         action=AuditEvent.Action.DOWNLOAD,
-        object_type="subject_import_report",
+        object_type=AuditObject.SUBJECT_IMPORT_REPORT,
         object_id=subject_import.pk,
         organisation_id=breach_file.controller_id,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from breachdesk.models.audit import AuditEvent, BreachFileEvent
+from breachdesk.models.audit import AuditEvent, AuditObject, BreachFileEvent
 from breachdesk.models.imports import SubjectImport
 from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
@@ -11,6 +11,7 @@ from breachdesk.models.subjects import Channel, DataSubject, PersonalData
 
 __all__ = [
     "AuditEvent",
+    "AuditObject",
     "BreachFile",
     "BreachFileEvent",
     "BreachFileQuerySet",

@@ -26,6 +26,20 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"{type(self).__name__} #{self.pk} is append-only")
 
 
+class AuditObject(models.TextChoices):
+    """What an audit entry is about (the notifications app has its own codes)."""
+
+    BREACH_FILE = "breach_file", _("Breach file")
+    DATA_SUBJECT = "data_subject", _("Data subject")
+    DATA_SUBJECT_LIST = "data_subject_list", _("List of data subjects")
+    DECISION = "decision", _("Decision")
+    OVERSIGHT = "oversight", _("Oversight pages")
+    PROCESSOR_SIDE = "processor_side", _("Processor's pages")
+    RISK_ASSESSMENT = "risk_assessment", _("Risk assessment")
+    SUBJECT_IMPORT = "subject_import", _("Import of data subjects")
+    SUBJECT_IMPORT_REPORT = "subject_import_report", _("Import error report")
+
+
 class AuditEvent(AppendOnlyModel):
     """Who viewed, exported or changed what, and when: ids only."""
 

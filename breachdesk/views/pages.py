@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from breachdesk import panels, services
 from breachdesk.access import current_user, visible_breach_file
 from breachdesk.forms import BreachFileForm, DashboardFilterForm
-from breachdesk.models import AuditEvent, BreachFile, DataSubject, Role
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, Role
 
 
 @login_required
@@ -79,7 +79,7 @@ def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpR
     services.record_audit(
         user=user,
         action=AuditEvent.Action.VIEW,
-        object_type="breach_file",
+        object_type=AuditObject.BREACH_FILE,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
     )
@@ -106,7 +106,7 @@ def subject_list(request: HttpRequest, reference: str, code: str) -> HttpRespons
     services.record_audit(
         user=user,
         action=AuditEvent.Action.VIEW,
-        object_type="data_subject_list",
+        object_type=AuditObject.DATA_SUBJECT_LIST,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
         detail=f"page {page.number}",
@@ -122,7 +122,7 @@ def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> 
     services.record_audit(
         user=user,
         action=AuditEvent.Action.VIEW,
-        object_type="data_subject",
+        object_type=AuditObject.DATA_SUBJECT,
         object_id=subject.pk,
         organisation_id=breach_file.controller_id,
     )

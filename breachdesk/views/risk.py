@@ -19,7 +19,7 @@ from breachdesk.access import (
     visible_breach_file,
 )
 from breachdesk.forms import DecisionForm, RiskAssessmentForm, add_validation_errors
-from breachdesk.models import AuditEvent, BreachFile, Decision, DecisionKind, RiskAssessment
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, Decision, DecisionKind, RiskAssessment
 from breachdesk.risk import (
     AVAILABILITY_POINTS,
     BAND_ORDER,
@@ -104,7 +104,7 @@ def _risk_page(
             decision_forms.setdefault(
                 kind, DecisionForm(kind=kind, initial={"outcome": proposal.outcome, "levels": proposal.levels})
             )
-    audit(user, AuditEvent.Action.VIEW, "risk_assessment", breach_file)
+    audit(user, AuditEvent.Action.VIEW, AuditObject.RISK_ASSESSMENT, breach_file)
     return render(
         request,
         "breachdesk/risk.html",

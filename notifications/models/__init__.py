@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from notifications.models.audit import NotificationAuditObject
 from notifications.models.filings import DeadlineReminder, Filing, FilingQuerySet, ProcessorNotice
 from notifications.models.ledger import (
     TERMINAL_STATES,
@@ -28,6 +29,7 @@ __all__ = [
     "NoticeEvent",
     "NoticeState",
     "NoticeText",
+    "NotificationAuditObject",
     "OutboundEmail",
     "OutboundEmailEvent",
     "PrintBatch",

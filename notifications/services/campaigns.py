@@ -25,6 +25,7 @@ from notifications.models import (
     Notice,
     NoticeState,
     NoticeText,
+    NotificationAuditObject,
     UnreachableSubject,
 )
 from notifications.services.notice_texts import SECTIONS, notice_texts
@@ -152,7 +153,7 @@ def launch_campaign(
         record_audit(
             user=user,
             action=AuditEvent.Action.CREATE,
-            object_type="campaign",
+            object_type=NotificationAuditObject.CAMPAIGN,
             object_id=campaign.pk,
             organisation_id=breach_file.controller_id,
             detail=f"created={result.created_total} existing={result.existing}",
@@ -262,7 +263,7 @@ def save_notice_text(
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="notice_text",
+        object_type=NotificationAuditObject.NOTICE_TEXT,
         object_id=text.pk,
         organisation_id=breach_file.controller_id,
         detail=language,

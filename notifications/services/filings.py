@@ -26,7 +26,7 @@ from breachdesk.models import (
 from breachdesk.services import record_audit, record_authority_notification, record_event
 from breachdesk.taxonomy import Status
 from notifications import cnil, pdf, storage
-from notifications.models import Filing
+from notifications.models import Filing, NotificationAuditObject
 from notifications.services.outbound import enqueue
 from notifications.tasks import filings as filing_tasks
 from notifications.timeline import NotificationTimelineKind
@@ -185,7 +185,7 @@ def prepare_filing(
     record_audit(
         user=user,
         action=AuditEvent.Action.CREATE,
-        object_type="filing",
+        object_type=NotificationAuditObject.FILING,
         object_id=filing.pk,
         organisation_id=breach_file.controller_id,
         detail=f"v{version} {kind}",
@@ -259,7 +259,7 @@ def regenerate_filing_dossier(*, filing: Filing, user: User | None) -> Filing:
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="filing",
+        object_type=NotificationAuditObject.FILING,
         object_id=filing.pk,
         organisation_id=filing.breach_file.controller_id,
         detail="regenerate",
@@ -318,7 +318,7 @@ def record_submission(
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="filing",
+        object_type=NotificationAuditObject.FILING,
         object_id=filing.pk,
         organisation_id=breach_file.controller_id,
         detail="submission recorded",

@@ -22,6 +22,7 @@ from notifications.models import (
     Notice,
     NoticeEvent,
     NoticeState,
+    NotificationAuditObject,
     UnreachableSubject,
 )
 from notifications.services.campaigns import new_notice, wake_campaign
@@ -203,7 +204,7 @@ def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: b
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="notice",
+        object_type=NotificationAuditObject.NOTICE,
         object_id=",".join(str(pk) for pk in moved[:10]),
         organisation_id=breach_file.controller_id,
         detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}",

@@ -21,6 +21,7 @@ from notifications.models import (
     Notice,
     NoticeEvent,
     NoticeState,
+    NotificationAuditObject,
     PrintBatch,
 )
 from notifications.postgres import lock_campaign
@@ -216,7 +217,7 @@ def _audit_batch(batch: PrintBatch, user: User | None, detail: str) -> None:
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="print_batch",
+        object_type=NotificationAuditObject.PRINT_BATCH,
         object_id=batch.pk,
         organisation_id=batch.campaign.breach_file.controller_id,
         detail=detail,
@@ -251,7 +252,7 @@ def record_returned_letter(
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,
-        object_type="notice",
+        object_type=NotificationAuditObject.NOTICE,
         object_id=notice.pk,
         organisation_id=notice.campaign.breach_file.controller_id,
         detail="returned",

@@ -20,7 +20,7 @@ from breachdesk.models import (
 from breachdesk.services import record_audit, record_event
 from breachdesk.timeline import TimelineKind
 from notifications import cnil, emails, pdf, storage
-from notifications.models import EmailState, Filing, OutboundEmail, ProcessorNotice
+from notifications.models import EmailState, Filing, NotificationAuditObject, OutboundEmail, ProcessorNotice
 from notifications.services.filings import build_filing_context
 from notifications.services.outbound import (
     claim_outbound_email,
@@ -81,7 +81,7 @@ def notify_controllers(*, incident: Incident, user: User | None, now: datetime |
     record_audit(
         user=user,
         action=AuditEvent.Action.CREATE,
-        object_type="processor_notices",
+        object_type=NotificationAuditObject.PROCESSOR_NOTICES,
         object_id=incident.pk,
         detail=f"queued {len(queued)}, requeued {len(requeued)}, already {len(already)}",
     )

@@ -21,7 +21,7 @@ from breachdesk.csvfiles import csv_lines
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile
 from notifications.forms.campaigns import LaunchForm, NoticeTextForm
-from notifications.models import Campaign, NoticeState
+from notifications.models import Campaign, NoticeState, NotificationAuditObject
 from notifications.selectors import exports, progress
 from notifications.selectors.progress import campaign_context
 from notifications.services import campaigns, ledger, notice_texts
@@ -51,7 +51,13 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             request.GET.get("unreachable")
         )
         unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
-    audit(user, AuditEvent.Action.VIEW, "campaign", object_id=breach_file.pk, organisation_id=breach_file.controller_id)
+    audit(
+        user,
+        AuditEvent.Action.VIEW,
+        NotificationAuditObject.CAMPAIGN,
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+    )
     return render(
         request,
         "notifications/pages/campaign.html",
@@ -71,7 +77,7 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
 @require_POST
 def campaign_text(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
-    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
     language = request.POST.get("language", "")
     form = NoticeTextForm(request.POST, prefix=language if language in ("fr", "en") else None)
     if not form.is_valid():
@@ -113,7 +119,7 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
     audit(
         user,
         AuditEvent.Action.VIEW,
-        "letter_preview",
+        NotificationAuditObject.LETTER_PREVIEW,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
         detail=language,
@@ -129,7 +135,7 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
 @require_POST
 def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
-    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
     form = LaunchForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose at least one channel."))
@@ -162,7 +168,7 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
     audit(
         user,
         AuditEvent.Action.EXPORT,
-        "notice_ledger",
+        NotificationAuditObject.NOTICE_LEDGER,
         object_id=breach_file.pk,
         organisation_id=breach_file.controller_id,
     )
@@ -179,7 +185,7 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
 @require_POST
 def campaign_unknown(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
-    breach_file = editable_breach_file(user, reference, code, object_type="campaign")
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
     ids = [int(value) for value in request.POST.getlist("notice") if value.isdigit()]
     decision = request.POST.get("decision")
     if not ids or decision not in ("resend", "accept"):

@@ -21,7 +21,7 @@ from breachdesk.forms import add_validation_errors
 from breachdesk.models import AuditEvent, BreachFile, User
 from notifications import cnil, storage
 from notifications.forms.filings import PrepareFilingForm, SubmissionForm
-from notifications.models import Filing
+from notifications.models import Filing, NotificationAuditObject
 from notifications.services import filings as filing_services
 
 
@@ -41,7 +41,7 @@ def filings(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_edit:
-            audit(user, AuditEvent.Action.DENIED, "filing", breach_file)
+            audit(user, AuditEvent.Action.DENIED, NotificationAuditObject.FILING, breach_file)
             raise Http404
         if form.is_valid():
             try:
@@ -54,7 +54,7 @@ def filings(request: HttpRequest, reference: str, code: str) -> HttpResponse:
                 messages.success(request, _("Filing prepared: the PDF dossier is being generated."))
                 return redirect("notifications:filing", reference=reference, code=code, version=filing.version)
         status = 400
-    audit(user, AuditEvent.Action.VIEW, "filings", breach_file)
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.FILINGS, breach_file)
     return render(
         request,
         "notifications/pages/filings.html",
@@ -100,7 +100,7 @@ def filing_detail(request: HttpRequest, reference: str, code: str, version: int)
     status = 200
     if request.method == "POST":
         if not can_edit:
-            audit(user, AuditEvent.Action.DENIED, "filing", breach_file)
+            audit(user, AuditEvent.Action.DENIED, NotificationAuditObject.FILING, breach_file)
             raise Http404
         if form.is_valid():
             try:
@@ -121,7 +121,7 @@ def filing_detail(request: HttpRequest, reference: str, code: str, version: int)
                 return redirect("notifications:filing", reference=reference, code=code, version=version)
         status = 400
     context = filing_services.dossier_context(filing)
-    audit(user, AuditEvent.Action.VIEW, "filing", breach_file, object_id=filing.pk)
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.FILING, breach_file, object_id=filing.pk)
     return render(
         request,
         "notifications/pages/filing.html",
@@ -144,7 +144,7 @@ def filing_pdf(request: HttpRequest, reference: str, code: str, version: int) ->
     filing = _visible_filing(user, reference, code, version)
     if filing.state != Filing.State.READY or not storage.exists(filing.pdf_path):
         raise Http404
-    audit(user, AuditEvent.Action.DOWNLOAD, "filing_pdf", filing.breach_file, object_id=filing.pk)
+    audit(user, AuditEvent.Action.DOWNLOAD, NotificationAuditObject.FILING_PDF, filing.breach_file, object_id=filing.pk)
     return private_response(
         FileResponse(storage.private_path(filing.pdf_path).open("rb"), content_type="application/pdf"),
         filename=f"notification-cnil-{reference}-{code}-v{version}.pdf",
@@ -156,7 +156,7 @@ def filing_pdf(request: HttpRequest, reference: str, code: str, version: int) ->
 def filing_json(request: HttpRequest, reference: str, code: str, version: int) -> JsonResponse:
     user = current_user(request)
     filing = _visible_filing(user, reference, code, version)
-    audit(user, AuditEvent.Action.EXPORT, "filing_json", filing.breach_file, object_id=filing.pk)
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.FILING_JSON, filing.breach_file, object_id=filing.pk)
     data = cnil.export(
         cnil.TEMPLATES[filing.template],
         filing.snapshot,

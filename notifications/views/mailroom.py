@@ -21,7 +21,7 @@ from breachdesk.access import (
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, Organisation, User
 from notifications.forms.campaigns import PostedForm, ReturnForm
-from notifications.models import Channel, Notice, NoticeState, PrintBatch
+from notifications.models import Channel, Notice, NoticeState, NotificationAuditObject, PrintBatch
 from notifications.selectors import exports
 from notifications.services import campaigns
 from notifications.services import mailroom as mailroom_services
@@ -30,7 +30,7 @@ from notifications.services import mailroom as mailroom_services
 def _mailroom_organisations(user: User) -> models.QuerySet[Organisation]:
     organisations = user.mailroom_organisations()
     if not organisations.exists():
-        audit(user, AuditEvent.Action.DENIED, "mailroom", object_id="", organisation_id=None)
+        audit(user, AuditEvent.Action.DENIED, NotificationAuditObject.MAILROOM, object_id="", organisation_id=None)
         raise Http404
     return organisations
 
@@ -43,7 +43,7 @@ def _batch(user: User, pk: int) -> PrintBatch:
         .first()
     )
     if batch is None:
-        audit(user, AuditEvent.Action.DENIED, "print_batch", object_id=pk, organisation_id=None)
+        audit(user, AuditEvent.Action.DENIED, NotificationAuditObject.PRINT_BATCH, object_id=pk, organisation_id=None)
         raise Http404
     return batch
 
@@ -95,7 +95,7 @@ def mailroom_batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     audit(
         user,
         AuditEvent.Action.DOWNLOAD,
-        "print_batch",
+        NotificationAuditObject.PRINT_BATCH,
         object_id=batch.pk,
         organisation_id=batch.campaign.breach_file.controller_id,
         detail="pdf",
@@ -111,7 +111,7 @@ def mailroom_batch_manifest(request: HttpRequest, pk: int) -> HttpResponse:
     audit(
         user,
         AuditEvent.Action.DOWNLOAD,
-        "print_batch",
+        NotificationAuditObject.PRINT_BATCH,
         object_id=batch.pk,
         organisation_id=batch.campaign.breach_file.controller_id,
         detail="manifest",

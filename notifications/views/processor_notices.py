@@ -19,7 +19,7 @@ from breachdesk.access import (
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile, Incident
 from notifications import storage
-from notifications.models import ProcessorNotice
+from notifications.models import NotificationAuditObject, ProcessorNotice
 from notifications.services import processor_notices as processor_notice_services
 
 
@@ -53,7 +53,7 @@ def processor_notices(request: HttpRequest, reference: str) -> HttpResponse:
         (breach_file, notices.get(breach_file.pk))
         for breach_file in breach_files.select_related("controller").order_by("controller__code")
     ]
-    audit(user, AuditEvent.Action.VIEW, "processor_notices", object_id=incident.pk)
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.PROCESSOR_NOTICES, object_id=incident.pk)
     return render(
         request,
         "notifications/pages/processor_notices.html",
@@ -72,7 +72,7 @@ def processor_letter(request: HttpRequest, reference: str, code: str) -> FileRes
     notice = ProcessorNotice.objects.filter(breach_file=breach_file).first()
     if notice is None or not storage.exists(notice.letter_path):
         raise Http404
-    audit(user, AuditEvent.Action.DOWNLOAD, "processor_letter", breach_file, object_id=notice.pk)
+    audit(user, AuditEvent.Action.DOWNLOAD, NotificationAuditObject.PROCESSOR_LETTER, breach_file, object_id=notice.pk)
     return private_response(
         FileResponse(storage.private_path(notice.letter_path).open("rb"), content_type="application/pdf"),
         filename=f"notification-sous-traitant-{reference}-{code}.pdf",

@@ -16,6 +16,7 @@ from breachdesk.csvfiles import csv_text
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, User
 from notifications.forms.register import DashboardFilterForm, RegisterFilterForm
+from notifications.models import NotificationAuditObject
 from notifications.selectors import register as register_selectors
 
 
@@ -39,7 +40,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
     require_oversight(user)
     form, rows = _dashboard_rows(request, user)
     now = timezone.now()
-    audit(user, AuditEvent.Action.VIEW, "compliance_dashboard", detail=f"{len(rows)} files")
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.COMPLIANCE_DASHBOARD, detail=f"{len(rows)} files")
     return render(
         request,
         "notifications/pages/dashboard.html",
@@ -64,7 +65,7 @@ def compliance_export(request: HttpRequest) -> HttpResponse:
     require_oversight(user)
     _form, rows = _dashboard_rows(request, user)
     now = timezone.now()
-    audit(user, AuditEvent.Action.EXPORT, "compliance_dashboard_csv", detail=f"{len(rows)} files")
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.COMPLIANCE_DASHBOARD_CSV, detail=f"{len(rows)} files")
     return _csv_response(
         csv_text(register_selectors.DASHBOARD_HEADER, register_selectors.dashboard_rows_for_csv(rows, now=now)),
         f"breachdesk-dashboard-{now:%Y%m%d-%H%M}.csv",
@@ -103,7 +104,7 @@ def register(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require_oversight(user)
     form, rows, described = _register_rows(request, user)
-    audit(user, AuditEvent.Action.VIEW, "register", detail=_filter_detail(described))
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.REGISTER, detail=_filter_detail(described))
     return render(
         request,
         "notifications/pages/register.html",
@@ -116,7 +117,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require_oversight(user)
     _form, rows, described = _register_rows(request, user)
-    audit(user, AuditEvent.Action.EXPORT, "register_csv", detail=_filter_detail(described))
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_CSV, detail=_filter_detail(described))
     return _csv_response(
         csv_text(register_selectors.REGISTER_HEADER, register_selectors.register_rows_for_csv(rows)),
         f"registre-violations-{timezone.now():%Y%m%d}.csv",
@@ -129,7 +130,7 @@ def register_pdf(request: HttpRequest) -> HttpResponse:
     require_oversight(user)
     _form, rows, described = _register_rows(request, user)
     rendered = register_selectors.register_pdf(rows=rows, title_filters=described, user=user)
-    audit(user, AuditEvent.Action.EXPORT, "register_pdf", detail=_filter_detail(described))
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_PDF, detail=_filter_detail(described))
     return private_response(
         HttpResponse(rendered.content, content_type="application/pdf"),
         filename=f"registre-violations-{timezone.now():%Y%m%d}.pdf",

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from breachdesk.commands import EXIT_REFUSED, EXIT_USAGE, breach_file_named
 from breachdesk.models import AuditEvent
 from breachdesk.services import record_audit
-from notifications.models import Campaign, PrintBatch
+from notifications.models import Campaign, NotificationAuditObject, PrintBatch
 from notifications.selectors import exports
 from notifications.services import mailroom
 
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             record_audit(
                 user=None,
                 action=AuditEvent.Action.DOWNLOAD,
-                object_type="print_batch",
+                object_type=NotificationAuditObject.PRINT_BATCH,
                 object_id=batch.pk,
                 organisation_id=breach_file.controller_id,
                 detail="print_batches command",
