@@ -245,6 +245,7 @@ def wake_campaign(campaign_id: int) -> None:
     campaign_tasks.send_notice_emails.delay_on_commit(campaign_id)  # type: ignore[attr-defined]
 
 
+@transaction.atomic
 def save_notice_text(
     *, breach_file: BreachFile, language: str, values: dict[str, str], user: User | None
 ) -> NoticeText:
