@@ -25,7 +25,7 @@ from tests.conftest import require_service
 from tests.notifications.campaign_fixtures import SmtpSink, decide_to_inform, make_subjects
 
 REDIS_URL = os.environ.get("BREACHDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SUBJECTS = 3000
 WINDOW = 50
 PROCESSES = 2

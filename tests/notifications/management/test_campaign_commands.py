@@ -99,6 +99,6 @@ def test_print_batches_writes_decrypted_pdfs_and_manifests_and_never_a_letter_tw
 
 
 def test_argument_errors_exit_with_2_from_the_shell():
-    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    manage = Path(__file__).resolve().parents[3] / "manage.py"
     result = subprocess.run([sys.executable, str(manage), "launch_campaign"], capture_output=True, text=True)
     assert result.returncode == 2
