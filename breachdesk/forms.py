@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from breachdesk.formats import reader_language
 from breachdesk.models import BreachFile, DecisionKind, DecisionOutcome, Incident, Organisation, User
 from breachdesk.models.risk import OUTCOMES_BY_KIND
 from breachdesk.risk import AvailabilityLoss, Band, ConfidentialityLoss, Identification, IntegrityLoss
@@ -145,7 +145,7 @@ class DateInput(forms.DateInput):
 
 def _exposure_choices() -> list[tuple[str, str]]:
     """The exposures named in the language of the page (a callable: read when the form is shown)."""
-    language = "en" if (get_language() or "").startswith("en") else "fr"
+    language = reader_language()
     return [(code, f"{exposure.label(language)} (DPC {exposure.base_dpc})") for code, exposure in EXPOSURES.items()]
 
 

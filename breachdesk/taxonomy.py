@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Nature(models.TextChoices):
@@ -96,8 +99,8 @@ STATUS_ORDER = [status.value for status in Status]
 @dataclass(frozen=True)
 class Exposure:
     code: str
-    label_fr: str
-    label_en: str
+    # A gettext string (context "exposure"): named in the reader's or the letter's language.
+    label_text: Promise
     data_category: DataCategory
     # ENISA data processing context base score (1 simple .. 4 sensitive); health ladder for health data.
     base_dpc: int
@@ -107,41 +110,38 @@ class Exposure:
         return self.data_category in (DataCategory.HEALTH, DataCategory.GENETIC)
 
     def label(self, language: str) -> str:
-        return self.label_en if language == "en" else self.label_fr
+        with translation.override(language):
+            return str(self.label_text)
+
+    @property
+    def label_fr(self) -> str:
+        return self.label("fr")
+
+    @property
+    def label_en(self) -> str:
+        return self.label("en")
 
 
 # The exposure taxonomy: what of a data subject was exposed.
 EXPOSURES: dict[str, Exposure] = {
     exposure.code: exposure
     for exposure in (
+        Exposure("identity", pgettext_lazy("exposure", "Identity (name, date of birth)"), DataCategory.CIVIL_STATUS, 1),
         Exposure(
-            "identity",
-            "Identité (nom, prénom, date de naissance)",
-            "Identity (name, date of birth)",
-            DataCategory.CIVIL_STATUS,
-            1,
-        ),
-        Exposure(
-            "contact",
-            "Coordonnées (adresse, téléphone, e-mail)",
-            "Contact details (address, phone, email)",
-            DataCategory.CONTACT,
-            1,
+            "contact", pgettext_lazy("exposure", "Contact details (address, phone, email)"), DataCategory.CONTACT, 1
         ),
         # The NIR enables identity theft: ENISA raises simple data when it does.
-        Exposure("nir", "Numéro de sécurité sociale", "Social security number", DataCategory.NIR, 2),
-        Exposure(
-            "insurance", "Organisme d'assurance complémentaire (mutuelle)", "Health insurer", DataCategory.OTHER, 2
-        ),
-        Exposure("physician", "Médecin traitant", "Treating physician", DataCategory.HEALTH, 2),
-        Exposure("blood_group", "Groupe sanguin", "Blood group", DataCategory.HEALTH, 3),
-        Exposure("test_results", "Résultats d'analyses", "Test results", DataCategory.HEALTH, 4),
-        Exposure("health_comment", "Commentaires médicaux", "Medical comments", DataCategory.HEALTH, 4),
-        Exposure("pregnancy", "Information de grossesse", "Pregnancy information", DataCategory.HEALTH, 4),
-        Exposure("treatment", "Traitements médicamenteux", "Drug treatments", DataCategory.HEALTH, 4),
-        Exposure("pathology", "Pathologies", "Medical conditions", DataCategory.HEALTH, 4),
-        Exposure("hiv", "Statut VIH", "HIV status", DataCategory.HEALTH, 4),
-        Exposure("genetic", "Données génétiques", "Genetic data", DataCategory.GENETIC, 4),
+        Exposure("nir", pgettext_lazy("exposure", "Social security number"), DataCategory.NIR, 2),
+        Exposure("insurance", pgettext_lazy("exposure", "Health insurer"), DataCategory.OTHER, 2),
+        Exposure("physician", pgettext_lazy("exposure", "Treating physician"), DataCategory.HEALTH, 2),
+        Exposure("blood_group", pgettext_lazy("exposure", "Blood group"), DataCategory.HEALTH, 3),
+        Exposure("test_results", pgettext_lazy("exposure", "Test results"), DataCategory.HEALTH, 4),
+        Exposure("health_comment", pgettext_lazy("exposure", "Medical comments"), DataCategory.HEALTH, 4),
+        Exposure("pregnancy", pgettext_lazy("exposure", "Pregnancy information"), DataCategory.HEALTH, 4),
+        Exposure("treatment", pgettext_lazy("exposure", "Drug treatments"), DataCategory.HEALTH, 4),
+        Exposure("pathology", pgettext_lazy("exposure", "Medical conditions"), DataCategory.HEALTH, 4),
+        Exposure("hiv", pgettext_lazy("exposure", "HIV status"), DataCategory.HEALTH, 4),
+        Exposure("genetic", pgettext_lazy("exposure", "Genetic data"), DataCategory.GENETIC, 4),
     )
 }
 

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from breachdesk.formats import reader_language
+
 if TYPE_CHECKING:
     from breachdesk.models import BreachFileEvent
 
@@ -64,12 +66,10 @@ def _field_names(names: list[str]) -> str:
 
 
 def _risk_assessed(params: dict[str, Any]) -> str:
-    from django.utils.translation import get_language
-
     from breachdesk.models import RiskAssessment
 
     assessment = RiskAssessment.objects.get(pk=params["assessment"])
-    language = "en" if (get_language() or "").startswith("en") else "fr"
+    language = reader_language()
     return gettext("Risk assessed: %(arithmetic)s; retained level %(level)s.") % {
         "arithmetic": assessment.severity.arithmetic(language),
         "level": assessment.get_level_display(),

@@ -21,6 +21,7 @@ from typing import Any
 import pikepdf
 from django.conf import settings
 from django.utils import formats, timezone, translation
+from django.utils.translation import pgettext
 from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
@@ -226,7 +227,8 @@ def _draw_barcode(canvas: Canvas, value: str, x: float, y: float) -> None:
 
 def draw_overlay(canvas: Canvas, letter: Letter, *, pages: int, window: Window, language: str) -> None:
     """Draw the personal zones of one letter, one overlay page per master page."""
-    reference_label = "Reference" if language == "en" else "Référence"
+    with translation.override(language):
+        reference_label = pgettext("letter", "Reference")
     for page in range(1, pages + 1):
         if page == 1:
             usable = (window.width - 2 * WINDOW_PADDING) * mm

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from breachdesk import panels
+from breachdesk.formats import reader_language
 from breachdesk.models import Channel, DecisionOutcome
 from breachdesk.risk import Band, SeverityScore
 from breachdesk.taxonomy import EXPOSURES, Consequence, DataCategory, Nature, PersonCategory
@@ -33,25 +33,20 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key) if mapping else None
 
 
-def _ui_language() -> str:
-    """The language of the page being rendered, as the taxonomy and the ENISA arithmetic name it."""
-    return "en" if (get_language() or "").startswith("en") else "fr"
-
-
 @register.filter
 def exposure_labels(codes: list[str] | tuple[str, ...]) -> str:
-    language = _ui_language()
+    language = reader_language()
     return ", ".join(EXPOSURES[code].label(language) if code in EXPOSURES else code for code in codes)
 
 
 @register.filter
 def arithmetic_local(score: SeverityScore) -> str:
-    return score.arithmetic(_ui_language())
+    return score.arithmetic(reader_language())
 
 
 @register.filter
 def explanation_local(score: SeverityScore) -> list[str]:
-    return score.explanation(_ui_language())
+    return score.explanation(reader_language())
 
 
 @register.filter

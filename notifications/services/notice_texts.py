@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import pgettext, pgettext_lazy
 
 from breachdesk.models import BreachFile, PersonalData
 from breachdesk.taxonomy import Consequence, DataCategory
@@ -16,44 +19,44 @@ from notifications.models import (
 SECTIONS = ("what_happened", "consequences", "measures", "advice")
 
 
-CONSEQUENCE_WORDS: dict[str, tuple[str, str]] = {
-    Consequence.LOSS_OF_CONTROL: ("la perte de maîtrise de vos données", "losing control over your data"),
-    Consequence.DISCRIMINATION: ("des discriminations", "discrimination"),
-    Consequence.IDENTITY_THEFT: ("une usurpation de votre identité", "identity theft"),
-    Consequence.FRAUD: ("des tentatives d'escroquerie", "fraud attempts"),
-    Consequence.FINANCIAL_LOSS: ("une perte financière", "financial loss"),
-    Consequence.REPUTATION: ("une atteinte à votre réputation", "damage to your reputation"),
-    Consequence.PROFESSIONAL_SECRECY: (
-        "la divulgation d'informations couvertes par le secret médical",
-        "disclosure of information covered by medical secrecy",
-    ),
-    Consequence.OTHER: ("d'autres préjudices", "other harm"),
+CONSEQUENCE_WORDS: dict[str, Promise] = {
+    Consequence.LOSS_OF_CONTROL: pgettext_lazy("letter", "losing control over your data"),
+    Consequence.DISCRIMINATION: pgettext_lazy("letter", "discrimination"),
+    Consequence.IDENTITY_THEFT: pgettext_lazy("letter", "identity theft"),
+    Consequence.FRAUD: pgettext_lazy("letter", "fraud attempts"),
+    Consequence.FINANCIAL_LOSS: pgettext_lazy("letter", "financial loss"),
+    Consequence.REPUTATION: pgettext_lazy("letter", "damage to your reputation"),
+    Consequence.PROFESSIONAL_SECRECY: pgettext_lazy("letter", "disclosure of information covered by medical secrecy"),
+    Consequence.OTHER: pgettext_lazy("letter", "other harm"),
 }
 
 
 # Emails describe exposure at the level of the CNIL categories, never the pathology.
-CATEGORY_WORDS: dict[str, tuple[str, str]] = {
-    DataCategory.CIVIL_STATUS: (
-        "votre identité (nom, prénom, date de naissance)",
-        "your identity (name, date of birth)",
-    ),
-    DataCategory.NIR: ("votre numéro de sécurité sociale", "your social security number"),
-    DataCategory.CONTACT: ("vos coordonnées", "your contact details"),
-    DataCategory.ACCESS: ("des données d'identification ou d'accès", "identification or access data"),
-    DataCategory.FINANCIAL: ("des données financières", "financial data"),
-    DataCategory.OFFICIAL_DOCUMENTS: ("des documents officiels", "official documents"),
-    DataCategory.LOCATION: ("des données de localisation", "location data"),
-    DataCategory.OFFENCES: ("des données relatives à des infractions", "data about offences"),
-    DataCategory.HEALTH: ("des données de santé", "health data"),
-    DataCategory.GENETIC: ("des données génétiques", "genetic data"),
-    DataCategory.OTHER: ("d'autres informations administratives", "other administrative information"),
-    DataCategory.UNKNOWN: ("des données encore en cours d'identification", "data still being identified"),
+CATEGORY_WORDS: dict[str, Promise] = {
+    DataCategory.CIVIL_STATUS: pgettext_lazy("letter", "your identity (name, date of birth)"),
+    DataCategory.NIR: pgettext_lazy("letter", "your social security number"),
+    DataCategory.CONTACT: pgettext_lazy("letter", "your contact details"),
+    DataCategory.ACCESS: pgettext_lazy("letter", "identification or access data"),
+    DataCategory.FINANCIAL: pgettext_lazy("letter", "financial data"),
+    DataCategory.OFFICIAL_DOCUMENTS: pgettext_lazy("letter", "official documents"),
+    DataCategory.LOCATION: pgettext_lazy("letter", "location data"),
+    DataCategory.OFFENCES: pgettext_lazy("letter", "data about offences"),
+    DataCategory.HEALTH: pgettext_lazy("letter", "health data"),
+    DataCategory.GENETIC: pgettext_lazy("letter", "genetic data"),
+    DataCategory.OTHER: pgettext_lazy("letter", "other administrative information"),
+    DataCategory.UNKNOWN: pgettext_lazy("letter", "data still being identified"),
 }
 
 
 def category_words(categories: Iterable[str], language: str) -> list[str]:
-    index = 1 if language == "en" else 0
-    return [CATEGORY_WORDS[category][index] for category in categories if category in CATEGORY_WORDS]
+    """Name the CNIL categories as a letter or an email in that language does."""
+    with translation.override(language):
+        return [str(CATEGORY_WORDS[category]) for category in categories if category in CATEGORY_WORDS]
+
+
+def _consequence_words(consequences: Iterable[str], language: str) -> list[str]:
+    with translation.override(language):
+        return [str(CONSEQUENCE_WORDS[code]) for code in consequences if code in CONSEQUENCE_WORDS]
 
 
 def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
@@ -66,11 +69,7 @@ def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
     context = {
         "organisation": breach_file.controller.name,
         "processor": processor.name if processor else "",
-        "consequences": [
-            CONSEQUENCE_WORDS[code][1 if english else 0]
-            for code in breach_file.consequences
-            if code in CONSEQUENCE_WORDS
-        ],
+        "consequences": _consequence_words(breach_file.consequences, language),
         "measures": "\n".join(
             text
             for text in (
@@ -105,6 +104,7 @@ def notice_texts(breach_file: BreachFile) -> dict[str, dict[str, str]]:
 
 def salutation(personal: PersonalData, language: str) -> str:
     name = " ".join(part for part in (personal.first_name.strip(), personal.last_name.strip().upper()) if part)
-    if language == "en":
-        return f"Dear {name}," if name else "Dear Sir or Madam,"
-    return f"Bonjour {name}," if name else "Madame, Monsieur,"
+    with translation.override(language):
+        return (
+            pgettext("letter", "Dear %(name)s,") % {"name": name} if name else pgettext("letter", "Dear Sir or Madam,")
+        )
