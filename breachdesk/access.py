@@ -50,10 +50,15 @@ def visible_breach_file(user: User, reference: str, code: str) -> BreachFile:
 def editable_breach_file(user: User, reference: str, code: str, *, object_type: str = "breach_file") -> BreachFile:
     """Return the breach file when the user may change it (its lab's DPO, an admin); 404 otherwise."""
     breach_file = visible_breach_file(user, reference, code)
+    require_editor(user, object_type, breach_file)
+    return breach_file
+
+
+def require_editor(user: User, object_type: str, breach_file: BreachFile | None = None) -> None:
+    """Let the users who change breach files (a lab's DPO, an admin) through; the others get an audited 404."""
     if not user.can_edit_breach_files():
         audit(user, AuditEvent.Action.DENIED, object_type, breach_file, detail="change refused")
         raise Http404
-    return breach_file
 
 
 def require_oversight(user: User) -> None:

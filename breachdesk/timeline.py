@@ -1,7 +1,7 @@
 """The breach file's timeline: each step is stored as a code and its parameters, and told in the reader's language.
 
 Stored history never holds sentences (STYLE.md): a French DPO and an English compliance officer read the same step
-in their own language. Each app names its kinds and their sentences here; notifications adds its own from
+in their own language. Each app names its kinds and their sentences here; an app built on this one adds its own from
 its AppConfig.ready(), so this module names nothing of it.
 """
 

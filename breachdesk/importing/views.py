@@ -8,10 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from breachdesk import services, tasks
-from breachdesk.access import (
-    current_user,
-    visible_breach_file,
-)
+from breachdesk.access import current_user, require_editor, visible_breach_file
 from breachdesk.csvfiles import safe_csv_text
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
@@ -34,8 +31,8 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
     user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     can_import = user.can_edit_breach_files()
-    if request.method == "POST" and not can_import:
-        raise Http404
+    if request.method == "POST":
+        require_editor(user, AuditObject.SUBJECT_IMPORT, breach_file)
     form = SubjectFileForm(request.POST or None, request.FILES or None) if can_import else None
     if request.method == "POST" and form is not None and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -27,7 +27,7 @@ class AppendOnlyModel(models.Model):
 
 
 class AuditObject(models.TextChoices):
-    """What an audit entry is about (the notifications app has its own codes)."""
+    """What an audit entry of the core app is about (each app built on it has its own codes)."""
 
     BREACH_FILE = "breach_file", _("Breach file")
     DATA_SUBJECT = "data_subject", _("Data subject")

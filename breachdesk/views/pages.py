@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from breachdesk import panels, services
-from breachdesk.access import current_user, visible_breach_file
+from breachdesk.access import current_user, editable_breach_file, require_editor, visible_breach_file
 from breachdesk.forms import BreachFileForm, DashboardFilterForm
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, Role
 
@@ -47,8 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def breach_file_create(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    if not user.can_edit_breach_files():
-        raise Http404
+    require_editor(user, AuditObject.BREACH_FILE)
     form = BreachFileForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         breach_file = services.create_breach_file(breach_file=form.save(commit=False), user=user)
@@ -62,9 +61,7 @@ def breach_file_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def breach_file_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
-    breach_file = visible_breach_file(user, reference, code)
-    if not user.can_edit_breach_files():
-        raise Http404
+    breach_file = editable_breach_file(user, reference, code)
     form = BreachFileForm(request.POST or None, instance=breach_file, user=user)
     if request.method == "POST" and form.is_valid():
         services.update_breach_file(breach_file=form.save(commit=False), changed_fields=form.changed_data, user=user)

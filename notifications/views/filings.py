@@ -11,11 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from breachdesk.access import (
-    audit,
-    current_user,
-    visible_breach_file,
-)
+from breachdesk.access import audit, current_user, require_editor, visible_breach_file
 from breachdesk.downloads import private_response
 from breachdesk.forms import add_validation_errors
 from breachdesk.models import AuditEvent, BreachFile, User
@@ -188,7 +184,6 @@ def filing_json(request: HttpRequest, reference: str, code: str, version: int) -
 def filing_regenerate(request: HttpRequest, reference: str, code: str, version: int) -> HttpResponse:
     user = current_user(request)
     filing = _visible_filing(user, reference, code, version)
-    if not user.can_edit_breach_files():
-        raise Http404
+    require_editor(user, NotificationAuditObject.FILING, filing.breach_file)
     filing_services.regenerate_filing_dossier(filing=filing, user=user)
     return redirect("notifications:filing", reference=reference, code=code, version=version)

@@ -31,6 +31,7 @@ def processor_notices(request: HttpRequest, reference: str) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("processor"), reference=reference)
     breach_files = BreachFile.objects.visible_to(user).filter(incident=incident)
     if not breach_files.exists():
+        audit(user, AuditEvent.Action.DENIED, NotificationAuditObject.PROCESSOR_NOTICES, object_id=incident.pk)
         raise Http404
     if request.method == "POST":
         try:

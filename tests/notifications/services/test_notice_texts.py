@@ -16,9 +16,10 @@ def test_the_default_texts_name_the_processor_and_the_lab_without_escaping_them(
     texts = notice_texts.default_texts(breach_file, "fr")
     assert set(texts) == set(notice_texts.SECTIONS)
     if processor is not None:
-        assert f"détenues par {processor.name}, prestataire de Laboratoire de l'Hôpital & Associés," in texts[
-            "what_happened"
-        ]
+        assert (
+            f"détenues par {processor.name}, prestataire de Laboratoire de l'Hôpital & Associés,"
+            in texts["what_happened"]
+        )
     assert texts["measures"] == "Serveur arrêté <le jour même>."
     assert not any(text.endswith("\n") for text in texts.values())
     assert texts["advice"].count("\n") == 4
