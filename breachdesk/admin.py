@@ -91,5 +91,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(BreachFileEvent)
 class BreachFileEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "breach_file", "kind", "summary", "actor"]
+    list_display = ["at", "breach_file", "kind", "text", "actor"]
     list_filter = ["kind"]

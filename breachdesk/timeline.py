@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +48,8 @@ def describe(event: BreachFileEvent) -> str:
         return event.summary or event.kind
     try:
         return sentence(event.params)
-    except (KeyError, LookupError, TypeError, ValueError):
+    except (KeyError, LookupError, TypeError, ValueError, ObjectDoesNotExist, FieldDoesNotExist):
+        # A step whose object is gone, or a field renamed since: the page still shows, with the step's name.
         return event.summary or event.kind
 
 
@@ -58,7 +60,7 @@ def _field_names(names: list[str]) -> str:
     for name in names:
         try:
             field = BreachFile._meta.get_field(name)
-        except LookupError:
+        except FieldDoesNotExist:
             labels.append(name)
         else:
             labels.append(str(getattr(field, "verbose_name", name)))

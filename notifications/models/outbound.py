@@ -27,12 +27,18 @@ class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
         """Emails a worker claimed and never finished: it stopped mid-send."""
         return self.filter(state=EmailState.SENDING, claimed_at__lt=claimed_before)
 
+    def claimable(self, *, now: datetime, max_attempts: int) -> OutboundEmailQuerySet:
+        """Emails a worker may send now: pending ones, and failures whose next attempt is due."""
+        return self.filter(
+            models.Q(state=EmailState.PENDING)
+            | models.Q(state=EmailState.FAILED, attempts__lt=max_attempts, next_attempt_at__lte=now)
+        )
+
     def to_retry(self, *, now: datetime, created_before: datetime, max_attempts: int) -> OutboundEmailQuerySet:
-        """Emails whose wake-up was lost, and failures whose next attempt is due."""
+        """Emails whose wake-up was lost, and failures whose next attempt is due (a failure given up has none)."""
         return self.filter(
             models.Q(state=EmailState.PENDING, created_at__lt=created_before)
-            | models.Q(state=EmailState.FAILED, attempts__lt=max_attempts)
-            & (models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now))
+            | models.Q(state=EmailState.FAILED, attempts__lt=max_attempts, next_attempt_at__lte=now)
         )
 
     def not_sent(self) -> OutboundEmailQuerySet:
@@ -53,6 +59,7 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a failure before sending is tried again; none once given up (only a person asks again).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Professional contacts (the controller's DPO, compliance officers), not data subjects.

@@ -71,7 +71,10 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
     )
     decisions = _grouped(Decision.objects.filter(breach_file__in=ids).latest_first().select_related("decided_by"))
     filings = _grouped(Filing.objects.filter(breach_file__in=ids).order_by("version"))
-    notices = {notice.breach_file_id: notice for notice in ProcessorNotice.objects.filter(breach_file__in=ids)}
+    notices = {
+        notice.breach_file_id: notice
+        for notice in ProcessorNotice.objects.filter(breach_file__in=ids).select_related("email")
+    }
     rows = []
     for breach_file in files:
         history: list[Decision] = decisions.get(breach_file.pk, [])

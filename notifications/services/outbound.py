@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from breachdesk.models import BreachFile, Organisation, Role, User
 from notifications import delivery
@@ -83,9 +84,11 @@ def _log(email_id: int, *, from_state: str, to_state: str, at: datetime, attempt
 def claim_outbound_email(*, email_id: int, now: datetime) -> bool:
     """Take the email for this worker by conditional update: of two workers, one sends; attempts are bounded."""
     with transaction.atomic():
-        claimable = OutboundEmail.objects.filter(
-            pk=email_id, state__in=[EmailState.PENDING, EmailState.FAILED], attempts__lt=max_attempts()
-        ).values_list("state", "attempts")
+        claimable = (
+            OutboundEmail.objects.filter(pk=email_id)
+            .claimable(now=now, max_attempts=max_attempts())
+            .values_list("state", "attempts")
+        )
         previous = claimable.first()
         if previous is None:
             return False
@@ -127,16 +130,17 @@ def finish_outbound_email(
 def send_outbound_email(*, email_id: int, message: Any, recipients: list[str], now: datetime) -> OutboundEmail:
     """Send the claimed email once and record its outcome (sent, failed before sending, or unknown)."""
     outcome = delivery.send_message(message)
+    # The outcome's moment is when the server answered: for a processor notice, when the controller was told.
     return finish_outbound_email(
-        email_id=email_id, state=outcome.state, now=now, error=outcome.error, recipients=recipients
+        email_id=email_id, state=outcome.state, now=timezone.now(), error=outcome.error, recipients=recipients
     )
 
 
-def requeue_outbound_email(*, email_id: int) -> bool:
-    """A person asks for another attempt of a failed email: its back-off is waived (attempts stay bounded)."""
+def requeue_outbound_email(*, email_id: int, now: datetime | None = None) -> bool:
+    """A person asks for another attempt of a failed email: due now, back-off waived (attempts stay bounded)."""
     return bool(
         OutboundEmail.objects.filter(pk=email_id, state=EmailState.FAILED, attempts__lt=max_attempts()).update(
-            next_attempt_at=None
+            next_attempt_at=now or timezone.now()
         )
     )
 
@@ -163,10 +167,10 @@ def mark_stalled_unknown(*, now: datetime) -> int:
     return moved
 
 
-def outbound_emails_to_retry(*, now: datetime) -> list[tuple[int, str]]:
-    """Return (id, kind) of the emails whose wake-up was lost or whose next attempt is due."""
+def outbound_emails_to_retry(*, now: datetime) -> list[tuple[str, int | None, int | None]]:
+    """Return (kind, processor notice id, reminder id) of the emails whose wake-up was lost or whose attempt is due."""
     return list(
         OutboundEmail.objects.to_retry(
             now=now, created_before=now - requeue_after(), max_attempts=max_attempts()
-        ).values_list("pk", "kind")
+        ).values_list("kind", "processor_notice__pk", "reminder__pk")
     )

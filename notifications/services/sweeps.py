@@ -11,13 +11,11 @@ from django.utils import timezone
 
 from notifications.models import (
     Channel,
-    DeadlineReminder,
     Filing,
     Notice,
     NoticeState,
     OutboundEmail,
     PrintBatch,
-    ProcessorNotice,
 )
 from notifications.services.ledger import transition
 from notifications.services.outbound import enqueue, mark_stalled_unknown, outbound_emails_to_retry, requeue_after
@@ -29,22 +27,15 @@ from notifications.tasks import reminders as reminder_tasks
 def sweep_outbound_emails(*, now: datetime) -> dict[str, int]:
     """Processor notices, reminders, dossiers: mark unknown what a dead worker left mid-send, queue again the rest."""
     counts = {"unknown": mark_stalled_unknown(now=now)}
-    tasks = {
-        OutboundEmail.Kind.PROCESSOR_NOTICE: (
-            processor_notice_tasks.deliver_processor_notice,
-            dict(ProcessorNotice.objects.values_list("email_id", "pk")),
-        ),
-        OutboundEmail.Kind.DEADLINE_REMINDER: (
-            reminder_tasks.send_deadline_reminder,
-            dict(DeadlineReminder.objects.values_list("email_id", "pk")),
-        ),
-    }
     requeued = 0
-    for email_id, kind in outbound_emails_to_retry(now=now):
-        task, owners = tasks[OutboundEmail.Kind(kind)]
-        if email_id in owners:
-            enqueue(task, owners[email_id])
-            requeued += 1
+    for kind, notice_id, reminder_id in outbound_emails_to_retry(now=now):
+        if kind == OutboundEmail.Kind.PROCESSOR_NOTICE and notice_id is not None:
+            enqueue(processor_notice_tasks.deliver_processor_notice, notice_id)
+        elif kind == OutboundEmail.Kind.DEADLINE_REMINDER and reminder_id is not None:
+            enqueue(reminder_tasks.send_deadline_reminder, reminder_id)
+        else:
+            continue
+        requeued += 1
     filing_ids = list(
         Filing.objects.filter(state=Filing.State.PENDING, prepared_at__lt=now - requeue_after()).values_list(
             "pk", flat=True

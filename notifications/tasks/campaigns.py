@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, name="notifications.campaign_tasks.build_print_batches")
 def build_print_batches(campaign_id: int) -> None:
     """Batch and render the campaign's pending letters; another worker running the same takes other letters."""
     from notifications.services import mailroom
@@ -14,7 +14,7 @@ def build_print_batches(campaign_id: int) -> None:
     mailroom.build_print_batches(campaign_id=campaign_id)
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, name="notifications.campaign_tasks.render_stale_print_batch")
 def render_stale_print_batch(batch_id: int) -> None:
     """Render again a batch whose worker stopped: the same letters, never new ones."""
     from notifications.services import mailroom
@@ -24,7 +24,7 @@ def render_stale_print_batch(batch_id: int) -> None:
         mailroom.render_print_batch(batch_id=batch_id, token=token)
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, name="notifications.campaign_tasks.send_notice_emails")
 def send_notice_emails(campaign_id: int) -> None:
     """Send the campaign's due emails; when some wait on a back-off, come back when the first is due."""
     from notifications.services import ledger, sending
@@ -36,7 +36,7 @@ def send_notice_emails(campaign_id: int) -> None:
         send_notice_emails.apply_async((campaign_id,), countdown=countdown)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, name="notifications.campaign_tasks.purge_print_batches")
 def purge_print_batches() -> None:
     """Beat: delete the files of batches posted longer ago than the retention period."""
     from notifications.services import mailroom

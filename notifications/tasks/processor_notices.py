@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, name="notifications.tasks.deliver_processor_notice")
 def deliver_processor_notice(notice_id: int) -> None:
     """Render and send one processor notice to a controller."""
     from notifications.services import processor_notices

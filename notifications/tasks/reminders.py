@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, name="notifications.tasks.send_deadline_reminder")
 def send_deadline_reminder(reminder_id: int) -> None:
     """Send one deadline reminder."""
     from notifications.services import reminders
@@ -16,7 +16,7 @@ def send_deadline_reminder(reminder_id: int) -> None:
     reminders.send_deadline_reminder(reminder_id=reminder_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, name="notifications.tasks.send_deadline_reminders")
 def send_deadline_reminders(now: str | None = None) -> None:
     """Beat: add the reminders due now and queue them."""
     from notifications.services import reminders

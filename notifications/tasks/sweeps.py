@@ -11,7 +11,7 @@ from notifications.tasks.campaigns import build_print_batches, render_stale_prin
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, name="notifications.campaign_tasks.sweep_campaigns")
 def sweep() -> None:
     """Beat: emails cut mid-send become unknown, stalled batches are rendered again, due work is woken."""
     from notifications.services import sweeps

@@ -49,7 +49,10 @@ def processor_notices(request: HttpRequest, reference: str) -> HttpResponse:
                 },
             )
         return redirect("notifications:processor_notices", reference=reference)
-    notices = {notice.breach_file_id: notice for notice in ProcessorNotice.objects.filter(breach_file__in=breach_files)}
+    notices = {
+        notice.breach_file_id: notice
+        for notice in ProcessorNotice.objects.filter(breach_file__in=breach_files).select_related("email")
+    }
     rows = [
         (breach_file, notices.get(breach_file.pk))
         for breach_file in breach_files.select_related("controller").order_by("controller__code")

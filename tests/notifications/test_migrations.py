@@ -37,13 +37,23 @@ def test_processor_notices_and_reminders_keep_their_state_in_their_outbound_emai
         last_error="SMTPServerDisconnected",
         recipients=["dpo@lab-m.example.org"],
     )
-    old.get_model("notifications", "DeadlineReminder").objects.create(
+    reminders = old.get_model("notifications", "DeadlineReminder").objects
+    reminders.create(
         breach_file=breach_file, kind="6h", deadline_at=now, created_at=now, state="sent", sent_at=now, attempts=1
+    )
+    # Given up under the old policy (3 attempts), and one failure it would still have retried.
+    reminders.create(breach_file=breach_file, kind="24h", deadline_at=now, created_at=now, state="failed", attempts=3)
+    reminders.create(
+        breach_file=breach_file, kind="passed", deadline_at=now, created_at=now, state="failed", attempts=1
     )
 
     new = _apps_at(AFTER)
     notice = new.get_model("notifications", "ProcessorNotice").objects.select_related("email").get()
-    reminder = new.get_model("notifications", "DeadlineReminder").objects.select_related("email").get()
+    reminder = new.get_model("notifications", "DeadlineReminder").objects.select_related("email").get(kind="6h")
+    given_up = new.get_model("notifications", "DeadlineReminder").objects.select_related("email").get(kind="24h")
+    retried = new.get_model("notifications", "DeadlineReminder").objects.select_related("email").get(kind="passed")
+    assert given_up.email.next_attempt_at is None
+    assert retried.email.next_attempt_at is not None
     assert (notice.email.kind, notice.email.state, notice.email.attempts, notice.email.last_error) == (
         "processor_notice",
         "unknown",

@@ -75,3 +75,28 @@ def test_the_one_sweep_covers_outbound_emails_and_the_ledger(breach_file, compli
     assert outbound["unknown"] == 1
     assert ledger.unknown == 0
     assert OutboundEmail.objects.not_sent().get().pk == notice.email_id
+
+
+def test_a_given_up_email_is_never_retried_automatically_even_under_a_higher_maximum(
+    breach_file, compliance_officer, monkeypatch, settings
+):
+    breach_file.controller.dpo_email = ""
+    breach_file.controller.save(update_fields=["dpo_email"])
+    notice = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    assert OutboundEmail.objects.get(pk=notice.email_id).last_error == "no DPO address"
+    settings.NOTICE_EMAIL_MAX_ATTEMPTS = 50
+    queued: list[int] = []
+    monkeypatch.setattr("notifications.services.sweeps.enqueue", lambda task, *args: queued.extend(args))
+    sweeps.sweep_outbound_emails(now=timezone.now() + timedelta(days=30))
+    assert queued == []
+
+
+def test_a_failure_waiting_on_its_back_off_is_not_claimed_early(breach_file, compliance_officer, monkeypatch):
+    notice = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
+    with monkeypatch.context() as patch:
+        _refusing(patch, smtplib.SMTPConnectError(421, "try later"))
+        processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    assert OutboundEmail.objects.get(pk=notice.email_id).attempts == 1
+    assert mail.outbox == []

@@ -126,7 +126,7 @@ def _enqueue(campaign_id: int, copies: int = PROCESSES) -> None:
     with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": REDIS_URL}):
         producer = Celery(broker=REDIS_URL)
         for _ in range(copies):
-            producer.send_task("notifications.tasks.campaigns.send_notice_emails", args=[campaign_id])
+            producer.send_task("notifications.campaign_tasks.send_notice_emails", args=[campaign_id])
 
 
 def _wait(condition, timeout: float = 120.0) -> None:
