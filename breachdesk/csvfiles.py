@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
@@ -47,7 +48,7 @@ def safe_csv_text(rows: Iterable[Iterable[object]], **options: Any) -> str:
 
 def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
     """Write a CSV document (semicolon-separated for French spreadsheets) with every cell made safe."""
-    return safe_csv_text([header, *rows], delimiter=";")
+    return safe_csv_text(itertools.chain([header], rows), delimiter=";")
 
 
 def csv_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:

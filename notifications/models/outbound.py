@@ -22,6 +22,11 @@ class EmailState(models.TextChoices):
     CANCELLED = "cancelled", _("Not sent: no longer needed")
 
 
+def _failure_due(*, now: datetime, max_attempts: int) -> models.Q:
+    """A failure before sending whose next attempt is due (one given up has none)."""
+    return models.Q(state=EmailState.FAILED, attempts__lt=max_attempts, next_attempt_at__lte=now)
+
+
 class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
     def stalled(self, *, claimed_before: datetime) -> OutboundEmailQuerySet:
         """Emails a worker claimed and never finished: it stopped mid-send."""
@@ -29,16 +34,13 @@ class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
 
     def claimable(self, *, now: datetime, max_attempts: int) -> OutboundEmailQuerySet:
         """Emails a worker may send now: pending ones, and failures whose next attempt is due."""
-        return self.filter(
-            models.Q(state=EmailState.PENDING)
-            | models.Q(state=EmailState.FAILED, attempts__lt=max_attempts, next_attempt_at__lte=now)
-        )
+        return self.filter(models.Q(state=EmailState.PENDING) | _failure_due(now=now, max_attempts=max_attempts))
 
     def to_retry(self, *, now: datetime, created_before: datetime, max_attempts: int) -> OutboundEmailQuerySet:
-        """Emails whose wake-up was lost, and failures whose next attempt is due (a failure given up has none)."""
+        """Emails whose wake-up was lost, and failures whose next attempt is due."""
         return self.filter(
             models.Q(state=EmailState.PENDING, created_at__lt=created_before)
-            | models.Q(state=EmailState.FAILED, attempts__lt=max_attempts, next_attempt_at__lte=now)
+            | _failure_due(now=now, max_attempts=max_attempts)
         )
 
     def not_sent(self) -> OutboundEmailQuerySet:

@@ -109,7 +109,7 @@ def finish_outbound_email(
     recipients: list[str] | None = None,
     give_up: bool = False,
 ) -> OutboundEmail:
-    """Record what became of a claimed email; a failure before sending backs off, or stops when told to give up."""
+    """Record what became of a claimed email; a failure before sending backs off, or has no next attempt if given up."""
     with transaction.atomic():
         email = OutboundEmail.objects.select_for_update().get(pk=email_id)
         values: dict[str, Any] = {"state": state, "last_error": error}
@@ -119,8 +119,6 @@ def finish_outbound_email(
             values["sent_at"] = now
         if state == EmailState.FAILED:
             values["next_attempt_at"] = None if give_up else now + retry_delay(email.attempts)
-            if give_up:
-                values["attempts"] = max(email.attempts, max_attempts())
         OutboundEmail.objects.filter(pk=email_id).update(**values)
         _log(email_id, from_state=email.state, to_state=state, at=now, attempt=email.attempts, error=error)
         email.refresh_from_db()
@@ -137,11 +135,14 @@ def send_outbound_email(*, email_id: int, message: Any, recipients: list[str], n
 
 
 def requeue_outbound_email(*, email_id: int, now: datetime | None = None) -> bool:
-    """A person asks for another attempt of a failed email: due now, back-off waived (attempts stay bounded)."""
+    """A person asks for another attempt of a failed email: due now, back-off waived (attempts stay bounded).
+
+    An email given up (no next attempt: no address to send to) is not taken up again.
+    """
     return bool(
-        OutboundEmail.objects.filter(pk=email_id, state=EmailState.FAILED, attempts__lt=max_attempts()).update(
-            next_attempt_at=now or timezone.now()
-        )
+        OutboundEmail.objects.filter(
+            pk=email_id, state=EmailState.FAILED, attempts__lt=max_attempts(), next_attempt_at__isnull=False
+        ).update(next_attempt_at=now or timezone.now())
     )
 
 

@@ -100,3 +100,15 @@ def test_a_failure_waiting_on_its_back_off_is_not_claimed_early(breach_file, com
     processor_notices.deliver_processor_notice(notice_id=notice.pk)
     assert OutboundEmail.objects.get(pk=notice.email_id).attempts == 1
     assert mail.outbox == []
+
+
+def test_a_notice_given_up_for_want_of_an_address_keeps_its_true_attempts_and_is_not_requeued(
+    breach_file, compliance_officer
+):
+    breach_file.controller.dpo_email = ""
+    breach_file.controller.save(update_fields=["dpo_email"])
+    notice = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer).queued[0]
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    assert OutboundEmail.objects.get(pk=notice.email_id).attempts == 1
+    again = processor_notices.notify_controllers(incident=breach_file.incident, user=compliance_officer)
+    assert (again.requeued, [n.pk for n in again.waiting]) == ([], [notice.pk])
