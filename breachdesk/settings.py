@@ -205,6 +205,9 @@ NOTICE_ENVELOPE_STOCKS: dict[str, dict[str, float]] = {
 }
 NOTICE_ENVELOPE_STOCK = env.str("BREACHDESK_ENVELOPE_STOCK", default="dl-window-right")
 NOTICE_LETTER_FONT = env.str("BREACHDESK_LETTER_FONT", default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+# DOMAIN.md section 9: no text sets the age for informing a minor directly; France's digital age (loi 78-17 art. 45).
+NOTICE_DIGITAL_AGE = env.int("BREACHDESK_NOTICE_DIGITAL_AGE", default=15)
+NOTICE_AGE_OF_MAJORITY = env.int("BREACHDESK_NOTICE_AGE_OF_MAJORITY", default=18)
 NOTICE_BATCH_SIZE = env.int("BREACHDESK_NOTICE_BATCH_SIZE", default=500)
 NOTICE_RETENTION_DAYS = env.int("BREACHDESK_NOTICE_RETENTION_DAYS", default=30)
 NOTICE_CLAIM_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_TIMEOUT", default=900)

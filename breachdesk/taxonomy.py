@@ -93,6 +93,22 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class AdolescentAddressee(models.TextChoices):
+    """Who is informed of a minor from the digital age to 17 (DOMAIN.md section 9): the DPO's choice per breach file."""
+
+    MINOR = "minor", _("The minor")
+    REPRESENTATIVES = "representatives", _("The legal representatives")
+    BOTH = "both", _("Both the minor and the legal representatives")
+
+
+class SensitiveDetail(models.TextChoices):
+    """Where a letter names the specific health items: page 1 only ever names the CNIL's categories."""
+
+    # The safer default: a letter opened by someone else in the household reveals nothing specific.
+    OMIT = "omit", _("Leave them out: the letter names the categories only")
+    INNER_PAGE = "inner_page", _("On an inner page headed as confidential")
+
+
 STATUS_ORDER = [status.value for status in Status]
 
 

@@ -15,12 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from breachdesk.taxonomy import (
     STATUS_ORDER,
+    AdolescentAddressee,
     Cause,
     Consequence,
     DataCategory,
     Nature,
     Origin,
     PersonCategory,
+    SensitiveDetail,
     Severity,
     Status,
 )
@@ -173,6 +175,19 @@ class BreachFile(models.Model):
     measures_immediate = models.TextField(_("immediate measures"), blank=True)
     measures_medium_term = models.TextField(_("medium-term measures"), blank=True)
     measures_long_term = models.TextField(_("long-term measures"), blank=True)
+
+    # Art. 34 and DOMAIN.md section 9: who is told about a minor from the digital age to 17, with the reason.
+    adolescent_addressee = models.CharField(
+        _("who is informed of minors from 15 to 17"), max_length=20, choices=AdolescentAddressee.choices, blank=True
+    )
+    adolescent_addressee_reason = models.TextField(_("reason for this choice"), blank=True)
+    # Discretion: a letter can be opened by someone else at home.
+    sensitive_detail = models.CharField(
+        _("specific health items in letters"),
+        max_length=20,
+        choices=SensitiveDetail.choices,
+        default=SensitiveDetail.OMIT,
+    )
 
     other_authorities = models.TextField(_("other supervisory authorities concerned"), blank=True)
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.DETECTED)

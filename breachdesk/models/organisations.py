@@ -70,6 +70,12 @@ class Organisation(models.Model):
     legal_representative_title = models.CharField(_("legal representative title"), max_length=200, blank=True)
     signatory_name = models.CharField(_("letter signatory"), max_length=200, blank=True)
     signatory_title = models.CharField(_("letter signatory title"), max_length=200, blank=True)
+    # An English letter holds no French: the title as English letters print it.
+    signatory_title_en = models.CharField(_("letter signatory title in English"), max_length=200, blank=True)
+
+    def signatory_title_in(self, language: str) -> str:
+        """Return the signatory's title in a letter's language; empty rather than French in an English letter."""
+        return self.signatory_title_en if language == "en" else self.signatory_title
 
     class Meta:
         ordering = ["name"]

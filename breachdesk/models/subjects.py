@@ -21,6 +21,43 @@ def is_postally_reachable(*, address_1: str, postcode: str, city: str, address_b
     return bool((address_block or address_1) and postcode and city)
 
 
+class AgeGroup(models.TextChoices):
+    """A data subject's age band for informing them (DOMAIN.md section 9), kept instead of the birth date itself."""
+
+    ADULT = "adult", _("Adult")
+    # Under the digital age (loi Informatique et Libertés art. 45): informed through the legal representatives.
+    CHILD = "child", _("Child under the digital age")
+    # From the digital age to 17: the DPO chooses per breach file who is informed.
+    ADOLESCENT = "adolescent", _("Minor from the digital age to 17")
+    UNKNOWN = "unknown", _("Age not known")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Return the age in whole years on a day (a birthday on 29 February falls on 1 March in other years)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def age_group_on(birth_date: date | None, day: date) -> str:
+    """Place a birth date in its age group on the day a letter is dated; thresholds from the settings."""
+    from django.conf import settings
+
+    if birth_date is None:
+        return AgeGroup.UNKNOWN
+    age = age_on(birth_date, day)
+    if age < settings.NOTICE_DIGITAL_AGE:
+        return AgeGroup.CHILD
+    if age < settings.NOTICE_AGE_OF_MAJORITY:
+        return AgeGroup.ADOLESCENT
+    return AgeGroup.ADULT
+
+
+class Title(models.TextChoices):
+    """How a letter greets a person when the lab knows it ("Madame"/"Monsieur"); empty when not known."""
+
+    MADAME = "mme", _("Madam")
+    MONSIEUR = "m", _("Sir")
+
+
 class Channel(models.TextChoices):
     """How a data subject can be reached (Art. 34: by post, by email, or both)."""
 
@@ -33,6 +70,8 @@ class PersonalData:
     """Everything that identifies a data subject; only ever stored encrypted."""
 
     patient_ref: str = ""
+    # Title.MADAME, Title.MONSIEUR or "" when the lab did not give it.
+    title: str = ""
     last_name: str = ""
     first_name: str = ""
     birth_date: date | None = None
@@ -124,6 +163,10 @@ class DataSubject(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
     exposures = models.JSONField(_("exposed data"), default=list)
+    # The age band at import, refined on the letter date at launch: who is addressed, and the CNIL's "minors" count.
+    age_group = models.CharField(_("age group"), max_length=12, choices=AgeGroup.choices, default=AgeGroup.UNKNOWN)
+    # CSP L.1111-5: care a minor keeps confidential from the parents; the lab marks it at import.
+    has_confidential_care = models.BooleanField(_("care kept confidential from the parents"), default=False)
     has_postal_address = models.BooleanField(_("reachable by post"), default=False)
     has_email = models.BooleanField(_("reachable by email"), default=False)
     # Which import stored the subject: provenance, written only by the import, in the transaction that holds its

@@ -173,6 +173,12 @@ class Notice(models.Model):
     subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices, default=Origin.LAUNCH)
+    class Addressee(models.TextChoices):
+        SUBJECT = "subject", _("The data subject")
+        # A child's letter goes to the holders of parental authority, at the child's address (DOMAIN.md section 9).
+        REPRESENTATIVES = "representatives", _("The legal representatives")
+
+    addressee = models.CharField(_("addressee"), max_length=20, choices=Addressee.choices, default=Addressee.SUBJECT)
     # Printed on the letter, typed or scanned by the mailroom; codes and ids only, with a check key.
     reference = models.CharField(_("reference"), max_length=40)
     language = models.CharField(_("language"), max_length=2)
@@ -203,8 +209,9 @@ class Notice(models.Model):
         ordering = ["pk"]
         constraints = [
             # Issue 5: one notice per person per channel, whatever the number of launches.
+            # A minor of 15 to 17 may get a letter and the legal representatives another: one per addressee.
             models.UniqueConstraint(
-                fields=["breach_file", "subject", "channel"], name="one_notice_per_subject_channel"
+                fields=["breach_file", "subject", "channel", "addressee"], name="one_notice_per_subject_channel"
             ),
             # A constraint rather than unique=True: references are looked up whole, never by prefix (no _like twin).
             models.UniqueConstraint(fields=["reference"], name="notice_reference_unique"),
