@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from stdnum import luhn
 from stdnum.fr import nir as nir_module
 
-from breachdesk.models.subjects import PersonalData
+from breachdesk.models.subjects import PersonalData, Title
 
 LAST_NAMES = [
     "Martin",
@@ -203,7 +203,8 @@ def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, 
     sex = rng.choice((1, 2))
     first = rng.choice(FIRST_NAMES_M if sex == 1 else FIRST_NAMES_F)
     last = rng.choice(LAST_NAMES)
-    birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 33000))
+    # Adults only (born 1930-2001): the demo adds its minors on purpose, so a test never meets one by chance.
+    birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 26000))
     nir = nir_for(sex=sex, birth=birth, department=place.department, commune=place.commune, order=index)
     number = rng.randrange(1, 180)
     street = f"{number} {rng.choice(STREET_TYPES)} {rng.choice(STREET_NAMES)}"
@@ -217,6 +218,7 @@ def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, 
     )[0]
     personal = PersonalData(
         patient_ref=f"P{index:07d}",
+        title=Title.MONSIEUR if sex == 1 else Title.MADAME,
         last_name=last,
         first_name=first,
         birth_date=birth,

@@ -166,3 +166,39 @@ def data_categories_of(exposure_codes: list[str] | set[str]) -> list[str]:
     """Return the CNIL data categories of exposure codes, in the CNIL order."""
     categories = {EXPOSURES[code].data_category for code in exposure_codes}
     return [category.value for category in DataCategory if category in categories]
+
+
+# The harms a person's own exposed categories make likely: one source for the letters' conditional lines and the
+# consequences BreachDesk proposes. A condition lists CNIL categories: "+" means all of them, "," any of them.
+HARM_CONDITIONS: dict[str, str] = {
+    # Phishing that names the lab or the health insurance needs a way to reach the person.
+    Consequence.LOSS_OF_CONTROL: "contact",
+    # Identity theft needs the identity and the NIR together.
+    Consequence.IDENTITY_THEFT: "civil_status+nir",
+    Consequence.FRAUD: "civil_status+nir",
+    Consequence.FINANCIAL_LOSS: "financial",
+    Consequence.PROFESSIONAL_SECRECY: "health,genetic",
+    Consequence.DISCRIMINATION: "health,genetic",
+}
+
+
+def condition_holds(condition: str, categories: set[str] | frozenset[str]) -> bool:
+    """Tell whether a line's condition ("contact", "civil_status+nir", "health,genetic") holds for these categories."""
+    alternatives = [part.strip() for part in condition.split(",") if part.strip()]
+    return any(all(item.strip() in categories for item in part.split("+")) for part in alternatives)
+
+
+def known_condition(condition: str) -> bool:
+    """Tell whether every category a condition names exists, so a typing error in a letter text is caught."""
+    names = [item.strip() for part in condition.split(",") for item in part.split("+")]
+    return bool(names) and all(name in DataCategory.values for name in names)
+
+
+def likely_consequences(exposure_codes: list[str] | set[str]) -> list[str]:
+    """Return the consequences the exposed categories make likely, in the CNIL order."""
+    categories = set(data_categories_of(exposure_codes))
+    return [
+        code.value
+        for code in Consequence
+        if code in HARM_CONDITIONS and condition_holds(HARM_CONDITIONS[code], categories)
+    ]

@@ -13,10 +13,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from breachdesk.taxonomy import data_categories_of
+from breachdesk.formats import of_organisation, typeset, typeset_html
+from breachdesk.taxonomy import DataCategory, data_categories_of
 from notifications.mime_cache import NoticeTemplate, notice_email
 from notifications.models import Campaign, Notice
-from notifications.services.notice_texts import category_words, salutation
+from notifications.services.notice_texts import lines_for, salutation
 
 # Errors raised before the message data went out: the message was certainly not delivered.
 
@@ -69,6 +70,7 @@ def processor_notice(*, context: dict[str, Any], recipients: list[str], letter: 
 
 
 _SALUTATION = "\x00BREACHDESK-SALUTATION\x00"
+_REFERENCE = "\x00BREACHDESK-REFERENCE\x00"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Composer:
         self.campaign = campaign
         self.breach_file = campaign.breach_file
         self.from_email = settings.NOTICE_FROM_EMAIL
+        dpo_email = self.breach_file.controller.dpo_email
+        self.reply_to = [dpo_email] if dpo_email else []
         self._bodies: dict[tuple[str, tuple[str, ...]], Body] = {}
         self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
 
@@ -95,23 +99,46 @@ class Composer:
         if body is None:
             organisation = self.breach_file.controller
             texts = self.campaign.texts.get(language) or self.campaign.texts["fr"]
-            context = {
-                "language": language,
-                "organisation": organisation,
-                "incident": self.breach_file.incident,
-                "categories": category_words(categories, language),
-                "texts": texts,
-                "advice_lines": [line.strip() for line in texts.get("advice", "").splitlines() if line.strip()],
-                "salutation": _SALUTATION,
-            }
+
+            def paragraphs(section: str) -> list[str]:
+                return [typeset(line.strip(), language) for line in texts.get(section, "").splitlines() if line.strip()]
+
             with translation.override(language):
-                subject = " ".join(render_to_string("notifications/email/campaign_notice_subject.txt", context).split())
+                context = {
+                    "language": language,
+                    "organisation": organisation,
+                    "of_organisation": of_organisation(organisation.name, language),
+                    "signatory_title": organisation.signatory_title_in(language),
+                    "incident": self.breach_file.incident,
+                    # Emails name the CNIL categories only, never the specific health items.
+                    "categories": [str(DataCategory(category).label) for category in categories],
+                    "what_happened": paragraphs("what_happened"),
+                    "consequences": [
+                        typeset(line, language) for line in lines_for(texts.get("consequences", ""), categories)
+                    ],
+                    "measures": paragraphs("measures"),
+                    "advice": [typeset(line, language) for line in lines_for(texts.get("advice", ""), categories)],
+                    "salutation": _SALUTATION,
+                    "reference": _REFERENCE,
+                }
+                subject = typeset(
+                    " ".join(render_to_string("notifications/email/campaign_notice_subject.txt", context).split()),
+                    language,
+                )
                 # Encoded once (RFC 2047) rather than for every message: the subject is the same for all.
                 subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
-                text = render_to_string("notifications/email/campaign_notice.txt", context)
-                html_text = render_to_string("notifications/email/campaign_notice.html", context)
+                text = typeset(render_to_string("notifications/email/campaign_notice.txt", context), language)
+                html_text = typeset_html(
+                    render_to_string("notifications/email/campaign_notice.html", context), language
+                )
             template = NoticeTemplate.build(
-                subject=subject, text=text, html_text=html_text, from_email=self.from_email, marker=_SALUTATION
+                subject=subject,
+                text=text,
+                html_text=html_text,
+                from_email=self.from_email,
+                marker=_SALUTATION,
+                reference_marker=_REFERENCE,
+                reply_to=self.reply_to,
             )
             body = Body(subject=subject, text=text, html=html_text, template=template)
             self._bodies[key] = body
@@ -124,16 +151,19 @@ class Composer:
         if categories is None:
             categories = self._categories[exposures] = tuple(data_categories_of(list(exposures)))
         body = self.body(notice.language, categories)
-        greeting = salutation(personal, notice.language)
+        greeting = salutation(personal, notice.language, notice.addressee)
         return notice_email(
             template=body.template,
             subject=body.subject,
-            text=body.text.replace(_SALUTATION, greeting),
-            html_text=body.html.replace(_SALUTATION, html.escape(greeting)),
+            text=body.text.replace(_SALUTATION, greeting).replace(_REFERENCE, notice.reference),
+            html_text=body.html.replace(_SALUTATION, html.escape(greeting)).replace(
+                _REFERENCE, html.escape(notice.reference)
+            ),
             greeting=greeting,
             to=personal.email,
             from_email=self.from_email,
             message_id=notice.message_id,
             reference=notice.reference,
             metadata={"breachdesk_notice": notice.pk},
+            reply_to=self.reply_to,
         )

@@ -20,7 +20,8 @@ from typing import Any
 
 import pikepdf
 from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import pgettext
 from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
@@ -30,11 +31,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from breachdesk.formats import letter_date as format_letter_date
+from breachdesk.formats import of_organisation, typeset, typeset_html
 from breachdesk.models import BreachFile, PersonalData
-from breachdesk.taxonomy import EXPOSURES
+from breachdesk.taxonomy import EXPOSURES, DataCategory, SensitiveDetail, data_categories_of
 from notifications.models import Notice, PrintBatch
-from notifications.pdf import render_pdf
-from notifications.services.notice_texts import salutation
+from notifications.pdf import render_html, render_pdf
+from notifications.services.notice_texts import lines_for, salutation
 
 logger = logging.getLogger(__name__)
 
@@ -122,13 +125,46 @@ def address_lines(personal: PersonalData, country: str = "FR") -> list[str]:
     return block.lines[:MAX_LINES]
 
 
+class Audience:
+    """Whom a letter's wording addresses: the person, a child's legal representatives, or a minor whose care is
+    confidential (CSP L.1111-5), whose letter names the CNIL categories only."""
+
+    SUBJECT = "subject"
+    REPRESENTATIVES = "representatives"
+    CONFIDENTIAL = "confidential"
+
+
+def audience_of(notice: Notice) -> str:
+    if notice.addressee == Notice.Addressee.REPRESENTATIVES:
+        return Audience.REPRESENTATIVES
+    return Audience.CONFIDENTIAL if notice.subject.has_confidential_care else Audience.SUBJECT
+
+
+def representatives_block(lines: list[str], language: str) -> list[str]:
+    """Address a child's letter to the legal representatives at the child's address (NF Z10-011: line 1 first)."""
+    with translation.override(language):
+        heading = pgettext("letter", "To the legal representatives of")
+    # Six lines at most: the representatives' line replaces the least needed inner line of a full block.
+    body = list(lines)
+    if len(body) >= MAX_LINES:
+        body = [body[0], *body[-(MAX_LINES - 2) :]]
+    return [heading, *body][:MAX_LINES]
+
+
 def letter_for(notice: Notice) -> Letter:
     personal = notice.subject.personal
+    lines = address_lines(personal, notice.subject.country)
+    if notice.addressee == Notice.Addressee.REPRESENTATIVES:
+        lines = representatives_block(lines, notice.language)
     return Letter(
         reference=notice.reference,
-        address=address_lines(personal, notice.subject.country),
-        salutation=salutation(personal, notice.language),
+        address=lines,
+        salutation=salutation(personal, notice.language, notice.addressee),
     )
+
+
+def _paragraphs(text: str, language: str) -> list[str]:
+    return [typeset(line.strip(), language) for line in text.splitlines() if line.strip()]
 
 
 def master_context(
@@ -139,18 +175,38 @@ def master_context(
     texts: dict[str, str],
     letter_date: date,
     window: Window,
+    audience: str = Audience.SUBJECT,
 ) -> dict[str, Any]:
     organisation = breach_file.controller
+    categories = data_categories_of(list(exposures))
+    # The specific items (HIV status, pregnancy...) are never on page 1; a confidential-care minor's letter and the
+    # breach file's "leave them out" setting keep them out altogether.
+    details = [
+        EXPOSURES[code].label(language) for code in EXPOSURES if code in set(exposures) and EXPOSURES[code].is_health
+    ]
+    details_inside = (
+        bool(details)
+        and breach_file.sensitive_detail == SensitiveDetail.INNER_PAGE
+        and audience != Audience.CONFIDENTIAL
+    )
     with translation.override(language):
-        dated = formats.date_format(letter_date, "j F Y")
+        category_labels = [str(DataCategory(category).label) for category in categories]
     return {
         "language": language,
+        "audience": audience,
         "organisation": organisation,
+        "of_organisation": of_organisation(organisation.name, language),
+        "signatory_title": organisation.signatory_title_in(language),
         "incident": breach_file.incident,
-        "letter_date": dated,
-        "categories": [EXPOSURES[code].label(language) for code in EXPOSURES if code in set(exposures)],
-        "texts": texts,
-        "advice_lines": [line.strip() for line in texts.get("advice", "").splitlines() if line.strip()],
+        "letter_date": format_letter_date(letter_date, language),
+        "categories": category_labels,
+        "has_details": bool(details),
+        "details_inside": details_inside,
+        "details": details if details_inside else [],
+        "what_happened": _paragraphs(texts.get("what_happened", ""), language),
+        "consequences": [typeset(line, language) for line in lines_for(texts.get("consequences", ""), categories)],
+        "measures": _paragraphs(texts.get("measures", ""), language),
+        "advice": [typeset(line, language) for line in lines_for(texts.get("advice", ""), categories)],
         "window": window,
         "reference_top": REFERENCE_TOP,
         "salutation_top": SALUTATION_TOP,
@@ -174,9 +230,12 @@ def render_master(
     texts: dict[str, str],
     letter_date: date,
     window: Window,
+    audience: str = Audience.SUBJECT,
 ) -> Master:
-    """Render (once per process and key) the part every letter of one language and exposure set shares."""
-    key = master_key(breach_file.pk, language, sorted(exposures), texts, letter_date, window)
+    """Render (once per process and key) the part every letter of one language, audience and exposure set shares."""
+    key = master_key(
+        breach_file.pk, language, audience, breach_file.sensitive_detail, sorted(exposures), texts, letter_date, window
+    )
     cached = _MASTERS.get(key)
     if cached is not None:
         _MASTERS.move_to_end(key)
@@ -188,9 +247,11 @@ def render_master(
         texts=texts,
         letter_date=letter_date,
         window=window,
+        audience=audience,
     )
     with translation.override(language):
-        rendered = render_pdf("notifications/pdf/letter_master.html", context)
+        html = typeset_html(render_to_string("notifications/pdf/letter_master.html", context), language)
+    rendered = render_html(html)
     master = Master(content=rendered.content, pages=rendered.pages)
     _MASTERS[key] = master
     if len(_MASTERS) > _MASTER_CACHE_SIZE:
@@ -228,7 +289,7 @@ def _draw_barcode(canvas: Canvas, value: str, x: float, y: float) -> None:
 def draw_overlay(canvas: Canvas, letter: Letter, *, pages: int, window: Window, language: str) -> None:
     """Draw the personal zones of one letter, one overlay page per master page."""
     with translation.override(language):
-        reference_label = pgettext("letter", "Reference")
+        reference_line = pgettext("letter", "Reference: %(reference)s") % {"reference": letter.reference}
     for page in range(1, pages + 1):
         if page == 1:
             usable = (window.width - 2 * WINDOW_PADDING) * mm
@@ -242,12 +303,12 @@ def draw_overlay(canvas: Canvas, letter: Letter, *, pages: int, window: Window, 
                 text.textLine(line)
             canvas.drawText(text)
             canvas.setFont(FONT, 9)
-            canvas.drawString(LEFT_MARGIN * mm, _y(REFERENCE_TOP), f"{reference_label} : {letter.reference}")
+            canvas.drawString(LEFT_MARGIN * mm, _y(REFERENCE_TOP), reference_line)
             _draw_barcode(canvas, letter.reference, LEFT_MARGIN * mm, _y(REFERENCE_TOP + 9.5))
             canvas.setFont(FONT, 10.5)
             canvas.drawString(LEFT_MARGIN * mm, _y(SALUTATION_TOP), letter.salutation)
         canvas.setFont(FONT, 7)
-        canvas.drawString(LEFT_MARGIN * mm, FOOTER_BOTTOM * mm, f"{reference_label} : {letter.reference}")
+        canvas.drawString(LEFT_MARGIN * mm, FOOTER_BOTTOM * mm, reference_line)
         canvas.showPage()
 
 
@@ -316,6 +377,7 @@ def render_batch(*, batch: PrintBatch, notices: Sequence[Notice]) -> RenderedBat
             texts=texts,
             letter_date=campaign.letter_date,
             window=window,
+            audience=audience_of(notice),
         )
         letters.append((letter_for(notice), master, notice.language))
     cover = render_cover(batch=batch, notices=notices, pages=sum(master.pages for _l, master, _lang in letters))
@@ -369,7 +431,14 @@ PREVIEW_PERSON = {
 }
 
 
-def render_preview(*, breach_file: BreachFile, language: str, exposures: Sequence[str], texts: dict[str, str]) -> bytes:
+def render_preview(
+    *,
+    breach_file: BreachFile,
+    language: str,
+    exposures: Sequence[str],
+    texts: dict[str, str],
+    audience: str = Audience.SUBJECT,
+) -> bytes:
     """A letter to a fictitious person with the text as it stands, for the DPO to read before launch."""
     window = Window.for_stock(settings.NOTICE_ENVELOPE_STOCK)
     master = render_master(
@@ -379,9 +448,14 @@ def render_preview(*, breach_file: BreachFile, language: str, exposures: Sequenc
         texts=texts,
         letter_date=timezone.localdate(),
         window=window,
+        audience=audience,
     )
     person = PREVIEW_PERSON.get(language, PREVIEW_PERSON["fr"])
+    addressee = Notice.Addressee.REPRESENTATIVES if audience == Audience.REPRESENTATIVES else Notice.Addressee.SUBJECT
+    address = list(person.address_block)
+    if addressee == Notice.Addressee.REPRESENTATIVES:
+        address = representatives_block(address, language)
     letter = Letter(
-        reference=f"{breach_file.pk}-0000000-P00", address=person.address_block, salutation=salutation(person, language)
+        reference=f"{breach_file.pk}-0000000-P00", address=address, salutation=salutation(person, language, addressee)
     )
     return stamp([(letter, master, language)], window).content

@@ -30,7 +30,11 @@ _STAND_INS = {
     "reference": "BREACHDESK-STAND-IN-REFERENCE",
     "text_greeting": "BREACHDESK-STAND-IN-TEXT-GREETING-\u00e9",
     "html_greeting": "BREACHDESK-STAND-IN-HTML-GREETING-\u00e9",
+    # The reference a person quotes, printed in both bodies as well as in its header.
+    "text_reference": "BREACHDESK-BODY-REF-TEXT",
+    "html_reference": "BREACHDESK-BODY-REF-HTML",
 }
+_BODY_REFERENCE_LENGTH = min(len(_STAND_INS["text_reference"]), len(_STAND_INS["html_reference"]))
 
 
 _TRANSFER_ENCODING = b"Content-Transfer-Encoding: 8bit\r\n"
@@ -65,17 +69,33 @@ class NoticeTemplate:
     boundary: str
 
     @classmethod
-    def build(cls, *, subject: str, text: str, html_text: str, from_email: str, marker: str) -> NoticeTemplate | None:
-        """Serialise the notice once with stand-ins (the bodies hold `marker` where the greeting goes); None when
-        Django's output cannot be cut safely."""
+    def build(
+        cls,
+        *,
+        subject: str,
+        text: str,
+        html_text: str,
+        from_email: str,
+        marker: str,
+        reference_marker: str,
+        reply_to: list[str],
+    ) -> NoticeTemplate | None:
+        """Serialise the notice once with stand-ins (the bodies hold `marker` where the greeting goes and
+        `reference_marker` where the reference goes); None when Django's output cannot be cut safely."""
         stand_ins = _STAND_INS
-        if text.count(marker) != 1 or html_text.count(marker) != 1:
-            return None
+        for body in (text, html_text):
+            if body.count(marker) != 1 or body.count(reference_marker) != 1:
+                return None
         message = data_subject_notice(
             subject=subject,
-            text=text.replace(marker, stand_ins["text_greeting"]),
-            html=html_text.replace(marker, stand_ins["html_greeting"]),
+            text=text.replace(marker, stand_ins["text_greeting"]).replace(
+                reference_marker, stand_ins["text_reference"]
+            ),
+            html=html_text.replace(marker, stand_ins["html_greeting"]).replace(
+                reference_marker, stand_ins["html_reference"]
+            ),
             to=stand_ins["to"],
+            reply_to=reply_to,
             from_email=from_email,
             message_id=stand_ins["message_id"],
             reference=stand_ins["reference"],
@@ -109,8 +129,8 @@ class NoticeTemplate:
         return cls(
             segments=tuple(segments),
             slots=tuple(slot for _start, _end, slot in cuts),
-            text_is_ascii=text.replace(marker, "").isascii(),
-            html_is_ascii=html_text.replace(marker, "").isascii(),
+            text_is_ascii=text.replace(marker, "").replace(reference_marker, "").isascii(),
+            html_is_ascii=html_text.replace(marker, "").replace(reference_marker, "").isascii(),
             text_line_rest=_line_rest(raw, stand_ins["text_greeting"].encode()),
             html_line_rest=_line_rest(raw, stand_ins["html_greeting"].encode()),
             boundary=boundary.group(1).decode("ascii"),
@@ -129,7 +149,8 @@ class NoticeTemplate:
             and len(message_id) <= _MAX_PLAIN_HEADER
             and message_id.isascii()
             and reference.isascii()
-            and len(reference) <= _MAX_PLAIN_HEADER
+            and reference.isprintable()
+            and len(reference) <= _BODY_REFERENCE_LENGTH
             and self.text_line_rest + len(text_greeting) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT
             and self.html_line_rest + len(html_greeting) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT
         ):
@@ -140,6 +161,8 @@ class NoticeTemplate:
             "date": _date_header().encode(),
             "message_id": message_id.encode(),
             "reference": reference.encode(),
+            "text_reference": reference.encode(),
+            "html_reference": html.escape(reference).encode(),
             "text_greeting": text_greeting,
             "html_greeting": html_greeting,
             "text_encoding": b"7bit" if self.text_is_ascii and is_ascii else b"8bit",
@@ -225,6 +248,7 @@ def notice_email(
     message_id: str,
     reference: str,
     metadata: dict[str, Any],
+    reply_to: list[str],
 ) -> NoticeEmail:
     """One subject's notice: the body already holds the greeting; the bytes come from the template when it can."""
     rendered = (
@@ -235,6 +259,7 @@ def notice_email(
         text=text,
         html=html_text,
         to=to,
+        reply_to=reply_to,
         from_email=from_email,
         message_id=message_id,
         reference=reference,
@@ -252,6 +277,7 @@ def data_subject_notice(
     from_email: str,
     message_id: str,
     reference: str,
+    reply_to: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     rendered: bytes | None = None,
@@ -266,6 +292,8 @@ def data_subject_notice(
         body=text,
         from_email=from_email,
         to=[to],
+        # Art. 34(2)(b): an answer reaches the DPO, not the sending address.
+        reply_to=reply_to or [],
         headers={**(headers or {}), "Message-ID": message_id, "X-BreachDesk-Reference": reference},
     )
     message.attach_alternative(html, "text/html")

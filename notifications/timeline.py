@@ -15,6 +15,7 @@ class NotificationTimelineKind(models.TextChoices):
     FILING_PREPARED = "filing_prepared", _("CNIL filing prepared")
     AUTHORITY_COMPLEMENTED = "authority_complemented", _("Complementary notification filed")
     CAMPAIGN_LAUNCHED = "campaign_launched", _("Data subjects' information launched")
+    LETTER_CHOICES_RECORDED = "letter_choices_recorded", _("Who receives the letters recorded")
 
 
 def _filing_prepared(params: dict[str, Any]) -> str:
@@ -27,9 +28,20 @@ def _filing_prepared(params: dict[str, Any]) -> str:
     }
 
 
+def _letter_choices(params: dict[str, Any]) -> str:
+    from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
+
+    choice = params.get("adolescent_addressee") or ""
+    return gettext("Letters: minors of 15 to 17 told: %(choice)s; specific health items: %(detail)s.") % {
+        "choice": AdolescentAddressee(choice).label if choice else gettext("not chosen"),
+        "detail": SensitiveDetail(params["sensitive_detail"]).label,
+    }
+
+
 def register_sentences() -> None:
     """Tell breachdesk's timeline how the steps of notifications read."""
     register_sentence(NotificationTimelineKind.FILING_PREPARED, _filing_prepared)
+    register_sentence(NotificationTimelineKind.LETTER_CHOICES_RECORDED, _letter_choices)
     register_sentence(
         NotificationTimelineKind.AUTHORITY_COMPLEMENTED,
         lambda params: gettext("Complementary notification v%(version)s filed (case %(number)s).") % params,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("register/export.pdf", register.register_pdf, name="register_pdf"),
     path(f"{CAMPAIGN}/", campaigns.campaign, name="campaign"),
     path(f"{CAMPAIGN}/text/", campaigns.campaign_text, name="campaign_text"),
+    path(f"{CAMPAIGN}/letter-choices/", campaigns.campaign_letter_choices, name="campaign_letter_choices"),
     path(f"{CAMPAIGN}/preview.pdf", campaigns.campaign_preview, name="campaign_preview"),
     path(f"{CAMPAIGN}/launch/", campaigns.campaign_launch, name="campaign_launch"),
     path(f"{CAMPAIGN}/progress.json", campaigns.campaign_progress, name="campaign_progress"),

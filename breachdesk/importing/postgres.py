@@ -54,6 +54,8 @@ _COPY_FIELDS = (
     "exposures",
     "has_postal_address",
     "has_email",
+    "age_group",
+    "has_confidential_care",
     "source_line",
     "import_batch",
     "created_at",
@@ -108,6 +110,8 @@ def copy_text(
                 _exposures_json(subject.exposures),
                 "t" if subject.has_postal_address else "f",
                 "t" if subject.has_email else "f",
+                subject.age_group,
+                "t" if subject.has_confidential_care else "f",
                 str(subject.line),
             )
         )
@@ -147,6 +151,8 @@ def create_subjects(
                 exposures=list(subject.exposures),
                 has_postal_address=subject.has_postal_address,
                 has_email=subject.has_email,
+                age_group=subject.age_group,
+                has_confidential_care=subject.has_confidential_care,
                 source_line=subject.line,
                 import_batch_id=import_id,
             )

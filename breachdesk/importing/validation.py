@@ -19,7 +19,7 @@ from stdnum.fr import nir as nir_module
 from breachdesk.importing.address import build_block
 from breachdesk.importing.indexes import Indexer
 from breachdesk.importing.report import Report
-from breachdesk.models.subjects import is_postally_reachable
+from breachdesk.models.subjects import AgeGroup, Title, age_group_on, is_postally_reachable
 from breachdesk.taxonomy import EXPOSURES
 
 
@@ -73,6 +73,23 @@ COLUMNS: tuple[Column, ...] = (
         gettext_lazy("Exposure codes separated by |, e.g. identity|contact|nir|test_results."),
         "identity|nir",
     ),
+    Column(
+        "title",
+        False,
+        gettext_lazy(
+            "How the letter greets the person: Mme or M. (Madame, Monsieur, Mrs, Ms, Mr); empty when unknown."
+        ),
+        "Mme",
+    ),
+    Column(
+        "confidential_care",
+        False,
+        gettext_lazy(
+            "yes for a minor whose care is kept confidential from the parents (CSP L.1111-5): the minor is told "
+            "personally, with the data categories only; empty or no otherwise."
+        ),
+        "",
+    ),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.is_required)
@@ -81,6 +98,16 @@ MAX_CELL_LENGTH = 200
 MAX_NAME_LENGTH = 100
 MAX_PATIENT_REF_LENGTH = 64
 LANGUAGES = ("fr", "en")
+TITLES = {
+    "mme": Title.MADAME,
+    "madame": Title.MADAME,
+    "mrs": Title.MADAME,
+    "ms": Title.MADAME,
+    "m": Title.MONSIEUR,
+    "monsieur": Title.MONSIEUR,
+    "mr": Title.MONSIEUR,
+}
+YES_NO = {"yes": True, "oui": True, "1": True, "true": True, "no": False, "non": False, "0": False, "false": False}
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"FR"}
 EARLIEST_BIRTH_YEAR = 1880
 StrOrPromise = str | Promise
@@ -257,6 +284,8 @@ class ValidSubject:
     language: str
     has_postal_address: bool
     has_email: bool
+    age_group: str
+    has_confidential_care: bool
     patient_ref_index: str
     nir_index: str | None
     email_index: str | None
@@ -391,6 +420,20 @@ class RowValidator:
                 report.error(line, "birth_date", error.code, error.message)
                 birth_date = None
 
+        title = ""
+        if raw_title := values.get("title", ""):
+            title = TITLES.get(raw_title.strip().lower().rstrip("."), "")
+            if not title:
+                report.error(line, "title", "title_invalid", _("Write Mme or M. (or leave the cell empty)."))
+
+        has_confidential_care = False
+        if raw_care := values.get("confidential_care", ""):
+            answer = YES_NO.get(raw_care.strip().lower())
+            if answer is None:
+                report.error(line, "confidential_care", "yes_no_invalid", _("Write yes or no (oui or non)."))
+            else:
+                has_confidential_care = answer
+
         nir = ""
         if raw_nir := values.get("nir", ""):
             try:
@@ -479,8 +522,17 @@ class RowValidator:
             return None
         birth_text = birth_date.isoformat() if birth_date else ""
         has_email = bool(email)
+        age_group = age_group_on(birth_date, self.today)
+        if has_confidential_care and age_group == AgeGroup.ADULT:
+            report.warning(
+                line,
+                "confidential_care",
+                "confidential_care_adult",
+                _("Confidential care concerns minors: this adult is told as any adult."),
+            )
         personal: dict[str, object] = {
             "patient_ref": patient_ref,
+            "title": title,
             "last_name": last_name,
             "first_name": first_name,
             "birth_date": birth_text,
@@ -513,6 +565,8 @@ class RowValidator:
             language=language,
             has_postal_address=has_postal_address,
             has_email=has_email,
+            age_group=age_group,
+            has_confidential_care=has_confidential_care,
             patient_ref_index=patient_ref_index,
             nir_index=indexer.index_of(b"nir\x00", nir),
             email_index=indexer.index_of(b"email\x00", email),

@@ -73,10 +73,6 @@ class Organisation(models.Model):
     # An English letter holds no French: the title as English letters print it.
     signatory_title_en = models.CharField(_("letter signatory title in English"), max_length=200, blank=True)
 
-    def signatory_title_in(self, language: str) -> str:
-        """Return the signatory's title in a letter's language; empty rather than French in an English letter."""
-        return self.signatory_title_en if language == "en" else self.signatory_title
-
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -88,6 +84,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def signatory_title_in(self, language: str) -> str:
+        """Return the signatory's title in a letter's language; empty rather than French in an English letter."""
+        return self.signatory_title_en if language == "en" else self.signatory_title
 
     @property
     def siren(self) -> str:

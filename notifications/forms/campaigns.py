@@ -5,16 +5,48 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
 from notifications.models import Channel
+
+CONDITIONS_HELP = gettext_lazy(
+    "One sentence per line. A line that starts with a condition in brackets is printed only to the persons whose "
+    "exposed data meet it: [health,genetic] for health or genetic data, [civil_status+nir] for the identity together "
+    "with the social security number, [contact] for contact details."
+)
 
 
 class NoticeTextForm(forms.Form):
     language = forms.ChoiceField(choices=[("fr", "Français"), ("en", "English")])
     what_happened = forms.CharField(label=gettext_lazy("What happened"), widget=forms.Textarea, max_length=4000)
-    consequences = forms.CharField(label=gettext_lazy("Likely consequences"), widget=forms.Textarea, max_length=4000)
+    consequences = forms.CharField(
+        label=gettext_lazy("Likely consequences"), widget=forms.Textarea, max_length=4000, help_text=CONDITIONS_HELP
+    )
     measures = forms.CharField(label=gettext_lazy("What we did"), widget=forms.Textarea, max_length=4000)
     advice = forms.CharField(
-        label=gettext_lazy("What you can do (one piece of advice per line)"), widget=forms.Textarea, max_length=4000
+        label=gettext_lazy("What you can do (one piece of advice per line)"),
+        widget=forms.Textarea,
+        max_length=4000,
+        help_text=CONDITIONS_HELP,
+    )
+
+
+class LetterChoicesForm(forms.Form):
+    adolescent_addressee = forms.ChoiceField(
+        label=gettext_lazy("Minors aged 15 to 17 are informed by"),
+        choices=[("", gettext_lazy("Not chosen yet")), *AdolescentAddressee.choices],
+        required=False,
+        help_text=gettext_lazy(
+            "Under 15, the legal representatives are always the ones informed; a minor whose care is kept "
+            "confidential from the parents is always informed personally."
+        ),
+    )
+    adolescent_addressee_reason = forms.CharField(
+        label=gettext_lazy("Why this choice"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    sensitive_detail = forms.ChoiceField(
+        label=gettext_lazy("Specific health items (HIV status, pregnancy, conditions...)"),
+        choices=SensitiveDetail.choices,
+        widget=forms.RadioSelect,
     )
 
 

@@ -173,6 +173,7 @@ class Notice(models.Model):
     subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices, default=Origin.LAUNCH)
+
     class Addressee(models.TextChoices):
         SUBJECT = "subject", _("The data subject")
         # A child's letter goes to the holders of parental authority, at the child's address (DOMAIN.md section 9).
@@ -260,6 +261,11 @@ class UnreachableSubject(models.Model):
         NO_CHANNEL = "no_channel", _("Neither a postal address nor an email address")
         NO_CHANNEL_CHOSEN = "no_channel_chosen", _("Not reachable through the channels chosen at launch")
         ALL_FAILED = "all_failed", _("Every channel failed")
+        # A child is told through a letter to the legal representatives; an email to the child is never sent.
+        MINOR_WITHOUT_POSTAL_ADDRESS = (
+            "minor_without_postal_address",
+            _("A minor told through the legal representatives, with no postal address to write to"),
+        )
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="unreachable")
     subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="+")

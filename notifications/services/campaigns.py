@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 
 from breachdesk.assessment import current_decisions, subjects_to_inform
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, DecisionKind, DecisionOutcome, User
+from breachdesk.models.subjects import AgeGroup, age_group_on
 from breachdesk.services import record_audit, record_event
+from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
 from notifications import postgres
 from notifications.models import (
     Campaign,
@@ -28,7 +30,7 @@ from notifications.models import (
     NotificationAuditObject,
     UnreachableSubject,
 )
-from notifications.services.notice_texts import SECTIONS, notice_texts
+from notifications.services.notice_texts import SECTIONS, check_conditions, notice_texts, stored_languages
 from notifications.services.references import make_reference
 from notifications.timeline import NotificationTimelineKind
 
@@ -39,7 +41,14 @@ POPULATE_CHUNK = 2000
 
 
 class CampaignRefused(Exception):
-    """Raised when a campaign action is not allowed now; the message names no person."""
+    """Raised when a campaign action is not allowed now; the message names no person.
+
+    `link` names where the DPO fixes what is missing (a page anchor), when there is such a place.
+    """
+
+    def __init__(self, message: str, *, link: str = "") -> None:
+        super().__init__(message)
+        self.link = link
 
 
 @dataclass
@@ -106,6 +115,8 @@ def launch_campaign(
         raise CampaignRefused(
             _("No decision to inform the data subjects (Art. 34) is recorded for this breach file: record it first.")
         )
+    if not Campaign.objects.filter(breach_file=breach_file).exists():
+        ensure_ready_to_launch(breach_file)
     texts = notice_texts(breach_file)
     try:
         campaign, is_new = Campaign.objects.get_or_create(
@@ -163,6 +174,61 @@ def launch_campaign(
     return result
 
 
+def ensure_ready_to_launch(breach_file: BreachFile) -> None:
+    """Refuse a first launch while a recipient's language lacks the DPO's text, or minors of 15 to 17 have no
+    recorded choice of who is told."""
+    covered = subjects_to_inform(breach_file)
+    # The proposed texts are whole in each language; once the DPO wrote their own account in one language, every
+    # recipient's language needs theirs too, or some persons would read another, older story.
+    stored = stored_languages(breach_file)
+    languages = set(covered.order_by().values_list("language", flat=True).distinct()) if stored else set()
+    missing = sorted(languages - stored)
+    if missing:
+        names = ", ".join(str(DataSubject.Language(language).label) for language in missing)
+        raise CampaignRefused(
+            _(
+                "Some recipients read %(languages)s, and the text in that language is not saved yet while another "
+                "language's is: write or review it, save it, then launch."
+            )
+            % {"languages": names},
+            link=f"#text-{missing[0]}",
+        )
+    if not breach_file.adolescent_addressee and covered.filter(age_group=AgeGroup.ADOLESCENT).exists():
+        raise CampaignRefused(
+            _(
+                "Some recipients are minors aged 15 to 17: record who is informed (the minor, the legal "
+                "representatives or both) and why, then launch."
+            ),
+            link="#minors",
+        )
+
+
+def recipients_of(
+    subject: DataSubject, *, channels: set[str], age_group: str, adolescent_addressee: str
+) -> list[tuple[str, str]]:
+    """Return the (channel, addressee) pairs that tell this person, after the rules for minors (DOMAIN.md section 9).
+
+    Under the digital age the holders of parental authority get a letter at the child's address and no email goes
+    to the child's own address; from 15 to 17 the breach file's recorded choice applies (both when a birthday since
+    the import found no choice); a minor whose care is kept confidential (CSP L.1111-5) is told personally.
+    """
+    usable = [channel for channel in subject.channels if channel in channels]
+    own: list[tuple[str, str]] = [(channel, Notice.Addressee.SUBJECT.value) for channel in usable]
+    if subject.has_confidential_care or age_group in (AgeGroup.ADULT, AgeGroup.UNKNOWN):
+        return own
+    representatives: list[tuple[str, str]] = (
+        [(Channel.POST.value, Notice.Addressee.REPRESENTATIVES.value)] if Channel.POST in usable else []
+    )
+    if age_group == AgeGroup.CHILD:
+        return representatives
+    choice = adolescent_addressee or AdolescentAddressee.BOTH
+    if choice == AdolescentAddressee.MINOR:
+        return own
+    if choice == AdolescentAddressee.REPRESENTATIVES:
+        return representatives
+    return own + representatives
+
+
 def _postcode(subject: DataSubject) -> str:
     return subject.personal.postcode[:10]
 
@@ -172,10 +238,11 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
     created: Counter[str] = Counter()
     breach_file_id = campaign.breach_file_id
     channels = set(campaign.channels)
+    adolescent_addressee = campaign.breach_file.adolescent_addressee
     subjects = (
         subjects_to_inform(campaign.breach_file)
         .order_by("pk")
-        .only("pk", "personal_token", "language", "has_postal_address", "has_email")
+        .only("pk", "personal_token", "language", "has_postal_address", "has_email", "has_confidential_care")
     )
     last_pk = 0
     while True:
@@ -186,30 +253,35 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
         result.covered += len(chunk)
         existing = set(
             Notice.objects.filter(breach_file_id=breach_file_id, subject_id__in=[s.pk for s in chunk]).values_list(
-                "subject_id", "channel"
+                "subject_id", "channel", "addressee"
             )
         )
         new: list[Notice] = []
         unreachable: list[UnreachableSubject] = []
         reachable: list[int] = []
         for subject in chunk:
-            usable = [channel for channel in subject.channels if channel in channels]
-            if not usable:
-                reason = (
-                    UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
-                    if subject.channels
-                    else UnreachableSubject.Reason.NO_CHANNEL
-                )
+            # The age on the letter date, from the decrypted birth date: import's age group may have aged since.
+            age_group = age_group_on(subject.personal.birth_date, campaign.letter_date)
+            pairs = recipients_of(
+                subject, channels=channels, age_group=age_group, adolescent_addressee=adolescent_addressee
+            )
+            if not pairs:
+                if not subject.channels:
+                    reason = UnreachableSubject.Reason.NO_CHANNEL
+                elif not any(channel in channels for channel in subject.channels):
+                    reason = UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+                else:
+                    reason = UnreachableSubject.Reason.MINOR_WITHOUT_POSTAL_ADDRESS
                 if not any(key[0] == subject.pk for key in existing):
                     unreachable.append(
                         UnreachableSubject(campaign=campaign, subject=subject, reason=reason, recorded_at=now)
                     )
                 continue
             reachable.append(subject.pk)
-            for channel in usable:
-                if (subject.pk, channel) in existing:
+            for channel, addressee in pairs:
+                if (subject.pk, channel, addressee) in existing:
                     continue
-                new.append(new_notice(campaign, subject, channel, now, Notice.Origin.LAUNCH))
+                new.append(new_notice(campaign, subject, channel, now, Notice.Origin.LAUNCH, addressee=addressee))
                 created[channel] += 1
         Notice.objects.bulk_create(new, ignore_conflicts=True)
         UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
@@ -220,14 +292,23 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
     return dict(created)
 
 
-def new_notice(campaign: Campaign, subject: DataSubject, channel: str, now: datetime, origin: str) -> Notice:
+def new_notice(
+    campaign: Campaign,
+    subject: DataSubject,
+    channel: str,
+    now: datetime,
+    origin: str,
+    *,
+    addressee: str = Notice.Addressee.SUBJECT,
+) -> Notice:
     return Notice(
         campaign=campaign,
         breach_file_id=campaign.breach_file_id,
         subject=subject,
         channel=channel,
         origin=origin,
-        reference=make_reference(campaign.breach_file_id, subject.pk, channel),
+        addressee=addressee,
+        reference=make_reference(campaign.breach_file_id, subject.pk, channel, addressee),
         language=subject.language,
         postcode=_postcode(subject) if channel == Channel.POST else "",
         state=NoticeState.PENDING,
@@ -258,6 +339,9 @@ def save_notice_text(
     empty = [section for section, text in cleaned.items() if not text]
     if empty:
         raise ValidationError({section: _("This section cannot be empty.") for section in empty})
+    unknown = check_conditions(cleaned)
+    if unknown:
+        raise ValidationError(unknown)
     text, _created = NoticeText.objects.update_or_create(
         breach_file=breach_file, language=language, defaults={**cleaned, "updated_by": user}
     )
@@ -270,3 +354,49 @@ def save_notice_text(
         detail=language,
     )
     return text
+
+
+@transaction.atomic
+def record_letter_choices(
+    *,
+    breach_file: BreachFile,
+    adolescent_addressee: str,
+    reason: str,
+    sensitive_detail: str,
+    user: User | None,
+    now: datetime | None = None,
+) -> BreachFile:
+    """Record who is told about minors of 15 to 17 (with the reason) and where letters name specific health items."""
+    if Campaign.objects.filter(breach_file=breach_file).exists():
+        raise CampaignRefused(_("The campaign is launched: who receives the letters can no longer change."))
+    errors: dict[str, str] = {}
+    if adolescent_addressee and adolescent_addressee not in AdolescentAddressee.values:
+        errors["adolescent_addressee"] = _("Unknown choice.")
+    if adolescent_addressee and not reason.strip():
+        errors["adolescent_addressee_reason"] = _("Say why this choice suits these minors.")
+    if sensitive_detail not in SensitiveDetail.values:
+        errors["sensitive_detail"] = _("Unknown choice.")
+    if errors:
+        raise ValidationError(errors)
+    breach_file.adolescent_addressee = adolescent_addressee
+    breach_file.adolescent_addressee_reason = reason.strip() if adolescent_addressee else ""
+    breach_file.sensitive_detail = sensitive_detail
+    breach_file.save(
+        update_fields=["adolescent_addressee", "adolescent_addressee_reason", "sensitive_detail", "updated_at"]
+    )
+    record_event(
+        breach_file=breach_file,
+        kind=NotificationTimelineKind.LETTER_CHOICES_RECORDED,
+        actor=user,
+        at=now or timezone.now(),
+        params={"adolescent_addressee": adolescent_addressee, "sensitive_detail": sensitive_detail},
+    )
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CHANGE,
+        object_type=NotificationAuditObject.CAMPAIGN,
+        object_id=breach_file.pk,
+        organisation_id=breach_file.controller_id,
+        detail=f"adolescents={adolescent_addressee or '-'} detail={sensitive_detail}",
+    )
+    return breach_file

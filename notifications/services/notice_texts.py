@@ -1,91 +1,120 @@
-"""Art. 34(2): the texts of the letter and email to data subjects, per language, frozen at launch."""
+"""Art. 34(2): the texts of the letter and email to data subjects, per language, frozen at launch.
+
+The consequences and advice sections hold lines a DPO edits; a line opening with a condition in brackets
+("[civil_status+nir] ...") is said only to persons whose exposed CNIL categories meet it (breachdesk.taxonomy), so a
+person reads the harms and the advice that follow from their own data, and nothing twice.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.functional import Promise
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import gettext as _
 
+from breachdesk.formats import letter_date, of_organisation
 from breachdesk.models import BreachFile, PersonalData
-from breachdesk.taxonomy import Consequence, DataCategory
-from notifications.models import (
-    Campaign,
-    NoticeText,
-)
+from breachdesk.models.subjects import Title
+from breachdesk.taxonomy import HARM_CONDITIONS, Consequence, DataCategory, condition_holds, known_condition
+from notifications.models import Campaign, Notice, NoticeText
 
 SECTIONS = ("what_happened", "consequences", "measures", "advice")
+# The sections whose lines may carry a condition.
+CONDITIONAL_SECTIONS = ("consequences", "advice")
+LANGUAGES = ("fr", "en")
+
+_CONDITION = re.compile(r"^\s*\[([^\]]*)\]\s*")
 
 
-CONSEQUENCE_WORDS: dict[str, Promise] = {
-    Consequence.LOSS_OF_CONTROL: pgettext_lazy("letter", "losing control over your data"),
-    Consequence.DISCRIMINATION: pgettext_lazy("letter", "discrimination"),
-    Consequence.IDENTITY_THEFT: pgettext_lazy("letter", "identity theft"),
-    Consequence.FRAUD: pgettext_lazy("letter", "fraud attempts"),
-    Consequence.FINANCIAL_LOSS: pgettext_lazy("letter", "financial loss"),
-    Consequence.REPUTATION: pgettext_lazy("letter", "damage to your reputation"),
-    Consequence.PROFESSIONAL_SECRECY: pgettext_lazy("letter", "disclosure of information covered by medical secrecy"),
-    Consequence.OTHER: pgettext_lazy("letter", "other harm"),
-}
+@dataclass(frozen=True)
+class Line:
+    condition: str
+    text: str
+
+    def holds_for(self, categories: frozenset[str]) -> bool:
+        return not self.condition or condition_holds(self.condition, categories)
 
 
-# Emails describe exposure at the level of the CNIL categories, never the pathology.
-CATEGORY_WORDS: dict[str, Promise] = {
-    DataCategory.CIVIL_STATUS: pgettext_lazy("letter", "your identity (name, date of birth)"),
-    DataCategory.NIR: pgettext_lazy("letter", "your social security number"),
-    DataCategory.CONTACT: pgettext_lazy("letter", "your contact details"),
-    DataCategory.ACCESS: pgettext_lazy("letter", "identification or access data"),
-    DataCategory.FINANCIAL: pgettext_lazy("letter", "financial data"),
-    DataCategory.OFFICIAL_DOCUMENTS: pgettext_lazy("letter", "official documents"),
-    DataCategory.LOCATION: pgettext_lazy("letter", "location data"),
-    DataCategory.OFFENCES: pgettext_lazy("letter", "data about offences"),
-    DataCategory.HEALTH: pgettext_lazy("letter", "health data"),
-    DataCategory.GENETIC: pgettext_lazy("letter", "genetic data"),
-    DataCategory.OTHER: pgettext_lazy("letter", "other administrative information"),
-    DataCategory.UNKNOWN: pgettext_lazy("letter", "data still being identified"),
-}
+def parse_lines(text: str) -> list[Line]:
+    """Read a conditional section: one line per sentence, an optional [condition] first."""
+    lines: list[Line] = []
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        match = _CONDITION.match(raw)
+        if match:
+            lines.append(Line(condition=match.group(1).strip(), text=raw[match.end() :].strip()))
+        else:
+            lines.append(Line(condition="", text=raw.strip()))
+    return lines
 
 
-def category_words(categories: Iterable[str], language: str) -> list[str]:
-    """Name the CNIL categories as a letter or an email in that language does."""
-    with translation.override(language):
-        return [str(CATEGORY_WORDS[category]) for category in categories if category in CATEGORY_WORDS]
+def lines_for(text: str, categories: Iterable[str]) -> list[str]:
+    """Keep the lines of a section meant for these CNIL categories, each said once."""
+    held = frozenset(categories)
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in parse_lines(text):
+        if line.text and line.holds_for(held) and line.text not in seen:
+            seen.add(line.text)
+            kept.append(line.text)
+    return kept
 
 
-def _consequence_words(consequences: Iterable[str], language: str) -> list[str]:
-    with translation.override(language):
-        return [str(CONSEQUENCE_WORDS[code]) for code in consequences if code in CONSEQUENCE_WORDS]
+def check_conditions(values: dict[str, str]) -> dict[str, str]:
+    """Return an error per section whose line names an unknown category, with the line number."""
+    errors: dict[str, str] = {}
+    for section in CONDITIONAL_SECTIONS:
+        for number, raw in enumerate(values.get(section, "").splitlines(), start=1):
+            match = _CONDITION.match(raw)
+            if match and not known_condition(match.group(1)):
+                errors[section] = _(
+                    "Line %(line)s: the condition [%(condition)s] names no known category. Use the codes %(codes)s, "
+                    "joined by + (all of them) or , (any of them)."
+                ) % {"line": number, "condition": match.group(1), "codes": ", ".join(DataCategory.values)}
+                break
+    return errors
+
+
+def _consequences(breach_file: BreachFile) -> set[str]:
+    # The DPO's consequences, and the harms the taxonomy ties to categories (each line keeps its condition).
+    return set(breach_file.consequences) | set(HARM_CONDITIONS)
 
 
 def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
-    """Propose the four sections from the breach file, in plain words; the DPO edits them before launch.
+    """Propose the four sections in plain words from the breach file's facts; the DPO reads and edits them.
 
-    The wording is in templates/notifications/texts/<language>/<section>.txt.
+    The wording is in templates/notifications/texts/<language>/<section>.txt; nothing of the breach file's free
+    text (written in one language) is copied into them, so every language's proposal is wholly in that language.
     """
-    english = language == "en"
-    processor = breach_file.incident.processor
-    context = {
-        "organisation": breach_file.controller.name,
-        "processor": processor.name if processor else "",
-        "consequences": _consequence_words(breach_file.consequences, language),
-        "measures": "\n".join(
-            text
-            for text in (
-                breach_file.measures_immediate,
-                breach_file.measures_medium_term,
-                breach_file.measures_long_term,
-            )
-            if text.strip()
-        ),
-    }
-    folder = "en" if english else "fr"
-    return {
-        section: render_to_string(f"notifications/texts/{folder}/{section}.txt", context).removesuffix("\n")
-        for section in SECTIONS
-    }
+    folder = "en" if language == "en" else "fr"
+    incident = breach_file.incident
+    processor = incident.processor
+    with translation.override(folder):
+        context = {
+            "organisation": breach_file.controller.name,
+            "of_organisation": of_organisation(breach_file.controller.name, folder),
+            "processor": processor.name if processor else "",
+            "origin": breach_file.origin,
+            "started_on": letter_date(breach_file.started_at.date(), folder) if breach_file.started_at else "",
+            "aware_on": letter_date(breach_file.became_aware_at.date(), folder) if breach_file.became_aware_at else "",
+            "is_ongoing": breach_file.is_ongoing,
+            "when": {str(code): HARM_CONDITIONS.get(code, "") for code in Consequence.values},
+            "consequences": _consequences(breach_file),
+        }
+        return {
+            section: render_to_string(f"notifications/texts/{folder}/{section}.txt", context).strip("\n")
+            for section in SECTIONS
+        }
+
+
+def stored_languages(breach_file: BreachFile) -> set[str]:
+    """The languages whose text a person saved for this breach file."""
+    return set(NoticeText.objects.filter(breach_file=breach_file).values_list("language", flat=True))
 
 
 def notice_texts(breach_file: BreachFile) -> dict[str, dict[str, str]]:
@@ -95,7 +124,7 @@ def notice_texts(breach_file: BreachFile) -> dict[str, dict[str, str]]:
         return campaign.texts
     stored = {text.language: text for text in NoticeText.objects.filter(breach_file=breach_file)}
     texts: dict[str, dict[str, str]] = {}
-    for language in ("fr", "en"):
+    for language in LANGUAGES:
         if language in stored:
             texts[language] = {section: getattr(stored[language], section) for section in SECTIONS}
         else:
@@ -103,14 +132,16 @@ def notice_texts(breach_file: BreachFile) -> dict[str, dict[str, str]]:
     return texts
 
 
-@lru_cache(maxsize=8)
-def _greetings(language: str) -> tuple[str, str]:
-    # Once per language: a translation lookup per email cost ~7 us in the sending loop.
-    with translation.override(language):
-        return pgettext("letter", "Dear %(name)s,"), pgettext("letter", "Dear Sir or Madam,")
+@lru_cache(maxsize=32)
+def _greeting(language: str, addressee: str, title: str) -> str:
+    # Once per language, addressee and title: a template per email would cost more than its SMTP exchange.
+    folder = "en" if language == "en" else "fr"
+    context = {"addressee": addressee, "title": title}
+    return render_to_string(f"notifications/texts/{folder}/salutation.txt", context).strip()
 
 
-def salutation(personal: PersonalData, language: str) -> str:
-    name = " ".join(part for part in (personal.first_name.strip(), personal.last_name.strip().upper()) if part)
-    with_name, without_name = _greetings(language)
-    return with_name % {"name": name} if name else without_name
+def salutation(personal: PersonalData, language: str, addressee: str = Notice.Addressee.SUBJECT) -> str:
+    """Greet as a letter in that language does: "Madame, Monsieur," or "Madame," in French, "Dear Ms X," in English."""
+    title = personal.title if personal.title in Title.values else ""
+    greeting = _greeting(language, addressee, title)
+    return greeting.replace("NAME", personal.last_name.strip().upper()) if "NAME" in greeting else greeting

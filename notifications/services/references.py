@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from notifications.models import (
-    Channel,
-)
+from notifications.models import Channel, Notice
 
-CHANNEL_LETTER = {Channel.POST: "P", Channel.EMAIL: "E"}
+# P: a letter to the person, E: an email, R: a letter to a child's legal representatives.
+_KINDS = {
+    (Channel.POST, Notice.Addressee.SUBJECT): ("P", 1),
+    (Channel.EMAIL, Notice.Addressee.SUBJECT): ("E", 2),
+    (Channel.POST, Notice.Addressee.REPRESENTATIVES): ("R", 3),
+}
+_BY_LETTER = {letter: key for key, (letter, _digit) in _KINDS.items()}
 
 
-def make_reference(breach_file_id: int, subject_id: int, channel: str) -> str:
-    """Build the printed reference: ids and channel with an ISO 7064 mod 97 key that catches typing errors."""
-    letter = CHANNEL_LETTER[Channel(channel)]
-    digits = f"{breach_file_id}{subject_id:07d}{1 if letter == 'P' else 2}"
+def make_reference(
+    breach_file_id: int, subject_id: int, channel: str, addressee: str = Notice.Addressee.SUBJECT
+) -> str:
+    """Build the printed reference: ids and kind with an ISO 7064 mod 97 key that catches typing errors."""
+    letter, digit = _KINDS[(Channel(channel), Notice.Addressee(addressee))]
+    digits = f"{breach_file_id}{subject_id:07d}{digit}"
     key = 98 - (int(digits) * 100) % 97
     return f"{breach_file_id}-{subject_id:07d}-{letter}{key:02d}"
 
@@ -24,8 +30,8 @@ def normalise_reference(text: str) -> str | None:
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[2]) != 3:
         return None
     letter, key = parts[2][0], parts[2][1:]
-    if letter not in ("P", "E") or not key.isdigit():
+    if letter not in _BY_LETTER or not key.isdigit():
         return None
-    channel = Channel.POST if letter == "P" else Channel.EMAIL
-    expected = make_reference(int(parts[0]), int(parts[1]), channel)
+    channel, addressee = _BY_LETTER[letter]
+    expected = make_reference(int(parts[0]), int(parts[1]), channel, addressee)
     return expected if expected == compact else None

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,7 +21,7 @@ from breachdesk.access import (
 from breachdesk.csvfiles import csv_lines
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile
-from notifications.forms.campaigns import LaunchForm, NoticeTextForm
+from notifications.forms.campaigns import LaunchForm, LetterChoicesForm, NoticeTextForm
 from notifications.models import Campaign, NoticeState, NotificationAuditObject
 from notifications.selectors import exports, progress
 from notifications.selectors.progress import campaign_context
@@ -66,6 +67,13 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             "breach_file": breach_file,
             "text_forms": text_forms,
             "launch_form": LaunchForm(),
+            "choices_form": LetterChoicesForm(
+                initial={
+                    "adolescent_addressee": breach_file.adolescent_addressee,
+                    "adolescent_addressee_reason": breach_file.adolescent_addressee_reason,
+                    "sensitive_detail": breach_file.sensitive_detail,
+                }
+            ),
             "unreachable": unreachable,
             "unknown": unknown,
             "batches": current.batches.order_by("number") if current else [],
@@ -99,6 +107,32 @@ def campaign_text(request: HttpRequest, reference: str, code: str) -> HttpRespon
 
 
 @login_required
+@require_POST
+def campaign_letter_choices(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
+    form = LetterChoicesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose where the specific health items go."))
+        return _back(breach_file)
+    data = form.cleaned_data
+    try:
+        campaigns.record_letter_choices(
+            breach_file=breach_file,
+            adolescent_addressee=data["adolescent_addressee"],
+            reason=data["adolescent_addressee_reason"],
+            sensitive_detail=data["sensitive_detail"],
+            user=user,
+        )
+    except (campaigns.CampaignRefused, ValidationError) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+        return _back(breach_file)
+    messages.success(request, _("Saved: who receives the letters and what they name."))
+    return _back(breach_file)
+
+
+@login_required
 @require_GET
 def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
@@ -110,11 +144,15 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
     from notifications import letters
 
     exposures = default_exposures(breach_file) or ["identity", "contact"]
+    audience = request.GET.get("audience", letters.Audience.SUBJECT)
+    if audience not in (letters.Audience.SUBJECT, letters.Audience.REPRESENTATIVES, letters.Audience.CONFIDENTIAL):
+        raise Http404
     content = letters.render_preview(
         breach_file=breach_file,
         language=language,
         exposures=exposures,
         texts=notice_texts.notice_texts(breach_file)[language],
+        audience=audience,
     )
     audit(
         user,
@@ -143,7 +181,10 @@ def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResp
     try:
         result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=form.cleaned_data["channels"])
     except campaigns.CampaignRefused as error:
-        messages.error(request, str(error))
+        if error.link:
+            messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
+        else:
+            messages.error(request, str(error))
         return _back(breach_file)
     (messages.info if result.created_nothing else messages.success)(request, result.summary())
     return _back(breach_file)

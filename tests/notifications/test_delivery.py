@@ -61,9 +61,12 @@ def test_the_message_is_dedicated_plain_and_says_categories_not_pathologies(info
     assert informed_file.controller.name in subject
     for private in (personal.first_name, personal.last_name, personal.email, "VIH", "santé", "HIV"):
         assert private not in subject
-    assert f"Bonjour {personal.first_name} {personal.last_name.upper()}," in text
-    assert "des données de santé" in text and "des données de santé" in html
-    assert "votre numéro de sécurité sociale" in text
+    assert text.startswith("Madame," if personal.title == "mme" else "Monsieur,")
+    assert personal.last_name not in text
+    assert "Données de santé" in text and "Données de santé" in html
+    assert "Numéro de sécurité sociale (NIR)" in text
+    assert notice.reference in text and notice.reference in html
+    assert message["Reply-To"] == informed_file.controller.dpo_email
     assert "VIH" not in text and "VIH" not in html
     assert personal.nir not in text
     assert informed_file.controller.dpo_email in text
@@ -75,8 +78,11 @@ def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, any_smtp_sink)
     subjects = make_subjects(breach_file, 1, email=True, post=False)
     subject = subjects[0]
     personal = subject.personal
-    personal.first_name = "<img src=x onerror=alert(1)>"
+    # English greetings name the person ("Dear Ms X,"); French ones never do.
+    personal.last_name = "<img src=x onerror=alert(1)>"
+    personal.title = "mme"
     subject.personal = personal
+    subject.language = "en"
     subject.save()
     decide_to_inform(breach_file, lab_dpo)
     campaign = _launch(breach_file, lab_dpo)
@@ -85,8 +91,8 @@ def test_names_are_escaped_in_the_html_part(breach_file, lab_dpo, any_smtp_sink)
 
     raw = next(iter(any_smtp_sink.messages.values()))
     html = email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",)).get_content()
-    assert "<img src=x" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<IMG SRC=X" not in html
+    assert "&lt;IMG SRC=X ONERROR=ALERT(1)&gt;" in html
 
 
 def test_a_4xx_answer_retries_later_under_the_same_message_id(informed_file, lab_dpo, any_smtp_sink):
@@ -293,9 +299,9 @@ def test_an_ascii_notice_says_7bit_and_an_accented_one_8bit_as_django_does(infor
     for field in ("name", "dpo_name", "signatory_name", "signatory_title", "dpo_phone"):
         setattr(lab, field, getattr(lab, field).encode("ascii", "ignore").decode())
 
-    plain_message = _composed(campaign, subject, "en", first_name="John", last_name="Smith")
+    plain_message = _composed(campaign, subject, "en", first_name="John", last_name="Smith", title="m")
     plain = plain_message.message().as_bytes(linesep="\r\n")
-    accented = _composed(campaign, subject, "en", first_name="Zoë", last_name="Smith")
+    accented = _composed(campaign, subject, "en", first_name="John", last_name="Moët", title="m")
 
     assert plain.count(b"Content-Transfer-Encoding: 7bit") == 2
     assert plain_message.django_message().as_bytes(linesep="\r\n").count(b"Content-Transfer-Encoding: 7bit") == 2
@@ -308,7 +314,8 @@ def test_an_ascii_notice_says_7bit_and_an_accented_one_8bit_as_django_does(infor
     [
         {"email": "jöe@exämple.org"},
         {"email": "a-very-long-local-part-" * 3 + "@example.org"},
-        {"first_name": "Line\u2028break"},
+        # English greetings hold the last name (French ones never name the person).
+        {"last_name": "Line\u2028break", "title": "mme"},
     ],
     ids=["non-ascii address", "address Django would fold", "unprintable greeting"],
 )
@@ -316,13 +323,13 @@ def test_values_the_template_cannot_hold_are_written_by_django_itself(informed_f
     campaign = _launch(informed_file, lab_dpo)
     subject = DataSubject.objects.filter(breach_file=informed_file).first()
 
-    message = _composed(campaign, subject, "fr", **changes)
+    message = _composed(campaign, subject, "en", **changes)
 
     assert not message.rendered_by_template
     raw = message.message().as_bytes(linesep="\r\n")
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Message-ID"].startswith(f"<notice.{subject.pk}.N-{subject.pk}@")
-    assert parsed.get_body(("plain",)).get_content().startswith("Bonjour")
+    assert parsed.get_body(("plain",)).get_content().startswith("Dear ")
 
 
 def test_the_envelope_is_pipelined_when_the_server_offers_it_and_not_otherwise(

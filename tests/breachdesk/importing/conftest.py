@@ -35,6 +35,8 @@ HEADER = (
     "country",
     "language",
     "exposed",
+    "title",
+    "confidential_care",
 )
 
 

@@ -178,7 +178,7 @@ def test_an_address_too_long_for_the_envelope_window_rejects_the_file_with_the_c
 
 
 def test_a_row_with_more_cells_than_the_header_is_rejected(breach_file, tmp_path):
-    content = csv_bytes(rows(1)) + b"P9;Martin;Jean;;;;;;;;;;;;identity;surplus\r\n"
+    content = csv_bytes(rows(1)) + b"P9;Martin;Jean;;;;;;;;;;;;identity;;;surplus\r\n"
     path = tmp_path / "extra-cells.csv"
     path.write_bytes(content)
     subject_import, report = run(breach_file, path)

@@ -121,8 +121,8 @@ def test_an_xlsx_whose_recorded_dimension_is_wrong_loses_no_row(breach_file, tmp
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                content = content.replace(b'<dimension ref="A1:O6"/>', b'<dimension ref="A1:O2"/>')
-                assert b'ref="A1:O2"' in content
+                content = content.replace(b'<dimension ref="A1:Q6"/>', b'<dimension ref="A1:Q2"/>')
+                assert b'ref="A1:Q2"' in content
             target.writestr(item, content)
     subject_import = import_subjects(breach_file=breach_file, path=patched)
     assert subject_import.state == State.IMPORTED

@@ -89,6 +89,9 @@ def test_unknown_channels_are_a_usage_error(informed_file, lab_dpo, channels):
 def test_the_text_is_frozen_at_launch(informed_file, lab_dpo):
     values = {section: f"{section} v1" for section in notice_texts.SECTIONS}
     campaigns.save_notice_text(breach_file=informed_file, language="fr", values=values, user=lab_dpo)
+    with pytest.raises(CampaignRefused, match="Anglais"):
+        _launch(informed_file, lab_dpo)
+    campaigns.save_notice_text(breach_file=informed_file, language="en", values=values, user=lab_dpo)
     _launch(informed_file, lab_dpo)
 
     assert Campaign.objects.get().texts["fr"]["what_happened"] == "what_happened v1"

@@ -86,10 +86,14 @@ def test_the_dpo_edits_the_text_and_launches(client, request, informed_file, per
     _client(client, request, persona)
 
     saved = client.post(_url("campaign_text", informed_file), _text_post())
+    refused = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
+    client.post(_url("campaign_text", informed_file), _text_post("en"))
     launched = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
     again = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
 
     assert saved.status_code == 302
+    # English readers exist and only the French text was written: the launch says so, with a link to the form.
+    assert "Anglais" in refused.content.decode() and 'href="#text-en"' in refused.content.decode()
     assert NoticeText.objects.get(breach_file=informed_file, language="fr").what_happened == "Texte what_happened"
     assert "8 courriers et 8 e-mails" in launched.content.decode()
     assert "rien de nouveau" in again.content.decode()
