@@ -1149,6 +1149,11 @@ class RenderedSection:
     def has_values(self) -> bool:
         return any(item.lines for item in self.fields)
 
+    @property
+    def is_shown(self) -> bool:
+        """An annex with nothing in it (no campaign, no model message) is left out; the ENISA one says "not assessed"."""
+        return not self.is_annex or self.key == "enisa" or self.has_values
+
 
 def lay_out(template: Template, snapshot: dict[str, Value], changed_keys: set[str]) -> list[RenderedSection]:
     """Arrange a snapshot's values by section for the dossier, the summary page and the export."""
@@ -1197,5 +1202,8 @@ def export(template: Template, snapshot: dict[str, Value], header: dict[str, obj
                 ],
             }
             for section in template.sections
+            if not section.is_annex
+            or section.key == "enisa"
+            or any(not is_empty(snapshot.get(item.key)) for item in section.fields)
         ],
     }

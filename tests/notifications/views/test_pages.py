@@ -325,7 +325,7 @@ def test_a_json_export_follows_the_same_mapping_as_the_page(client, filed, lab_d
     assert data["template"] == "cnil-teleservice"
     assert data["filing"]["type"] == "initial" and data["filing"]["version"] == 1
     sections = [section["key"] for section in data["sections"]]
-    assert sections[:3] == ["notification", "organisation", "contact"] and sections[-2:] == ["enisa", "models"]
+    assert sections[:3] == ["notification", "organisation", "contact"] and sections[-1] == "enisa"
     fields = {field["key"]: field for section in data["sections"] for field in section["fields"]}
     assert fields["persons.count"]["value"] == "18216"
     assert fields["dates.start"]["is_known"] is True
