@@ -13,7 +13,7 @@ from breachdesk.formats import reader_language
 from breachdesk.models import BreachFile, DecisionKind, DecisionOutcome, Incident, Organisation, User
 from breachdesk.models.risk import OUTCOMES_BY_KIND
 from breachdesk.risk import AvailabilityLoss, Band, ConfidentialityLoss, Identification, IntegrityLoss
-from breachdesk.taxonomy import EXPOSURES, Consequence, DataCategory, Nature, PersonCategory, Status
+from breachdesk.taxonomy import EXPOSURES, Consequence, DataCategory, Nature, OtherBody, PersonCategory, Status
 
 DATETIME_FIELDS = [
     "became_aware_at",
@@ -28,6 +28,7 @@ LIST_FIELDS = {
     "person_categories": PersonCategory,
     "data_categories": DataCategory,
     "consequences": Consequence,
+    "other_bodies_informed": OtherBody,
 }
 
 
@@ -48,10 +49,12 @@ class BreachFileForm(forms.ModelForm):
             "controller",
             "became_aware_at",
             "processor_informed_at",
+            "late_awareness_reason",
             "started_at",
             "discovered_at",
             "ended_at",
             "discovery_circumstances",
+            "narrative",
             "is_established",
             "is_ongoing",
             "natures",
@@ -67,15 +70,24 @@ class BreachFileForm(forms.ModelForm):
             "consequences",
             "consequences_detail",
             "severity",
+            "security_measures_before",
             "measures_immediate",
             "measures_medium_term",
             "measures_long_term",
+            "mitigation_measures",
+            "complaint_filed_on",
+            "complaint_filed_with",
+            "other_bodies_informed",
+            "other_bodies_detail",
             "other_authorities",
             "status",
             "authority_notified_at",
             "delay_reasons",
         ]
-        widgets = {name: LocalDateTimeInput() for name in DATETIME_FIELDS}
+        widgets = {
+            **{name: LocalDateTimeInput() for name in DATETIME_FIELDS},
+            "complaint_filed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -62,6 +62,10 @@ class DataCategory(models.TextChoices):
     OFFENCES = "offences", _("Offences, convictions")
     HEALTH = "health", _("Health data")
     GENETIC = "genetic", _("Genetic data")
+    BIOMETRIC = "biometric", _("Biometric data")
+    SEX_LIFE = "sex_life", _("Sex life or sexual orientation")
+    RACIAL_ETHNIC = "racial_ethnic", _("Racial or ethnic origin")
+    CONNECTION = "connection", _("Connection data (logs, IP addresses)")
     UNKNOWN = "unknown", _("Not known yet")
     OTHER = "other", _("Other")
 
@@ -74,6 +78,16 @@ class Consequence(models.TextChoices):
     FINANCIAL_LOSS = "financial_loss", _("Financial loss")
     REPUTATION = "reputation", _("Damage to reputation")
     PROFESSIONAL_SECRECY = "professional_secrecy", _("Breach of professional (medical) secrecy")
+    OTHER = "other", _("Other")
+
+
+class OtherBody(models.TextChoices):
+    """Bodies other than the CNIL a lab informs of the same breach (DOMAIN.md section 11)."""
+
+    ARS_CERT_SANTE = "ars_cert_sante", _("ARS and CERT Santé (CSP L.1111-8-2)")
+    ANSSI = "anssi", _("ANSSI / CERT-FR")
+    POLICE = "police", _("Police, gendarmerie or prosecutor")
+    INSURER = "insurer", _("Insurer")
     OTHER = "other", _("Other")
 
 

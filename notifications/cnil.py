@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 
-from breachdesk.models import BreachFile, Decision, DecisionKind, DecisionOutcome, Organisation, RiskAssessment
+from breachdesk.models import BreachFile, Decision, DecisionKind, DecisionOutcome, Organisation, RiskAssessment, Role
 from breachdesk.risk import band_label, format_number
 from breachdesk.taxonomy import (
     EXPOSURES,
@@ -24,6 +24,7 @@ from breachdesk.taxonomy import (
     DataCategory,
     Nature,
     Origin,
+    OtherBody,
     PersonCategory,
     Severity,
     Status,
@@ -79,6 +80,10 @@ DATA_CATEGORY_FR = {
     DataCategory.OFFENCES: "Infractions, condamnations, mesures de sûreté",
     DataCategory.HEALTH: "Données de santé (catégorie particulière)",
     DataCategory.GENETIC: "Données génétiques (catégorie particulière)",
+    DataCategory.BIOMETRIC: "Données biométriques (catégorie particulière)",
+    DataCategory.SEX_LIFE: "Vie sexuelle ou orientation sexuelle (catégorie particulière)",
+    DataCategory.RACIAL_ETHNIC: "Origine raciale ou ethnique (catégorie particulière)",
+    DataCategory.CONNECTION: "Données de connexion (adresses IP, journaux)",
     DataCategory.UNKNOWN: "Pas encore connues",
     DataCategory.OTHER: "Autres",
 }
@@ -126,6 +131,61 @@ STATUS_FR = {
     Status.SUBJECTS_INFORMED: "Personnes concernées informées",
     Status.CLOSED: "Close",
 }
+OTHER_BODY_FR = {
+    OtherBody.ARS_CERT_SANTE: "ARS et CERT Santé (article L.1111-8-2 du code de la santé publique)",
+    OtherBody.ANSSI: "ANSSI / CERT-FR",
+    OtherBody.POLICE: "Police, gendarmerie ou procureur de la République",
+    OtherBody.INSURER: "Assureur",
+    OtherBody.OTHER: "Autre",
+}
+ROLE_FR: dict[str, str] = {
+    Role.DPO: "délégué à la protection des données",
+    Role.COMPLIANCE_OFFICER: "responsable de la conformité",
+    Role.MAILROOM: "opérateur du service courrier",
+    Role.ADMIN: "administrateur",
+}
+MEDIUM_FR = {
+    "website": "site internet de l'organisme",
+    "press": "presse",
+    "premises": "affichage dans les locaux",
+    "other": "autre support",
+}
+EMAIL_SECTION_FR = {
+    "what_happened": "Ce qui s'est passé",
+    "consequences": "Conséquences probables",
+    "measures": "Ce que nous avons fait",
+    "advice": "Ce que vous pouvez faire",
+}
+LANGUAGE_FR = {"fr": "français", "en": "anglais"}
+# Art. 56 and the teleservice's cross-border question: persons living in another member state of the Union.
+EU_MEMBER_STATES_FR = {
+    "AT": "Autriche",
+    "BE": "Belgique",
+    "BG": "Bulgarie",
+    "CY": "Chypre",
+    "CZ": "Tchéquie",
+    "DE": "Allemagne",
+    "DK": "Danemark",
+    "EE": "Estonie",
+    "ES": "Espagne",
+    "FI": "Finlande",
+    "GR": "Grèce",
+    "HR": "Croatie",
+    "HU": "Hongrie",
+    "IE": "Irlande",
+    "IT": "Italie",
+    "LT": "Lituanie",
+    "LU": "Luxembourg",
+    "LV": "Lettonie",
+    "MT": "Malte",
+    "NL": "Pays-Bas",
+    "PL": "Pologne",
+    "PT": "Portugal",
+    "RO": "Roumanie",
+    "SE": "Suède",
+    "SI": "Slovénie",
+    "SK": "Slovaquie",
+}
 KIND_FR = {"initial": "Notification initiale", "complementary": "Notification complémentaire"}
 
 
@@ -142,6 +202,14 @@ class FilingContext:
     decisions: dict[str, Decision]
     subjects_to_inform: int = 0
     subjects_by_channel: dict[str, int] = field(default_factory=dict)
+    # DataSubject rows with a child or adolescent age group (DOMAIN.md section 9).
+    minors: int = 0
+    # Data subjects per country code other than France.
+    countries: dict[str, int] = field(default_factory=dict)
+    # What the notice ledger says (notifications.selectors.information.PersonsInformed), None before a campaign.
+    informed: Any = None
+    # The emails' frozen texts per language, when a campaign was launched: annexed as models.
+    email_texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def organisation(self) -> Organisation:
@@ -200,9 +268,19 @@ def labels(values: list[str], names: dict[Any, str]) -> list[str] | None:
     return [names.get(value, value) for value in values] or None
 
 
+def french_date(day: date | None) -> str | None:
+    return day.strftime("%d/%m/%Y") if day is not None else None
+
+
 def person_name(user: object) -> str:
-    full_name = getattr(user, "get_full_name", lambda: "")()
-    return full_name or getattr(user, "username", "") or "—"
+    """Name a person by name and role, never by login (the dossier is read outside BreachDesk)."""
+    if user is None:
+        return "BreachDesk (traitement automatique)"
+    full_name = getattr(user, "get_full_name", lambda: "")().strip()
+    role = ROLE_FR.get(str(getattr(user, "role", "")), "")
+    if full_name and role:
+        return f"{full_name}, {role}"
+    return full_name or (f"le {role}" if role else "un utilisateur dont le nom n'est pas renseigné")
 
 
 def _siren(context: FilingContext) -> Value:
@@ -263,12 +341,17 @@ def _exposed_items(context: FilingContext) -> Value:
 
 def _information_status(context: FilingContext) -> Value:
     breach_file = context.breach_file
+    informed = context.informed
+    if informed is not None and informed.is_everyone_informed:
+        return "Oui, les personnes ont été informées"
     if breach_file.status in (Status.SUBJECTS_INFORMED, Status.CLOSED):
         return "Oui, les personnes ont été informées"
     decision = context.decisions.get(DecisionKind.INFORM_SUBJECTS)
     if decision is None:
         return None
     if decision.outcome == DecisionOutcome.INFORM:
+        if informed is not None and informed.has_sent_anything:
+            return f"Oui, en cours : {informed.told} personne(s) informée(s) sur {informed.covered} à ce jour"
         return "Pas encore, mais elles le seront"
     if decision.outcome == DecisionOutcome.NOT_REQUIRED:
         return "Non : la violation n'est pas susceptible d'engendrer un risque élevé (article 34(1))"
@@ -299,11 +382,119 @@ def _information_how(context: FilingContext) -> Value:
     levels = ", ".join(band_label(level, "fr") for level in decision.levels)
     by_post = context.subjects_by_channel.get("post", 0)
     by_email = context.subjects_by_channel.get("email", 0)
-    return [
+    lines = [
         f"Personnes à informer : {context.subjects_to_inform} (niveaux de risque {levels})",
         f"Par courrier individuel : {by_post} ; par e-mail en complément : {by_email}",
         "Courrier dédié en français (en anglais pour les personnes qui l'ont demandé), signé par le DPO",
     ]
+    return lines + _ledger_lines(context)
+
+
+def _ledger_lines(context: FilingContext) -> list[str]:
+    """Whether, when and how the persons were told, from the notice ledger (DOMAIN.md section 10)."""
+    informed = context.informed
+    if informed is None or informed.campaign is None:
+        return []
+    lines = [
+        f"Information lancée le {paris_datetime(informed.campaign.launched_at)}",
+        f"Personnes informées à ce jour : {informed.told} sur {informed.covered}",
+        f"Courriers postés : {informed.letters_posted} ; courriers revenus (NPAI) : {informed.letters_returned}",
+        f"E-mails envoyés : {informed.emails_sent} ; e-mails revenus en erreur ou refusés : "
+        f"{informed.emails_undelivered}",
+    ]
+    if informed.emails_unknown:
+        lines.append(f"E-mails dont la remise est incertaine : {informed.emails_unknown}")
+    lines.append(f"Personnes injoignables (ni adresse ni e-mail utilisable) : {informed.unreachable}")
+    lines.append(f"Communications publiques en complément (article 34(3)(c)) : {len(informed.public_communications)}")
+    if informed.first_sent_on is not None:
+        lines.append(
+            f"Premier envoi le {french_date(informed.first_sent_on)} ; dernier envoi le "
+            f"{french_date(informed.last_sent_on)}"
+        )
+    else:
+        lines.append("Aucun courrier posté ni e-mail envoyé à ce jour")
+    if informed.in_progress:
+        lines.append(f"Envois encore en cours : {informed.in_progress}")
+    return lines
+
+
+def _public_communications(context: FilingContext) -> Value:
+    informed = context.informed
+    if informed is None or not informed.public_communications:
+        return "Aucune"
+    return [
+        f"Le {french_date(item.published_on)}, {MEDIUM_FR.get(item.medium, item.medium)}"
+        + (f" ({item.medium_detail})" if item.medium_detail else "")
+        + f", pour {item.unreachable_count} personne(s) injoignable(s) : {item.text}"
+        for item in informed.public_communications
+    ]
+
+
+def _model_messages(context: FilingContext) -> Value:
+    informed = context.informed
+    if informed is None or not informed.languages:
+        return None
+    return [
+        line
+        for language in informed.languages
+        for line in (
+            f"Modèle de courrier en {LANGUAGE_FR.get(language, language)} : joint en annexe",
+            f"Modèle d'e-mail en {LANGUAGE_FR.get(language, language)} : joint en annexe",
+        )
+    ]
+
+
+def _email_model(context: FilingContext) -> Value:
+    lines: list[str] = []
+    for language, texts in context.email_texts.items():
+        lines.append(f"— E-mail en {LANGUAGE_FR.get(language, language)} —")
+        lines.extend(
+            f"{EMAIL_SECTION_FR.get(section, section)} : {value}" for section, value in texts.items() if value.strip()
+        )
+    return lines or None
+
+
+def _person_categories(context: FilingContext) -> Value:
+    names = [PERSON_CATEGORY_FR.get(value, value) for value in context.breach_file.person_categories]
+    minors = PERSON_CATEGORY_FR[PersonCategory.MINORS]
+    if context.minors and minors not in names:
+        names.append(minors)
+    named = [f"{name} ({context.minors})" if name == minors and context.minors else name for name in names]
+    return named or None
+
+
+def _other_member_states(context: FilingContext) -> Value:
+    in_union = {code: count for code, count in context.countries.items() if code in EU_MEMBER_STATES_FR}
+    elsewhere = sum(count for code, count in context.countries.items() if code not in EU_MEMBER_STATES_FR)
+    if not in_union and not elsewhere:
+        return "Aucune : toutes les personnes résident en France"
+    lines = [f"{EU_MEMBER_STATES_FR[code]} : {count}" for code, count in sorted(in_union.items())]
+    if elsewhere:
+        lines.append(f"Hors de l'Union européenne : {elsewhere}")
+    return lines
+
+
+def _late_awareness(context: FilingContext) -> Value:
+    breach_file = context.breach_file
+    informed_at = breach_file.processor_informed_at
+    if informed_at is None or breach_file.became_aware_at <= informed_at:
+        return "Sans objet (prise de connaissance dès l'information par le sous-traitant)"
+    return text(breach_file.late_awareness_reason)
+
+
+def _complaint(context: FilingContext) -> Value:
+    breach_file = context.breach_file
+    if breach_file.complaint_filed_on is None:
+        return "Non, pas à ce jour"
+    return f"Oui, le {french_date(breach_file.complaint_filed_on)} auprès de : {breach_file.complaint_filed_with}"
+
+
+def _other_bodies(context: FilingContext) -> Value:
+    breach_file = context.breach_file
+    names = [OTHER_BODY_FR.get(value, value) for value in breach_file.other_bodies_informed]
+    if breach_file.other_bodies_detail.strip():
+        names.append(f"Précisions : {breach_file.other_bodies_detail.strip()}")
+    return names or "Aucun"
 
 
 def _levels_fr(decision: Decision) -> str:
@@ -467,6 +658,13 @@ CNIL_TELESERVICE = Template(
                     lambda c: yes_no(c.breach_file.is_ongoing),
                     edit="breach_file:is_ongoing",
                 ),
+                Field(
+                    "breach.narrative",
+                    "Description de ce qui s'est passé",
+                    lambda c: text(c.breach_file.narrative),
+                    "Art. 33(3)(a)",
+                    "breach_file:narrative",
+                ),
             ),
         ),
         Section(
@@ -517,6 +715,13 @@ CNIL_TELESERVICE = Template(
                     is_unknown=lambda c: (
                         bool(c.breach_file.incident.processor_id) and c.breach_file.processor_informed_at is None
                     ),
+                ),
+                Field(
+                    "dates.late_awareness",
+                    "Motif d'une prise de connaissance postérieure à l'information par le sous-traitant (EDPB 9/2022)",
+                    _late_awareness,
+                    "EDPB 9/2022",
+                    "breach_file:late_awareness_reason",
                 ),
                 Field(
                     "dates.circumstances",
@@ -596,7 +801,7 @@ CNIL_TELESERVICE = Template(
                 Field(
                     "persons.categories",
                     "Catégories de personnes concernées",
-                    lambda c: labels(c.breach_file.person_categories, PERSON_CATEGORY_FR),
+                    _person_categories,
                     "Art. 33(3)(a)",
                     "breach_file:person_categories",
                 ),
@@ -618,6 +823,7 @@ CNIL_TELESERVICE = Template(
                     "Art. 33(3)(a)",
                     "breach_file:approximate_records",
                 ),
+                Field("persons.minors", "Nombre de mineurs concernés", lambda c: str(c.minors)),
                 Field(
                     "persons.identifiable",
                     "Personnes directement identifiables",
@@ -666,6 +872,13 @@ CNIL_TELESERVICE = Template(
             "Mesures prises ou envisagées",
             (
                 Field(
+                    "measures.before",
+                    "Mesures de sécurité en place avant la violation",
+                    lambda c: text(c.breach_file.security_measures_before),
+                    edit="breach_file:security_measures_before",
+                    is_unknown=lambda c: not c.breach_file.security_measures_before.strip(),
+                ),
+                Field(
                     "measures.immediate",
                     "Mesures immédiates",
                     lambda c: text(c.breach_file.measures_immediate),
@@ -686,6 +899,13 @@ CNIL_TELESERVICE = Template(
                     edit="breach_file:measures_long_term",
                     is_unknown=lambda c: not c.breach_file.measures_long_term.strip(),
                 ),
+                Field(
+                    "measures.mitigation",
+                    "Mesures pour atténuer les conséquences pour les personnes",
+                    lambda c: text(c.breach_file.mitigation_measures),
+                    "Art. 33(3)(d)",
+                    "breach_file:mitigation_measures",
+                ),
             ),
         ),
         Section(
@@ -701,6 +921,30 @@ CNIL_TELESERVICE = Template(
                 ),
                 Field("information.reason", "Motivation", _information_reason, edit="risk:decision-inform_subjects"),
                 Field("information.how", "Modalités et date", _information_how, edit="risk:decision-inform_subjects"),
+                Field(
+                    "information.public",
+                    "Communication publique en complément, pour les personnes injoignables (article 34(3)(c))",
+                    _public_communications,
+                ),
+                Field("information.models", "Modèles de message joints", _model_messages),
+            ),
+        ),
+        Section(
+            "other_bodies",
+            "Plainte et autres organismes informés",
+            (
+                Field(
+                    "other_bodies.complaint",
+                    "Plainte déposée",
+                    _complaint,
+                    edit="breach_file:complaint_filed_on",
+                ),
+                Field(
+                    "other_bodies.informed",
+                    "Autres organismes informés (ARS / CERT Santé, ANSSI, police, assureur)",
+                    _other_bodies,
+                    edit="breach_file:other_bodies_informed",
+                ),
             ),
         ),
         Section(
@@ -712,6 +956,11 @@ CNIL_TELESERVICE = Template(
                     "Autres autorités de contrôle concernées",
                     lambda c: text(c.breach_file.other_authorities) or "Aucune",
                     edit="breach_file:other_authorities",
+                ),
+                Field(
+                    "cross_border.member_states",
+                    "Personnes concernées résidant dans d'autres États membres de l'Union",
+                    _other_member_states,
                 ),
             ),
         ),
@@ -747,6 +996,24 @@ CNIL_TELESERVICE = Template(
             ),
             is_annex=True,
         ),
+        Section(
+            "models",
+            "Annexe — modèles des messages aux personnes concernées",
+            (
+                Field(
+                    "models.letters",
+                    "Modèle de courrier",
+                    lambda c: (
+                        ["Les pages du modèle de courrier suivent, pour chaque langue utilisée."]
+                        if c.email_texts
+                        else None
+                    ),
+                    is_compared=False,
+                ),
+                Field("models.email", "Modèle d'e-mail", _email_model, is_compared=False),
+            ),
+            is_annex=True,
+        ),
     ),
 )
 
@@ -756,6 +1023,15 @@ TEMPLATES = {CNIL_TELESERVICE.key: CNIL_TELESERVICE}
 def read_values(template: Template, context: FilingContext) -> dict[str, Value]:
     """Read every field of the template: the snapshot a filing keeps."""
     return {item.key: item.read(context) for _section, item in template.fields()}
+
+
+# Art. 33(1): decided by the real submission time, so read again when the submission is recorded.
+TIMELINESS_KEYS = ("dates.late", "dates.delay_reasons")
+
+
+def timeliness_values(template: Template, context: FilingContext) -> dict[str, Value]:
+    """Read the fields that say whether the notification is late and why."""
+    return {item.key: item.read(context) for _section, item in template.fields() if item.key in TIMELINESS_KEYS}
 
 
 def is_empty(value: Value) -> bool:
@@ -869,6 +1145,15 @@ class RenderedSection:
     is_annex: bool
     fields: list[RenderedField]
 
+    @property
+    def has_values(self) -> bool:
+        return any(item.lines for item in self.fields)
+
+    @property
+    def is_shown(self) -> bool:
+        """An annex with nothing in it (no campaign, no model message) is left out; the ENISA one says "not assessed"."""
+        return not self.is_annex or self.key == "enisa" or self.has_values
+
 
 def lay_out(template: Template, snapshot: dict[str, Value], changed_keys: set[str]) -> list[RenderedSection]:
     """Arrange a snapshot's values by section for the dossier, the summary page and the export."""
@@ -917,5 +1202,8 @@ def export(template: Template, snapshot: dict[str, Value], header: dict[str, obj
                 ],
             }
             for section in template.sections
+            if not section.is_annex
+            or section.key == "enisa"
+            or any(not is_empty(snapshot.get(item.key)) for item in section.fields)
         ],
     }

@@ -86,6 +86,24 @@ def render_html(html: str, *, log: FetchLog | None = None) -> RenderedPdf:
     return RenderedPdf(content=content, pages=len(document.pages))
 
 
+def append_documents(base: RenderedPdf, others: list[bytes]) -> RenderedPdf:
+    """Append the pages of other PDF documents (a model letter) after a rendered one."""
+    if not others:
+        return base
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(base.content)) as merged:
+        for content in others:
+            with pikepdf.open(io.BytesIO(content)) as other:
+                merged.pages.extend(other.pages)
+        output = io.BytesIO()
+        merged.save(output)
+        pages = len(merged.pages)
+    return RenderedPdf(content=output.getvalue(), pages=pages)
+
+
 def render_pdf(template_name: str, context: dict[str, Any], *, log: FetchLog | None = None) -> RenderedPdf:
     """Render a fixed template to PDF bytes."""
     return render_html(render_to_string(template_name, context), log=log)

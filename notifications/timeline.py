@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import models
@@ -16,6 +17,8 @@ class NotificationTimelineKind(models.TextChoices):
     AUTHORITY_COMPLEMENTED = "authority_complemented", _("Complementary notification filed")
     CAMPAIGN_LAUNCHED = "campaign_launched", _("Data subjects' information launched")
     LETTER_CHOICES_RECORDED = "letter_choices_recorded", _("Who receives the letters recorded")
+    PUBLIC_COMMUNICATION = "public_communication", _("Public communication recorded")
+    SUBJECTS_INFORMED = "subjects_informed", _("Data subjects informed")
 
 
 def _filing_prepared(params: dict[str, Any]) -> str:
@@ -38,6 +41,19 @@ def _letter_choices(params: dict[str, Any]) -> str:
     }
 
 
+def _public_communication(params: dict[str, Any]) -> str:
+    from notifications.models import PublicCommunication
+
+    return gettext(
+        "Public communication recorded (%(medium)s, published on %(published_on)s) for %(unreachable)s unreachable "
+        "persons."
+    ) % {
+        "medium": PublicCommunication.Medium(params["medium"]).label,
+        "published_on": date.fromisoformat(params["published_on"]).strftime("%d/%m/%Y"),
+        "unreachable": params["unreachable"],
+    }
+
+
 def register_sentences() -> None:
     """Tell breachdesk's timeline how the steps of notifications read."""
     register_sentence(NotificationTimelineKind.FILING_PREPARED, _filing_prepared)
@@ -51,6 +67,17 @@ def register_sentences() -> None:
         lambda params: (
             gettext(
                 "Data subjects' information launched: %(post)s letters, %(email)s emails, %(unreachable)s unreachable."
+            )
+            % params
+        ),
+    )
+    register_sentence(NotificationTimelineKind.PUBLIC_COMMUNICATION, _public_communication)
+    register_sentence(
+        NotificationTimelineKind.SUBJECTS_INFORMED,
+        lambda params: (
+            gettext(
+                "Every covered data subject informed: %(told)s of %(covered)s told individually, "
+                "%(public)s public communications for the others."
             )
             % params
         ),

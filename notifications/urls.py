@@ -13,6 +13,11 @@ CAMPAIGN = f"{FILE}/campaign"
 
 urlpatterns = [
     path(f"{FILE}/filings/", filings.filings, name="filings"),
+    path(
+        f"{FILE}/filings/public-communication/",
+        filings.filing_public_communication,
+        name="filing_public_communication",
+    ),
     path(f"{FILE}/filings/<int:version>/", filings.filing_detail, name="filing"),
     path(f"{FILE}/filings/<int:version>/dossier.pdf", filings.filing_pdf, name="filing_pdf"),
     path(f"{FILE}/filings/<int:version>/teleservice.json", filings.filing_json, name="filing_json"),

@@ -21,6 +21,7 @@ from breachdesk.taxonomy import (
     DataCategory,
     Nature,
     Origin,
+    OtherBody,
     PersonCategory,
     SensitiveDetail,
     Severity,
@@ -135,12 +136,15 @@ class BreachFile(models.Model):
     became_aware_at = models.DateTimeField(_("became aware at"))
     # Art. 33(2): when the processor informed this controller.
     processor_informed_at = models.DateTimeField(_("informed by the processor at"), null=True, blank=True)
+    # EDPB 9/2022: a controller is in principle aware once its processor informed it; a later awareness says why.
+    late_awareness_reason = models.TextField(_("why awareness follows the processor's notice"), blank=True)
     # Each of these may be "not known yet" (empty).
     started_at = models.DateTimeField(_("breach started at"), null=True, blank=True)
     discovered_at = models.DateTimeField(_("breach discovered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("breach ended at"), null=True, blank=True)
     discovery_circumstances = models.TextField(_("circumstances of discovery"), blank=True)
 
+    narrative = models.TextField(_("what happened"), blank=True)
     is_established = models.BooleanField(_("established (not only suspected)"), default=True)
     is_ongoing = models.BooleanField(_("still ongoing"), default=False)
     natures = models.JSONField(_("nature"), default=list, blank=True, validators=[validate_choice_list(Nature)])
@@ -171,10 +175,20 @@ class BreachFile(models.Model):
     consequences_detail = models.TextField(_("consequences details"), blank=True)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, blank=True)
 
+    security_measures_before = models.TextField(_("security measures in place before the breach"), blank=True)
     # Art. 33(3)(d): measures taken or proposed.
     measures_immediate = models.TextField(_("immediate measures"), blank=True)
     measures_medium_term = models.TextField(_("medium-term measures"), blank=True)
     measures_long_term = models.TextField(_("long-term measures"), blank=True)
+    mitigation_measures = models.TextField(_("measures to mitigate the effects for the persons"), blank=True)
+
+    # Other recipients of the same breach (DOMAIN.md section 11): a complaint, and the bodies informed.
+    complaint_filed_on = models.DateField(_("complaint filed on"), null=True, blank=True)
+    complaint_filed_with = models.CharField(_("complaint filed with"), max_length=200, blank=True)
+    other_bodies_informed = models.JSONField(
+        _("other bodies informed"), default=list, blank=True, validators=[validate_choice_list(OtherBody)]
+    )
+    other_bodies_detail = models.TextField(_("other bodies informed: details"), blank=True)
 
     # Art. 34 and DOMAIN.md section 9: who is told about a minor from the digital age to 17, with the reason.
     adolescent_addressee = models.CharField(
@@ -253,6 +267,21 @@ class BreachFile(models.Model):
         if self.became_aware_at and self.discovered_at and self.became_aware_at < self.discovered_at:
             # Awareness may follow discovery (checking takes time) but cannot precede it.
             errors.setdefault("became_aware_at", []).append(_("Awareness cannot precede discovery."))
+        if (
+            self.became_aware_at
+            and self.processor_informed_at
+            and self.became_aware_at > self.processor_informed_at
+            and not self.late_awareness_reason.strip()
+        ):
+            # EDPB 9/2022: the processor's notice makes the controller aware, unless a reason says otherwise.
+            errors.setdefault("late_awareness_reason", []).append(
+                _(
+                    "Awareness is recorded after the processor's notice: a controller is in principle aware once "
+                    "its processor informed it (EDPB 9/2022). Explain why awareness came later."
+                )
+            )
+        if self.complaint_filed_on and not self.complaint_filed_with.strip():
+            errors.setdefault("complaint_filed_with", []).append(_("Say where the complaint was filed."))
         if self.authority_notified_at and self.became_aware_at:
             try:
                 self.ensure_notification_allowed(at=self.authority_notified_at)

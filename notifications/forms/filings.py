@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from breachdesk.forms import DATETIME_FORMATS, LocalDateTimeInput
+from breachdesk.forms import DATETIME_FORMATS, DateInput, LocalDateTimeInput
+from notifications.models import PublicCommunication
 
 
 class PrepareFilingForm(forms.Form):
@@ -41,3 +42,10 @@ class SubmissionForm(forms.Form):
     delay_reasons = forms.CharField(
         label=_("Reasons for the delay (Art. 33(1))"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class PublicCommunicationForm(forms.Form):
+    text = forms.CharField(label=_("text of the communication"), widget=forms.Textarea(attrs={"rows": 5}))
+    medium = forms.ChoiceField(label=_("medium"), choices=PublicCommunication.Medium.choices)
+    medium_detail = forms.CharField(label=_("where exactly"), max_length=300, required=False)
+    published_on = forms.DateField(label=_("published on"), widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"])

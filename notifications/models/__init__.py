@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from notifications.models.audit import NotificationAuditObject
 from notifications.models.filings import DeadlineReminder, Filing, FilingQuerySet, ProcessorNotice
+from notifications.models.information import PublicCommunication
 from notifications.models.ledger import (
     TERMINAL_STATES,
     Campaign,
@@ -34,5 +35,6 @@ __all__ = [
     "OutboundEmailEvent",
     "PrintBatch",
     "ProcessorNotice",
+    "PublicCommunication",
     "UnreachableSubject",
 ]

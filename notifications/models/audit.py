@@ -22,6 +22,7 @@ class NotificationAuditObject(models.TextChoices):
     NOTICE_LEDGER = "notice_ledger", _("Notice ledger (CSV)")
     NOTICE_TEXT = "notice_text", _("Text of the letters and emails")
     PRINT_BATCH = "print_batch", _("Print batch")
+    PUBLIC_COMMUNICATION = "public_communication", _("Public communication")
     PROCESSOR_LETTER = "processor_letter", _("Processor's letter")
     PROCESSOR_NOTICES = "processor_notices", _("Processor notices")
     REGISTER = "register", _("Register")

@@ -21,17 +21,40 @@ from breachdesk.formats import paris_datetime
 from breachdesk.models import (
     AuditEvent,
     BreachFile,
+    DataSubject,
+    LateNotificationError,
     User,
 )
+from breachdesk.models.subjects import AgeGroup
 from breachdesk.services import record_audit, record_authority_notification, record_event
 from breachdesk.taxonomy import Status
 from notifications import cnil, pdf, storage
-from notifications.models import Filing, NotificationAuditObject
+from notifications.models import Campaign, Filing, NotificationAuditObject
+from notifications.selectors.information import persons_informed
+from notifications.services.information import record_subjects_informed
 from notifications.services.outbound import enqueue
 from notifications.tasks import filings as filing_tasks
 from notifications.timeline import NotificationTimelineKind
 
 logger = logging.getLogger(__name__)
+
+
+def subject_counts(breach_file: BreachFile) -> tuple[int, dict[str, int]]:
+    """Count the minors and the data subjects per country outside France, in one aggregate query."""
+    minors = 0
+    countries: dict[str, int] = {}
+    rows = (
+        DataSubject.objects.filter(breach_file=breach_file)
+        .order_by()
+        .values("country")
+        .annotate(total=Count("pk"), minors=Count("pk", filter=Q(age_group__in=[AgeGroup.CHILD, AgeGroup.ADOLESCENT])))
+    )
+    for row in rows:
+        minors += row["minors"]
+        country = (row["country"] or "").upper()
+        if country and country != "FR":
+            countries[country] = countries.get(country, 0) + row["total"]
+    return minors, countries
 
 
 def is_late_filing(*, breach_file: BreachFile, kind: str, now: datetime) -> bool:
@@ -51,6 +74,9 @@ def build_filing_context(
         post=Count("pk", filter=Q(has_postal_address=True)),
         email=Count("pk", filter=Q(has_email=True)),
     )
+    minors, countries = subject_counts(breach_file)
+    informed = persons_informed(breach_file)
+    campaign = informed.campaign
     return cnil.FilingContext(
         breach_file=breach_file,
         kind=kind,
@@ -61,6 +87,10 @@ def build_filing_context(
         decisions=current_decisions(breach_file),
         subjects_to_inform=counts["total"] or 0,
         subjects_by_channel={"post": counts["post"] or 0, "email": counts["email"] or 0},
+        minors=minors,
+        countries=countries,
+        informed=informed,
+        email_texts={language: dict(campaign.texts[language]) for language in informed.languages} if campaign else {},
     )
 
 
@@ -150,6 +180,9 @@ def prepare_filing(
         )
     if kind not in Filing.Kind.values:
         raise ValidationError(_("Unknown filing type."), code="invalid_kind")
+    # The ledger may say every covered person was told since the last step: the filing reads the status then.
+    if record_subjects_informed(breach_file=breach_file, user=user, now=now):
+        breach_file.refresh_from_db()
     version = (Filing.objects.filter(breach_file=breach_file).aggregate(last=models.Max("version"))["last"] or 0) + 1
     completeness = check_completeness(breach_file=breach_file, kind=kind, now=now, version=version, template=template)
     if completeness.blocking:
@@ -158,6 +191,17 @@ def prepare_filing(
     previous = Filing.objects.filter(breach_file=breach_file).submitted().order_by("-submitted_at", "-version").first()
     initial_case_number = initial.cnil_case_number if initial and kind == Filing.Kind.COMPLEMENTARY else ""
     snapshot = completeness.values
+    changes = cnil.changed_items(template, previous.snapshot, snapshot) if previous else []
+    if kind == Filing.Kind.COMPLEMENTARY and previous is not None and not changes:
+        # Art. 33(4): a complementary notification brings information the CNIL does not have yet.
+        raise ValidationError(
+            _(
+                "Nothing changed since the notification filed on %(date)s (v%(version)s): a complementary "
+                "notification brings new information. Update the breach file first."
+            )
+            % {"date": paris_datetime(previous.submitted_at), "version": previous.version},
+            code="nothing_new",
+        )
     filing = Filing.objects.create(
         breach_file=breach_file,
         kind=kind,
@@ -167,7 +211,7 @@ def prepare_filing(
         initial_case_number=initial_case_number,
         previous=previous,
         snapshot=snapshot,
-        changes=cnil.changed_items(template, previous.snapshot, snapshot) if previous else [],
+        changes=changes,
         missing=[gap.as_json() for gap in completeness.missing],
         unknown=[gap.as_json() for gap in completeness.unknown],
         is_complete=completeness.is_complete,
@@ -212,9 +256,38 @@ def dossier_context(filing: Filing) -> dict[str, object]:
         "missing": filing.missing,
         "unknown": filing.unknown,
         "prepared_at": paris_datetime(filing.prepared_at),
+        "prepared_by_name": cnil.person_name(filing.prepared_by),
+        "submitted_at": paris_datetime(filing.submitted_at),
+        "submission_recorded_by_name": (
+            cnil.person_name(filing.submission_recorded_by) if filing.submission_recorded_by else ""
+        ),
         "previous": filing.previous,
         "not_known": cnil.NOT_KNOWN,
     }
+
+
+def model_letters(filing: Filing) -> list[bytes]:
+    """Render the model letter in each language the campaign uses, from its frozen texts (DOMAIN.md section 10)."""
+    if cnil.is_empty(filing.snapshot.get("models.letters")):
+        return []
+    from notifications import letters
+
+    campaign = Campaign.objects.filter(breach_file=filing.breach_file).first()
+    if campaign is None:
+        return []
+    assessment = latest_assessment(filing.breach_file)
+    exposures = list(assessment.exposures) if assessment is not None else []
+    languages = [language for language in ("fr", "en") if language in campaign.texts] + sorted(
+        set(campaign.texts) - {"fr", "en"}
+    )
+    used = set(persons_informed(filing.breach_file).languages)
+    return [
+        letters.render_preview(
+            breach_file=filing.breach_file, language=language, exposures=exposures, texts=campaign.texts[language]
+        )
+        for language in languages
+        if language in used
+    ]
 
 
 def generate_filing_dossier(*, filing_id: int) -> Filing | None:
@@ -230,6 +303,7 @@ def generate_filing_dossier(*, filing_id: int) -> Filing | None:
         return filing
     try:
         rendered = pdf.render_pdf("notifications/pdf/dossier.html", dossier_context(filing))
+        rendered = pdf.append_documents(rendered, model_letters(filing))
         relative = f"filings/{filing.breach_file_id}/dossier-{filing.pk}-v{filing.version}.pdf"
         storage.store_private(relative, rendered.content)
     except Exception as error:
@@ -268,6 +342,30 @@ def regenerate_filing_dossier(*, filing: Filing, user: User | None) -> Filing:
     return filing
 
 
+def _refresh_timeliness(*, filing: Filing, is_late: bool) -> None:
+    """Read the late flag and the reasons again at the submission time; the dossier follows when they change."""
+    template = cnil.TEMPLATES[filing.template]
+    context = cnil.FilingContext(
+        breach_file=filing.breach_file,
+        kind=filing.kind,
+        version=filing.version,
+        initial_case_number=filing.initial_case_number,
+        is_late=is_late,
+        assessment=None,
+        decisions={},
+    )
+    values = cnil.timeliness_values(template, context)
+    if is_late == filing.is_late and all(filing.snapshot.get(key) == value for key, value in values.items()):
+        return
+    filing.snapshot = {**filing.snapshot, **values}
+    filing.is_late = is_late
+    filing.missing = [
+        gap for gap in filing.missing if not (gap["key"] in values and not cnil.is_empty(values[str(gap["key"])]))
+    ]
+    filing.is_complete = not filing.missing and not filing.unknown
+    filing.state = Filing.State.PENDING
+
+
 @transaction.atomic
 def record_submission(
     *,
@@ -294,9 +392,25 @@ def record_submission(
             raise ValidationError({"case_number": _("Give the case number the CNIL assigned.")})
         if submitted_initial(breach_file) is not None:
             raise ValidationError(_("Another initial notification is already recorded."), code="initial_already_filed")
-        record_authority_notification(
+        reasons = breach_file.delay_reasons if delay_reasons is None else delay_reasons
+        if breach_file.is_late_at(submitted_at) and not reasons.strip():
+            # Art. 33(1): lateness is decided by when the CNIL received it, not when the dossier was prepared.
+            raise LateNotificationError(
+                _(
+                    "Submitted on %(submitted)s, after the deadline of %(deadline)s (72 hours after awareness): "
+                    "give the reasons for the delay (Art. 33(1))."
+                )
+                % {
+                    "submitted": paris_datetime(submitted_at),
+                    "deadline": paris_datetime(breach_file.authority_deadline),
+                },
+                code="delay_reasons_required",
+            )
+        breach_file = record_authority_notification(
             breach_file=breach_file, notified_at=submitted_at, user=user, delay_reasons=delay_reasons
         )
+        filing.breach_file = breach_file
+        _refresh_timeliness(filing=filing, is_late=breach_file.is_late_at(submitted_at))
     else:
         case_number = case_number or filing.initial_case_number
         breach_file.refresh_from_db()
@@ -314,7 +428,21 @@ def record_submission(
     filing.cnil_case_number = case_number
     filing.submission_recorded_by = user
     filing.submission_recorded_at = now
-    filing.save(update_fields=["submitted_at", "cnil_case_number", "submission_recorded_by", "submission_recorded_at"])
+    filing.save(
+        update_fields=[
+            "submitted_at",
+            "cnil_case_number",
+            "submission_recorded_by",
+            "submission_recorded_at",
+            "snapshot",
+            "missing",
+            "is_complete",
+            "is_late",
+            "state",
+        ]
+    )
+    if filing.state == Filing.State.PENDING:
+        enqueue(filing_tasks.generate_filing_dossier, filing.pk)
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,

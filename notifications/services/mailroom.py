@@ -26,6 +26,7 @@ from notifications.models import (
 )
 from notifications.postgres import lock_campaign
 from notifications.services.campaigns import CampaignRefused
+from notifications.services.information import record_subjects_informed_of_campaign
 from notifications.services.ledger import event_rows, fall_back_to_other_channel, transition
 from notifications.services.references import normalise_reference
 
@@ -209,6 +210,8 @@ def mark_batch_posted(
             posted_on=posted_on,
         )
         _audit_batch(batch, user, "posted")
+        # The last batch posted may be the step after which every covered person was told (Art. 34).
+        record_subjects_informed_of_campaign(campaign_id=batch.campaign_id, now=now)
     batch.refresh_from_db()
     return batch
 

@@ -17,6 +17,7 @@ from notifications.models import (
     OutboundEmail,
     PrintBatch,
 )
+from notifications.services.information import record_informed_breach_files
 from notifications.services.ledger import transition
 from notifications.services.outbound import enqueue, mark_stalled_unknown, outbound_emails_to_retry, requeue_after
 from notifications.tasks import filings as filing_tasks
@@ -50,7 +51,9 @@ def sweep_outbound_emails(*, now: datetime) -> dict[str, int]:
 def sweep(*, now: datetime | None = None) -> tuple[dict[str, int], SweepReport]:
     """The one periodic sweep: outbound emails and dossiers, then the notice ledger and its print batches."""
     now = now or timezone.now()
-    return sweep_outbound_emails(now=now), sweep_ledger(now=now)
+    outbound, ledger = sweep_outbound_emails(now=now), sweep_ledger(now=now)
+    outbound["breach_files_informed"] = record_informed_breach_files(now=now)
+    return outbound, ledger
 
 
 @dataclass

@@ -23,6 +23,18 @@ FRENCH_LABELS: dict[str, dict[Any, str]] = {
 
 
 @register.filter
+def person_label(user: User | None) -> str:
+    """Name a person by name and role in the reader's language, never by login."""
+    if user is None:
+        return "BreachDesk"
+    name = user.get_full_name().strip()
+    role = str(user.get_role_display()) if user.role else ""
+    if name and role:
+        return f"{name} ({role})"
+    return name or role or "—"
+
+
+@register.filter
 def as_lines(value: object) -> list[str]:
     """Split a value (text with line breaks, or a list) into the lines to print."""
     if value is None or value == "":

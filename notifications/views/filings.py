@@ -16,9 +16,10 @@ from breachdesk.downloads import private_response
 from breachdesk.forms import add_validation_errors
 from breachdesk.models import AuditEvent, BreachFile, User
 from notifications import cnil, storage
-from notifications.forms.filings import PrepareFilingForm, SubmissionForm
-from notifications.models import Filing, NotificationAuditObject
+from notifications.forms.filings import PrepareFilingForm, PublicCommunicationForm, SubmissionForm
+from notifications.models import Filing, NotificationAuditObject, PublicCommunication
 from notifications.services import filings as filing_services
+from notifications.services import information as information_services
 
 
 def _gaps_with_links(breach_file: BreachFile, gaps: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -187,3 +188,38 @@ def filing_regenerate(request: HttpRequest, reference: str, code: str, version: 
     require_editor(user, NotificationAuditObject.FILING, filing.breach_file)
     filing_services.regenerate_filing_dossier(filing=filing, user=user)
     return redirect("notifications:filing", reference=reference, code=code, version=version)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filing_public_communication(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    user = current_user(request)
+    breach_file = visible_breach_file(user, reference, code)
+    can_edit = user.can_edit_breach_files()
+    form = PublicCommunicationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        require_editor(user, NotificationAuditObject.PUBLIC_COMMUNICATION, breach_file)
+        if form.is_valid():
+            try:
+                information_services.record_public_communication(
+                    breach_file=breach_file, user=user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, _("Public communication recorded."))
+                return redirect("notifications:filing_public_communication", reference=reference, code=code)
+        status = 400
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.PUBLIC_COMMUNICATION, breach_file)
+    return render(
+        request,
+        "notifications/pages/filing_public_communication.html",
+        {
+            "breach_file": breach_file,
+            "communications": PublicCommunication.objects.filter(breach_file=breach_file).select_related("recorded_by"),
+            "form": form,
+            "can_edit": can_edit,
+        },
+        status=status,
+    )

@@ -32,6 +32,9 @@ def fill_in(breach_file: BreachFile) -> BreachFile:
     breach_file.processor_informed_at = aware
     breach_file.is_ongoing = False
     breach_file.discovery_circumstances = "Article de presse signalant un fichier de patients en ligne."
+    breach_file.narrative = "Un fichier de patients extrait de l'outil de migration de l'éditeur a été publié en ligne."
+    breach_file.security_measures_before = "Accès nominatifs à l'outil de migration ; journalisation des exports."
+    breach_file.mitigation_measures = "Ligne d'écoute pour les patients ; vigilance face à l'hameçonnage ciblé."
     breach_file.natures = ["confidentiality"]
     breach_file.origin = "hacking"
     breach_file.origin_detail = "Extraction depuis l'outil de migration de l'éditeur."

@@ -43,7 +43,7 @@ def test_the_dpo_copies_each_field_into_the_teleservice_and_sees_what_changed(br
     assert page.locator("[data-testid=initial-case]").inner_text() == "CNIL-2021-004217"
     sections = page.locator(".tele-section legend").all_inner_texts()
     assert sections[0] == "1. Type de notification"
-    assert "16. Traitement transfrontalier" in sections
+    assert "17. Traitement transfrontalier" in sections
     assert sections[-1] == "Annexe — évaluation de la gravité (méthode ENISA)"
     changes = page.locator("[data-testid=changes] tbody tr")
     assert changes.count() == 2

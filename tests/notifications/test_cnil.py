@@ -10,7 +10,7 @@ from django.utils import timezone
 from breachdesk.csvfiles import csv_safe as safe_cell
 from breachdesk.csvfiles import csv_text
 from breachdesk.models import DecisionOutcome, Incident
-from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity
+from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, OtherBody, PersonCategory, Severity
 from notifications import cnil
 from notifications.models import Filing
 from notifications.services import filings
@@ -28,6 +28,7 @@ from tests.factories import BreachFileFactory, IncidentFactory, OrganisationFact
         (Consequence, cnil.CONSEQUENCE_FR),
         (Severity, cnil.SEVERITY_FR),
         (DecisionOutcome, cnil.OUTCOME_FR),
+        (OtherBody, cnil.OTHER_BODY_FR),
     ],
 )
 def test_every_value_of_every_enumeration_has_its_french_teleservice_wording(enumeration, labels):
@@ -54,8 +55,10 @@ def test_the_mapping_has_unique_keys_and_the_sections_of_the_teleservice():
         "consequences",
         "measures",
         "information",
+        "other_bodies",
         "cross_border",
         "enisa",
+        "models",
     ]
     required = {item.required_by for _section, item in cnil.CNIL_TELESERVICE.fields() if item.required_by}
     assert {"Art. 33(3)(a)", "Art. 33(3)(b)", "Art. 33(3)(c)", "Art. 33(3)(d)", "Art. 33(1)"} <= required

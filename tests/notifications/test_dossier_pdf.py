@@ -32,7 +32,8 @@ SECTIONS = [
     "13. Conséquences probables",
     "14. Mesures prises ou envisagées",
     "15. Information des personnes concernées",
-    "16. Traitement transfrontalier",
+    "16. Plainte et autres organismes informés",
+    "17. Traitement transfrontalier",
     "Annexe — évaluation de la gravité (méthode ENISA)",
 ]
 

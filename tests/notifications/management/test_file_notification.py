@@ -90,6 +90,9 @@ def test_a_complementary_filing_from_the_command_refers_to_the_initial_case(comp
 
     initial = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=None)
     filings.record_submission(filing=initial, user=None, submitted_at=timezone.now(), case_number="CNIL-2021-7")
+    # A complementary notification brings something new (Art. 33(4)).
+    complete_breach_file.approximate_persons = 18300
+    complete_breach_file.save()
     status, out, _err = run("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", "--type", "complementary")
     assert status == 0
     complementary = Filing.objects.get(kind="complementary")
