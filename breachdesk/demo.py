@@ -6,7 +6,7 @@ import csv
 import random
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
@@ -78,7 +78,7 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
         code="VENDOR-LABSOFT",
         defaults={
             "kind": Organisation.Kind.PROCESSOR,
-            "name": "LabSoft Éditions (éditeur de logiciels)",
+            "name": "LabSoft Éditions",
             "group": group,
             "siret": siret_for(seed * 1000 + 999),
             "address": "12 rue de l'Informatique\n35510 Cesson-Sévigné",
@@ -122,6 +122,7 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
                 "legal_representative_title": "Biologiste responsable",
                 "signatory_name": f"{dpo_first} {dpo_last}",
                 "signatory_title": "Délégué(e) à la protection des données",
+                "signatory_title_en": "Data protection officer",
             },
         )
         became_aware_at = now - timedelta(hours=AWARENESS_AGES_HOURS[index])
@@ -173,6 +174,27 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
     return DemoResult(incident=incident, breach_files=breach_files, subjects=subject_count, credentials=credentials)
 
 
+def _years_ago(years: int) -> str:
+    today = date.today()
+    return date(today.year - years, today.month, min(today.day, 28)).isoformat()
+
+
+def _special_person(number: int) -> dict[str, str]:
+    """The first lab's first patients show each way of being told (DOMAIN.md section 9) and the English letters."""
+    return {
+        # Children under 15: a letter to the legal representatives, no email.
+        0: {"birth_date": _years_ago(8)},
+        1: {"birth_date": _years_ago(12), "exposed": "identity|contact|nir|test_results"},
+        # A minor of 16: the DPO's recorded choice applies.
+        2: {"birth_date": _years_ago(16)},
+        # A minor whose HIV test is kept confidential from the parents (CSP L.1111-5): told personally.
+        3: {"birth_date": _years_ago(16), "confidential_care": "oui", "exposed": "identity|contact|hiv"},
+        # English speakers: letters and emails wholly in English.
+        4: {"language": "en"},
+        5: {"language": "en", "exposed": "identity|contact"},
+    }.get(number, {})
+
+
 def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, seed: int) -> int:
     """Import the lab's synthetic patients through the real import, as a DPO would."""
     rng = random.Random(seed * 100_003 + place_index)
@@ -185,7 +207,10 @@ def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, see
             for number in range(count):
                 personal, exposures, language = person(rng, place_index * 1_000_000 + number, place)
                 row = {name: value for name, value in personal.to_json().items() if name in IMPORT_COLUMNS}
-                writer.writerow({**row, "country": "FR", "language": language, "exposed": "|".join(exposures)})
+                row = {**row, "country": "FR", "language": language, "exposed": "|".join(exposures)}
+                if place_index == 0:
+                    row.update(_special_person(number))
+                writer.writerow(row)
         if count == 0:
             return 0
         subject_import = import_subjects(breach_file=breach_file, path=path)

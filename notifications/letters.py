@@ -289,7 +289,9 @@ def _draw_barcode(canvas: Canvas, value: str, x: float, y: float) -> None:
 def draw_overlay(canvas: Canvas, letter: Letter, *, pages: int, window: Window, language: str) -> None:
     """Draw the personal zones of one letter, one overlay page per master page."""
     with translation.override(language):
-        reference_line = pgettext("letter", "Reference: %(reference)s") % {"reference": letter.reference}
+        reference_line = typeset(pgettext("letter", "Reference: %(reference)s"), language) % {
+            "reference": letter.reference
+        }
     for page in range(1, pages + 1):
         if page == 1:
             usable = (window.width - 2 * WINDOW_PADDING) * mm

@@ -15,8 +15,11 @@ from breachdesk.models import (
     Role,
     User,
 )
+from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
 from notifications.models import Filing
+from notifications.services.campaigns import record_letter_choices, save_notice_text
 from notifications.services.filings import generate_filing_dossier, prepare_filing, record_submission
+from notifications.services.notice_texts import default_texts
 
 
 def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
@@ -62,10 +65,24 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
         user=dpo,
         kind=DecisionKind.INFORM_SUBJECTS,
         outcome="inform",
-        levels=["high", "very_high"],
-        rationale="Risque élevé pour les personnes dont des données de santé ont été publiées.",
+        levels=["low", "medium", "high", "very_high"],
+        rationale="Données de santé publiées : chaque patient est informé individuellement (EDPB 9/2022 § 102).",
+        override_rationale="Comme la CNIL l'a exigé en 2021, chaque patient est informé, quel que soit son niveau.",
         at=assessment_at,
     )
+    # The letters' choices and texts in both languages, so the demo shows children, minors and English letters.
+    record_letter_choices(
+        breach_file=breach_file,
+        adolescent_addressee=AdolescentAddressee.BOTH,
+        reason="Mineurs de 15 à 17 ans : ils sont informés, et leurs parents aussi, sauf soins confidentiels.",
+        sensitive_detail=SensitiveDetail.OMIT,
+        user=dpo,
+        now=assessment_at,
+    )
+    for language in ("fr", "en"):
+        save_notice_text(
+            breach_file=breach_file, language=language, values=default_texts(breach_file, language), user=dpo
+        )
     submitted_at = min(aware + timedelta(hours=60), now)
     filing_at = submitted_at - timedelta(minutes=30)
     filing = prepare_filing(breach_file=breach_file, kind=Filing.Kind.INITIAL, user=dpo, now=filing_at)
