@@ -197,3 +197,17 @@ def test_the_notice_tells_the_processors_own_awareness_in_paris_time_and_its_acc
         assert "dès que son sous-traitant l'en a informé" in text
         assert "à partir du moment où vous avez pris connaissance" not in text
         assert "Mesure propre au laboratoire" not in text
+
+
+def test_the_notices_page_says_what_is_missing_before_the_controllers_can_be_notified(
+    client, breach_file, compliance_officer
+):
+    incident = breach_file.incident
+    incident.processor_account = ""
+    incident.save()
+    client.force_login(compliance_officer)
+    page = client.get(f"/incidents/{incident.reference}/processor-notices/").content.decode()
+    assert 'data-testid="processor-side-missing"' in page
+    response = client.post(f"/incidents/{incident.reference}/processor-notices/", follow=True)
+    assert "renseignez le côté sous-traitant" in response.content.decode().replace("&#x27;", "'")
+    assert not ProcessorNotice.objects.exists()
