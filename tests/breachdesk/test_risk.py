@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -452,6 +452,13 @@ def test_without_health_data_only_the_high_levels_are_proposed(breach_file, lab_
     assert (proposal.outcome, proposal.levels, proposal.basis) == ("inform", ["high", "very_high"], "risk")
 
 
+@pytest.fixture
+def reset_language():
+    """The locale middleware leaves the reader's language active in the thread: give the next test the default."""
+    yield
+    translation.deactivate()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("language", "sentence"),
@@ -461,7 +468,7 @@ def test_without_health_data_only_the_high_levels_are_proposed(breach_file, lab_
     ],
 )
 def test_the_risk_page_says_why_every_patient_is_proposed_in_the_readers_language(
-    client, breach_file, lab_dpo, language, sentence
+    reset_language, client, breach_file, lab_dpo, language, sentence
 ):
     DataSubjectFactory(breach_file=breach_file, exposures=["contact"])
     DataSubjectFactory(breach_file=breach_file, exposures=["identity", "hiv"])

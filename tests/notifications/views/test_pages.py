@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from breachdesk.models import AuditEvent, Decision, RiskAssessment, Role
@@ -373,6 +373,13 @@ def test_a_compliance_officer_without_group_sees_nothing(client, filed):
     OrganisationGroupFactory(name="Unrelated")
 
 
+@pytest.fixture
+def reset_language():
+    """The locale middleware leaves the reader's language active in the thread: give the next test the default."""
+    yield
+    translation.deactivate()
+
+
 @pytest.mark.parametrize(
     ("language", "labels", "codes"),
     [
@@ -394,7 +401,7 @@ def test_a_compliance_officer_without_group_sees_nothing(client, filed):
     ],
 )
 def test_the_register_page_csv_and_pdf_name_labels_in_the_readers_language_not_codes(
-    client, filed, compliance_officer, language, labels, codes
+    reset_language, client, filed, compliance_officer, language, labels, codes
 ):
     client.force_login(compliance_officer)
     client.cookies["django_language"] = language
