@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from breachdesk.models import (
     AuditEvent,
@@ -43,8 +44,15 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ["reference", "title", "processor", "created_at"]
+    list_display = ["reference", "title", "processor", "processor_became_aware_at", "created_at"]
     search_fields = ["reference", "title"]
+    fieldsets = [
+        (None, {"fields": ["reference", "title", "description", "processor"]}),
+        (
+            _("The processor's side (Art. 33(2))"),
+            {"fields": ["processor_became_aware_at", "processor_account", "processor_measures"]},
+        ),
+    ]
 
 
 @admin.register(BreachFile)

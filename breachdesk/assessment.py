@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from breachdesk.models import (
     AuditEvent,
@@ -26,6 +27,7 @@ from breachdesk.models import (
     User,
 )
 from breachdesk.risk import (
+    BAND_ORDER,
     HIGH_BANDS,
     Band,
     Circumstances,
@@ -155,6 +157,20 @@ def assess_risk(
     return assessment
 
 
+class ProposalBasis(models.TextChoices):
+    """Why BreachDesk proposes what it proposes: shown beside the proposal, in the reader's language."""
+
+    RISK = "risk", gettext_lazy("From the risk level of each data subject.")
+    HEALTH_DATA = (
+        "health_data",
+        gettext_lazy(
+            "Health data were exposed: every affected person is informed, whatever their own level "
+            "(EDPB 9/2022 para 102; in 2021 the CNIL required each patient to be told). "
+            "Informing fewer persons needs a written reason."
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Proposal:
     """What BreachDesk proposes for a decision, from the latest assessment."""
@@ -162,6 +178,16 @@ class Proposal:
     outcome: str
     levels: list[str]
     subjects_by_level: dict[str, int]
+    basis: str = ProposalBasis.RISK
+
+    @property
+    def explanation(self) -> str:
+        return str(ProposalBasis(self.basis).label)
+
+
+def left_out(*, proposal: Proposal, levels: list[str]) -> int:
+    """Count the data subjects the proposal informs and these chosen levels do not."""
+    return sum(proposal.subjects_by_level.get(band, 0) for band in proposal.levels if band not in levels)
 
 
 def propose_decision(
@@ -175,6 +201,16 @@ def propose_decision(
         # Art. 33(1): notify unless the breach is unlikely to result in a risk.
         outcome = DecisionOutcome.DO_NOT_NOTIFY if assessment.level == Band.LOW else DecisionOutcome.NOTIFY
         return Proposal(outcome=outcome, levels=[], subjects_by_level=by_level)
+    if groups and any(EXPOSURES[code].is_health for group in groups for code in group.exposures):
+        # EDPB 9/2022 para 102, and the CNIL in 2021: when the data subjects' health data were exposed, every
+        # affected patient is told, at every level present (the high levels always, as without health data).
+        present = [band for band in BAND_ORDER if by_level[band] or band in HIGH_BANDS]
+        return Proposal(
+            outcome=DecisionOutcome.INFORM,
+            levels=present,
+            subjects_by_level=by_level,
+            basis=ProposalBasis.HEALTH_DATA,
+        )
     # Art. 34(1): inform when the risk is high, for the subjects at a high level (or the file when none imported).
     has_high = any(by_level[band] for band in HIGH_BANDS) if groups else is_at_least(assessment.level, Band.HIGH)
     if has_high:
@@ -220,6 +256,20 @@ def record_decision(
         decided_at=at or timezone.now(),
         decided_by=user,
     )
+    if (
+        proposal.basis == ProposalBasis.HEALTH_DATA
+        and (outcome != DecisionOutcome.INFORM or left_out(proposal=proposal, levels=chosen_levels))
+        and not decision.override_rationale
+    ):
+        raise ValidationError(
+            {
+                "override_rationale": _(
+                    "Health data were exposed: by default every affected person is informed (EDPB 9/2022 para 102). "
+                    "Write why this decision informs fewer persons."
+                )
+            },
+            code="health_scope_rationale_required",
+        )
     decision.full_clean()
     decision.save()
     record_event(

@@ -97,6 +97,13 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
             "description": "Un fichier extrait du logiciel de l'éditeur, contenant l'identité, les coordonnées, le "
             "NIR et des informations de santé de patients, circule sur internet.",
             "processor": processor,
+            # Art. 33(2): the processor's own side, which its notice to each lab gives.
+            "processor_became_aware_at": now - timedelta(hours=max(AWARENESS_AGES_HOURS) + 6),
+            "processor_account": "Un fichier exporté de notre logiciel de gestion des laboratoires, contenant "
+            "l'identité, les coordonnées, le NIR et des informations de santé de patients, a été publié sur internet "
+            "après l'intrusion dans un serveur de migration de données.",
+            "processor_measures": "Serveur de migration isolé et effacé, accès des comptes de maintenance révoqués, "
+            "demandes de retrait adressées aux hébergeurs, plainte déposée.",
         },
     )
     breach_files: list[BreachFile] = []
@@ -131,7 +138,8 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
             controller=lab,
             defaults={
                 "became_aware_at": became_aware_at,
-                "processor_informed_at": became_aware_at - timedelta(minutes=30),
+                # EDPB 9/2022: a controller is in principle aware once its processor has informed it.
+                "processor_informed_at": became_aware_at,
                 "started_at": None,
                 "discovered_at": became_aware_at - timedelta(hours=2),
                 "discovery_circumstances": "Information par l'éditeur après la découverte du fichier en ligne.",
@@ -146,6 +154,12 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
                     Consequence.LOSS_OF_CONTROL.value,
                 ],
                 "measures_immediate": "Demande de retrait du fichier aux hébergeurs ; réinitialisation des accès.",
+                "narrative": "Un fichier de patients du laboratoire, extrait du logiciel de l'éditeur, a été publié "
+                "sur internet. Il contient l'identité, les coordonnées, le NIR et des informations de santé.",
+                "security_measures_before": "Accès au logiciel par identifiant et mot de passe ; sauvegardes "
+                "chiffrées ; contrat de sous-traitance conforme à l'article 28.",
+                "mitigation_measures": "Information individuelle de chaque patient par courrier et courriel, "
+                "conseils contre l'hameçonnage et l'usurpation d'identité, ligne dédiée auprès du DPO.",
             },
         )
         if created:

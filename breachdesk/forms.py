@@ -206,6 +206,10 @@ class DecisionForm(forms.Form):
         label=_("Why depart from the proposed decision"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when your decision differs from the proposal. When health data were exposed, every affected "
+            "person is informed by default (EDPB 9/2022 para 102): informing fewer needs a written reason here."
+        ),
     )
     public_communication = forms.CharField(
         label=_("Public communication (Art. 34(3)(c)): what, where"),

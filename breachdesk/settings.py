@@ -240,5 +240,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-subject-imports": {"task": "breachdesk.tasks.sweep_subject_imports", "schedule": 300.0},
 }
 
+# Art. 34(1): persons are informed without undue delay after the decision to inform. While the breach file's
+# campaign is not launched, its DPO and compliance officers are reminded this long after the decision, then
+# at this interval (hours; no text sets the delay: keep it configurable).
+INFORM_REMINDER_AFTER_HOURS = env.float("BREACHDESK_INFORM_REMINDER_AFTER_HOURS", default=24.0)
+INFORM_REMINDER_INTERVAL_HOURS = env.float("BREACHDESK_INFORM_REMINDER_INTERVAL_HOURS", default=24.0)
+
 # Absolute links in emails to DPOs and compliance officers (reminders, processor notices).
 BREACHDESK_SITE_URL = env.str("BREACHDESK_SITE_URL", default="http://localhost:8000")

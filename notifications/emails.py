@@ -50,6 +50,24 @@ def deadline_reminder(*, context: dict[str, Any], recipients: list[str]) -> Emai
     )
 
 
+def inform_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
+    """Build the reminder that persons decided to be informed are not yet: references and a link, no personal data."""
+    breach_file = context["breach_file"]
+    context = {
+        **context,
+        "url": site_url(
+            reverse("notifications:campaign", args=[breach_file.incident.reference, breach_file.controller.code])
+        ),
+    }
+    return EmailMessage(
+        subject=_subject("notifications/email/inform_reminder_subject.txt", context),
+        body=render_to_string("notifications/email/inform_reminder.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
 def processor_notice(*, context: dict[str, Any], recipients: list[str], letter: bytes, filename: str) -> EmailMessage:
     """Build the processor's Art. 33(2) notice to a controller's DPO, with the letter attached."""
     breach_file = context["breach_file"]

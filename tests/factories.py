@@ -57,6 +57,9 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     title = "Fuite du fichier patients de l'éditeur"
     description = "Un fichier de patients a circulé sur internet."
     processor = factory.SubFactory(ProcessorFactory)
+    processor_became_aware_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=30))
+    processor_account = "Un export de migration de notre logiciel a été copié depuis un serveur de transfert."
+    processor_measures = "Serveur de transfert fermé, exports supprimés, mots de passe changés."
 
 
 class BreachFileFactory(factory.django.DjangoModelFactory):

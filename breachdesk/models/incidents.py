@@ -83,6 +83,23 @@ class Incident(models.Model):
         related_name="processed_incidents",
         limit_choices_to={"kind": "processor"},
     )
+    # Art. 33(2): the processor's own side, told to each controller as the processor knows it.
+    processor_became_aware_at = models.DateTimeField(
+        _("processor became aware at"),
+        null=True,
+        blank=True,
+        help_text=_("When the processor became aware of the breach (Paris time)."),
+    )
+    processor_account = models.TextField(
+        _("processor's account of what happened"),
+        blank=True,
+        help_text=_("What happened, as the processor knows it: told to every controller in its notice."),
+    )
+    processor_measures = models.TextField(
+        _("measures taken by the processor"),
+        blank=True,
+        help_text=_("What the processor did or proposes to do about the breach and its effects."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -90,6 +107,16 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def missing_processor_side(self) -> list[str]:
+        """Name the fields of the processor's side a notice to the controllers cannot go without."""
+        filled = {
+            "processor_became_aware_at": self.processor_became_aware_at is not None,
+            "processor_account": bool(self.processor_account.strip()),
+            "processor_measures": bool(self.processor_measures.strip()),
+        }
+        return [name for name, is_filled in filled.items() if not is_filled]
 
 
 class BreachFileQuerySet(models.QuerySet["BreachFile"]):

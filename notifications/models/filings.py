@@ -119,24 +119,47 @@ class ProcessorNotice(models.Model):
 
 
 class DeadlineReminder(models.Model):
-    """One reminder of the Art. 33(1) deadline of a breach file; the ledger keeps each kind to once."""
+    """One reminder of a breach file's deadline; the ledger keeps each to once.
+
+    Art. 33(1): 24 h and 6 h before the 72 hours end, and once passed, each kind once per breach file.
+    Art. 34(1): while persons to inform without undue delay are not (no campaign launched), one reminder per
+    interval after the decision to inform, each numbered (``sequence``) for that decision.
+    """
 
     class Kind(models.TextChoices):
         HOURS_24 = "24h", _("24 hours before the deadline")
         HOURS_6 = "6h", _("6 hours before the deadline")
         PASSED = "passed", _("Deadline passed")
+        INFORM = "inform", _("Data subjects not yet informed (Art. 34)")
 
     breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Art. 33(1): the 72-hour deadline; for an inform reminder, when the delay after the decision became undue.
     deadline_at = models.DateTimeField()
     created_at = models.DateTimeField()
+    # The decision to inform an inform reminder follows up, and its number after that decision (0, 1, ...).
+    decision = models.ForeignKey(
+        "breachdesk.Decision", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sequence = models.PositiveSmallIntegerField(default=0)
     # The email that carries the reminder: its state, attempts and recipients.
     email = models.OneToOneField(OutboundEmail, on_delete=models.CASCADE, related_name="reminder")
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["breach_file", "kind"], name="one_reminder_per_kind"),
+            models.UniqueConstraint(
+                fields=["breach_file", "kind"], condition=~models.Q(kind="inform"), name="one_reminder_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "sequence"],
+                condition=models.Q(kind="inform"),
+                name="one_inform_reminder_per_decision_and_sequence",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="inform") | models.Q(decision__isnull=False),
+                name="inform_reminder_has_decision",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from breachdesk.formats import PARIS, paris_datetime
 from breachdesk.models import (
@@ -16,13 +18,15 @@ from breachdesk.models import (
     BreachFileQuerySet,
     Decision,
     DecisionKind,
+    DecisionOutcome,
     Incident,
     Organisation,
     RiskAssessment,
     User,
 )
-from breachdesk.taxonomy import Status
-from notifications import cnil, pdf
+from breachdesk.risk import Band
+from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity, Status
+from notifications import pdf
 from notifications.models import Filing, ProcessorNotice
 
 
@@ -120,11 +124,28 @@ def visible_breach_files(
     return breach_files
 
 
+def _label(enumeration: type[models.TextChoices], value: str) -> str:
+    """Name a stored code by its label in the active language; an unknown code stays as stored."""
+    return str(enumeration(value).label) if value in enumeration.values else value
+
+
+def _labels(enumeration: type[models.TextChoices], values: Iterable[str]) -> str:
+    return ", ".join(_label(enumeration, value) for value in values or [])
+
+
+def _yes_no(flag: bool) -> str:
+    return pgettext("csv", "yes") if flag else pgettext("csv", "no")
+
+
+def _person(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
 def _decision_text(decision: Decision | None) -> str:
     if decision is None:
         return ""
-    levels = f" [{', '.join(decision.levels)}]" if decision.levels else ""
-    return f"{decision.outcome}{levels}"
+    levels = f" [{_labels(Band, decision.levels)}]" if decision.levels else ""
+    return f"{_label(DecisionOutcome, decision.outcome)}{levels}"
 
 
 def _time_left_text(breach_file: BreachFile, now: datetime) -> str:
@@ -157,7 +178,13 @@ DASHBOARD_HEADER = [
 ]
 
 
-def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime) -> list[list[object]]:
+def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime, language: str) -> list[list[object]]:
+    """The dashboard's rows with labels, not codes, in the reader's language."""
+    with translation.override(language):
+        return _dashboard_rows(rows, now=now)
+
+
+def _dashboard_rows(rows: list[BreachFileRow], *, now: datetime) -> list[list[object]]:
     result: list[list[object]] = []
     for row in rows:
         breach_file = row.breach_file
@@ -166,14 +193,14 @@ def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime) -> list[
                 breach_file.incident.reference,
                 breach_file.controller.code,
                 breach_file.controller.name,
-                breach_file.status,
+                _label(Status, breach_file.status),
                 paris_datetime(breach_file.became_aware_at),
                 paris_datetime(breach_file.authority_deadline),
                 _time_left_text(breach_file, now),
-                "yes" if breach_file.is_overdue(now=now) else "no",
+                _yes_no(breach_file.is_overdue(now=now)),
                 paris_datetime(breach_file.authority_notified_at),
                 f"{row.assessment.score.normalize():f}" if row.assessment else "",
-                row.assessment.level if row.assessment else "",
+                _label(Band, row.assessment.level) if row.assessment else "",
                 _decision_text(row.notify_decision),
                 _decision_text(row.inform_decision),
                 len(row.filings),
@@ -225,92 +252,111 @@ REGISTER_HEADER = [
 def _decision_record(decision: Decision | None) -> tuple[str, str]:
     if decision is None:
         return "", ""
-    who = decision.decided_by.get_username() if decision.decided_by else ""
     rationale = decision.rationale
     if decision.override_rationale:
-        rationale += f" | override: {decision.override_rationale}"
+        rationale += " | " + _("departs from the proposal: %(reason)s") % {"reason": decision.override_rationale}
     if decision.public_communication:
-        rationale += f" | public communication {paris_datetime(decision.public_communication_at)}: {decision.public_communication}"
-    return f"{_decision_text(decision)} by {who} at {paris_datetime(decision.decided_at)}", rationale
+        rationale += " | " + _("public communication of %(when)s: %(text)s") % {
+            "when": paris_datetime(decision.public_communication_at),
+            "text": decision.public_communication,
+        }
+    record = _("%(decision)s, by %(who)s on %(when)s") % {
+        "decision": _decision_text(decision),
+        "who": _person(decision.decided_by),
+        "when": paris_datetime(decision.decided_at),
+    }
+    return record, rationale
 
 
-def register_rows_for_csv(rows: list[BreachFileRow]) -> list[list[object]]:
-    result: list[list[object]] = []
-    for row in rows:
-        breach_file = row.breach_file
-        notify, notify_rationale = _decision_record(row.notify_decision)
-        inform, inform_rationale = _decision_record(row.inform_decision)
-        filings = " | ".join(
-            f"v{f.version} {f.kind} prepared {paris_datetime(f.prepared_at)}"
-            + (
-                f", filed {paris_datetime(f.submitted_at)} case {f.cnil_case_number}"
-                if f.is_submitted
-                else ", not filed"
-            )
-            for f in row.filings
+def _filing_text(filing: Filing) -> str:
+    text = _("v%(version)s %(kind)s, prepared on %(prepared)s") % {
+        "version": filing.version,
+        "kind": _label(Filing.Kind, filing.kind),
+        "prepared": paris_datetime(filing.prepared_at),
+    }
+    if filing.is_submitted:
+        return (
+            text
+            + ", "
+            + _("filed on %(submitted)s, case %(case)s")
+            % {
+                "submitted": paris_datetime(filing.submitted_at),
+                "case": filing.cnil_case_number,
+            }
         )
-        result.append(
-            [
-                breach_file.incident.reference,
-                breach_file.controller.code,
-                breach_file.controller.name,
-                breach_file.status,
-                paris_datetime(breach_file.became_aware_at),
-                paris_datetime(breach_file.started_at),
-                paris_datetime(breach_file.discovered_at),
-                paris_datetime(breach_file.ended_at),
-                "yes" if breach_file.is_ongoing else "no",
-                ", ".join(breach_file.natures),
-                breach_file.origin,
-                breach_file.cause,
-                breach_file.incident.description,
-                ", ".join(breach_file.person_categories),
-                breach_file.approximate_persons if breach_file.approximate_persons is not None else "",
-                breach_file.approximate_records if breach_file.approximate_records is not None else "",
-                ", ".join(breach_file.data_categories),
-                ", ".join(breach_file.consequences),
-                breach_file.consequences_detail,
-                breach_file.severity,
-                row.assessment.severity.arithmetic() if row.assessment else "",
-                row.assessment.level if row.assessment else "",
-                breach_file.measures_immediate,
-                breach_file.measures_medium_term,
-                breach_file.measures_long_term,
-                notify,
-                notify_rationale,
-                inform,
-                inform_rationale,
-                paris_datetime(breach_file.authority_notified_at),
-                breach_file.delay_reasons,
-                filings,
-                row.case_number,
-            ]
+    return text + ", " + _("not filed")
+
+
+def register_rows_for_csv(rows: list[BreachFileRow], *, language: str) -> list[list[object]]:
+    """The register's rows with labels, not codes, in the reader's language (the header keeps stable names)."""
+    with translation.override(language):
+        return [_register_row(row, language=language) for row in rows]
+
+
+def _register_row(row: BreachFileRow, *, language: str) -> list[object]:
+    breach_file = row.breach_file
+    notify, notify_rationale = _decision_record(row.notify_decision)
+    inform, inform_rationale = _decision_record(row.inform_decision)
+    return [
+        breach_file.incident.reference,
+        breach_file.controller.code,
+        breach_file.controller.name,
+        _label(Status, breach_file.status),
+        paris_datetime(breach_file.became_aware_at),
+        paris_datetime(breach_file.started_at),
+        paris_datetime(breach_file.discovered_at),
+        paris_datetime(breach_file.ended_at),
+        _yes_no(breach_file.is_ongoing),
+        _labels(Nature, breach_file.natures),
+        _label(Origin, breach_file.origin) if breach_file.origin else "",
+        _label(Cause, breach_file.cause) if breach_file.cause else "",
+        breach_file.incident.description,
+        _labels(PersonCategory, breach_file.person_categories),
+        breach_file.approximate_persons if breach_file.approximate_persons is not None else "",
+        breach_file.approximate_records if breach_file.approximate_records is not None else "",
+        _labels(DataCategory, breach_file.data_categories),
+        _labels(Consequence, breach_file.consequences),
+        breach_file.consequences_detail,
+        _label(Severity, breach_file.severity) if breach_file.severity else "",
+        row.assessment.severity.arithmetic(language) if row.assessment else "",
+        _label(Band, row.assessment.level) if row.assessment else "",
+        breach_file.measures_immediate,
+        breach_file.measures_medium_term,
+        breach_file.measures_long_term,
+        notify,
+        notify_rationale,
+        inform,
+        inform_rationale,
+        paris_datetime(breach_file.authority_notified_at),
+        breach_file.delay_reasons,
+        " | ".join(_filing_text(filing) for filing in row.filings),
+        row.case_number,
+    ]
+
+
+def register_pdf(
+    *, rows: list[BreachFileRow], title_filters: dict[str, str], user: User, language: str
+) -> pdf.RenderedPdf:
+    """Render the register (Art. 33(5)) as a PDF in the reader's language: every breach file, notified or not."""
+    with translation.override(language):
+        not_known = _("not known")
+        return pdf.render_pdf(
+            "notifications/pdf/register.html",
+            {
+                "rows": [
+                    {
+                        "row": row,
+                        "not_known": not_known,
+                        "decisions": [
+                            {"summary": _decision_record(decision)[0], "decision": decision}
+                            for decision in row.decision_history
+                        ],
+                        "filings": [_filing_text(filing) for filing in row.filings],
+                    }
+                    for row in rows
+                ],
+                "filters": title_filters,
+                "generated_at": paris_datetime(timezone.now()),
+                "generated_by": _person(user),
+            },
         )
-    return result
-
-
-def register_pdf(*, rows: list[BreachFileRow], title_filters: dict[str, str], user: User) -> pdf.RenderedPdf:
-    """Render the register (Art. 33(5)) as a PDF in French: every breach file, notified or not."""
-    return pdf.render_pdf(
-        "notifications/pdf/register.html",
-        {
-            "rows": [
-                {
-                    "row": row,
-                    "status": cnil.STATUS_FR[Status(row.breach_file.status)],
-                    "decisions": [
-                        {
-                            "kind": cnil.DECISION_KIND_FR[DecisionKind(decision.kind)],
-                            "summary": cnil.decision_summary_fr(decision),
-                            "decision": decision,
-                        }
-                        for decision in row.decision_history
-                    ],
-                }
-                for row in rows
-            ],
-            "filters": title_filters,
-            "generated_at": paris_datetime(timezone.now()),
-            "generated_by": user.get_username(),
-        },
-    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from breachdesk.formats import PARIS
+from breachdesk.formats import PARIS, paris_datetime
 from breachdesk.models import (
     AuditEvent,
     BreachFile,
@@ -19,9 +20,8 @@ from breachdesk.models import (
 )
 from breachdesk.services import record_audit, record_event
 from breachdesk.timeline import TimelineKind
-from notifications import cnil, emails, pdf, storage
-from notifications.models import EmailState, Filing, NotificationAuditObject, OutboundEmail, ProcessorNotice
-from notifications.services.filings import build_filing_context
+from notifications import emails, pdf, storage
+from notifications.models import EmailState, NotificationAuditObject, OutboundEmail, ProcessorNotice
 from notifications.services.outbound import (
     claim_outbound_email,
     create_outbound_email,
@@ -32,6 +32,9 @@ from notifications.services.outbound import (
     send_outbound_email,
 )
 from notifications.tasks import processor_notices as processor_notice_tasks
+
+# The controllers are French laboratories: the notice and its email are in the site's language.
+NOTICE_LANGUAGE = settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,17 @@ def notify_controllers(*, incident: Incident, user: User | None, now: datetime |
     """Prepare the notice to every affected controller once; a second run informs nobody twice."""
     if incident.processor_id is None:
         raise ValidationError(_("This incident has no processor: controllers are not notified by one."))
+    if missing := incident.missing_processor_side:
+        # Art. 33(2): each controller is told the processor's own facts, not a copy of its own breach file.
+        labels = ", ".join(str(getattr(Incident._meta.get_field(name), "verbose_name", name)) for name in missing)
+        raise ValidationError(
+            _(
+                "Before notifying the controllers, fill in the processor's side of the incident (%(fields)s): "
+                "the notice tells each controller when the processor became aware, what happened and what it did."
+            )
+            % {"fields": labels},
+            code="processor_side_missing",
+        )
     now = now or timezone.now()
     breach_files = BreachFile.objects.filter(incident=incident).select_related("controller")
     if user is not None:
@@ -89,12 +103,9 @@ def notify_controllers(*, incident: Incident, user: User | None, now: datetime |
 
 
 def processor_letter_context(notice: ProcessorNotice, *, now: datetime) -> dict[str, object]:
+    """What the notice says: the processor's own awareness, account and measures, from the incident."""
     breach_file = notice.breach_file
     incident = breach_file.incident
-    context = build_filing_context(
-        breach_file=breach_file, kind=Filing.Kind.INITIAL, version=0, initial_case_number="", now=now
-    )
-    values = cnil.read_values(cnil.CNIL_TELESERVICE, context)
     return {
         "notice": notice,
         "breach_file": breach_file,
@@ -102,22 +113,7 @@ def processor_letter_context(notice: ProcessorNotice, *, now: datetime) -> dict[
         "processor": incident.processor,
         "controller": breach_file.controller,
         "dated": now.astimezone(PARIS).strftime("%d/%m/%Y"),
-        "facts": [
-            (label, values[key])
-            for key, label in (
-                ("nature.natures", "Nature de la violation"),
-                ("dates.start", "Début de la violation"),
-                ("dates.discovery", "Découverte de la violation"),
-                ("dates.end", "Fin de la violation"),
-                ("data.categories", "Catégories de données concernées"),
-                ("persons.categories", "Catégories de personnes concernées"),
-                ("persons.count", "Nombre approximatif de personnes"),
-                ("persons.records", "Nombre approximatif d'enregistrements"),
-                ("origin.origin", "Origine"),
-                ("cause.cause", "Cause"),
-            )
-        ],
-        "not_known": cnil.NOT_KNOWN,
+        "processor_aware": paris_datetime(incident.processor_became_aware_at),
     }
 
 
@@ -132,7 +128,10 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
     if notice is None or notice.email.state == EmailState.SENT:
         return notice
     if not storage.exists(notice.letter_path):
-        rendered = pdf.render_pdf("notifications/pdf/processor_notice.html", processor_letter_context(notice, now=now))
+        with translation.override(NOTICE_LANGUAGE):
+            rendered = pdf.render_pdf(
+                "notifications/pdf/processor_notice.html", processor_letter_context(notice, now=now)
+            )
         relative = f"processor-notices/{notice.incident_id}/notice-{notice.pk}.pdf"
         storage.store_private(relative, rendered.content)
         ProcessorNotice.objects.filter(pk=notice.pk).update(letter_path=relative, letter_sha256=rendered.sha256)
@@ -147,21 +146,23 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
         )
         notice.refresh_from_db()
         return notice
-    message = emails.processor_notice(
-        context={
-            "breach_file": breach_file,
-            "incident": breach_file.incident,
-            "processor": breach_file.incident.processor,
-        },
-        recipients=recipients,
-        letter=storage.private_path(notice.letter_path).read_bytes(),
-        filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
-    )
+    with translation.override(NOTICE_LANGUAGE):
+        message = emails.processor_notice(
+            context={
+                "breach_file": breach_file,
+                "incident": breach_file.incident,
+                "processor": breach_file.incident.processor,
+                "processor_aware": paris_datetime(breach_file.incident.processor_became_aware_at),
+            },
+            recipients=recipients,
+            letter=storage.private_path(notice.letter_path).read_bytes(),
+            filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
+        )
     email = send_outbound_email(email_id=notice.email_id, message=message, recipients=recipients, now=now)
     if email.state == EmailState.SENT:
         informed_at = email.sent_at or timezone.now()
         ProcessorNotice.objects.filter(pk=notice.pk).update(informed_at=informed_at)
-        # Art. 33(2): record when the controller was told; its own clock still starts at its own awareness.
+        # Art. 33(2): record when the controller was told; EDPB 9/2022: it is in principle aware from then on.
         updated = BreachFile.objects.filter(pk=breach_file.pk, processor_informed_at__isnull=True).update(
             processor_informed_at=informed_at
         )

@@ -1,18 +1,24 @@
-"""Reminders of the Art. 33(1) deadline: 24 h and 6 h before, and once it has passed; each kind once."""
+"""Reminders: the Art. 33(1) deadline (24 h and 6 h before, once passed, each kind once) and, after a decision to
+inform the data subjects (Art. 34(1)), one per interval while the campaign is not launched."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from breachdesk.formats import paris_datetime
 from breachdesk.models import (
     BreachFile,
+    Decision,
+    DecisionKind,
+    DecisionOutcome,
 )
 from notifications import emails
-from notifications.models import DeadlineReminder, EmailState, OutboundEmail
+from notifications.models import Campaign, DeadlineReminder, EmailState, OutboundEmail
 from notifications.services.outbound import (
     claim_outbound_email,
     compliance_recipients,
@@ -30,6 +36,25 @@ REMINDER_LEADS = [
     (DeadlineReminder.Kind.HOURS_6, timedelta(hours=6)),
     (DeadlineReminder.Kind.HOURS_24, timedelta(hours=24)),
 ]
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """The time left to a deadline, counted once in whole minutes (rounded down) for the subject and the body."""
+
+    hours: int
+    minutes: int
+    is_passed: bool
+
+    @classmethod
+    def of(cls, delta: timedelta) -> TimeLeft:
+        # Rounded down: a reminder never promises more time than there is (2 h 59 min 40 s is "2 h 59").
+        total_minutes = max(int(delta.total_seconds() // 60), 0)
+        return cls(hours=total_minutes // 60, minutes=total_minutes % 60, is_passed=delta <= timedelta(0))
+
+    @property
+    def text(self) -> str:
+        return f"{self.hours} h {self.minutes:02d}"
 
 
 def due_reminder(*, deadline: datetime, now: datetime) -> str | None:
@@ -82,6 +107,8 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
     )
     if reminder is None or not claim_outbound_email(email_id=reminder.email_id, now=now):
         return reminder
+    if reminder.kind == DeadlineReminder.Kind.INFORM:
+        return _send_inform_reminder(reminder=reminder, now=now)
     breach_file = reminder.breach_file
     if not breach_file.is_awaiting_notification:
         finish_outbound_email(
@@ -89,26 +116,144 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         )
         reminder.refresh_from_db()
         return reminder
-    recipients = unique_addresses(
-        [*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)]
-    )
+    recipients = reminder_recipients(breach_file)
     if not recipients:
         finish_outbound_email(
             email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
         )
         reminder.refresh_from_db()
         return reminder
-    # Time left when the reminder fell due: the message matches its kind even if a worker picks it up late.
-    time_left = reminder.deadline_at - reminder.created_at
+    # Time left when the reminder fell due, counted once: the subject and the body say the same, even if a worker
+    # picks it up late.
+    time_left = TimeLeft.of(reminder.deadline_at - reminder.created_at)
     message = emails.deadline_reminder(
         context={
             "breach_file": breach_file,
             "reminder": reminder,
             "deadline": paris_datetime(reminder.deadline_at),
             "aware": paris_datetime(breach_file.became_aware_at),
-            "hours_left": max(int(time_left.total_seconds() // 3600), 0),
-            "minutes_left": max(int(time_left.total_seconds() // 60) % 60, 0),
-            "is_passed": reminder.kind == DeadlineReminder.Kind.PASSED,
+            "time_left": time_left,
+            "is_passed": reminder.kind == DeadlineReminder.Kind.PASSED or time_left.is_passed,
+        },
+        recipients=recipients,
+    )
+    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
+    reminder.refresh_from_db()
+    return reminder
+
+
+def reminder_recipients(breach_file: BreachFile) -> list[str]:
+    """The lab's DPO and the group's compliance officers, each address once."""
+    return unique_addresses([*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)])
+
+
+def inform_reminder_timing() -> tuple[timedelta, timedelta]:
+    """The delay after the decision to inform before the first reminder, then the interval between reminders."""
+    after = timedelta(hours=settings.INFORM_REMINDER_AFTER_HOURS)
+    interval = timedelta(hours=settings.INFORM_REMINDER_INTERVAL_HOURS)
+    if interval <= timedelta(0):
+        raise ValueError("INFORM_REMINDER_INTERVAL_HOURS must be positive.")
+    return after, interval
+
+
+def due_inform_sequence(*, decided_at: datetime, now: datetime) -> int | None:
+    """Return the number of the inform reminder due now (0 first), or None before the first is due."""
+    after, interval = inform_reminder_timing()
+    elapsed = now - (decided_at + after)
+    if elapsed < timedelta(0):
+        return None
+    return int(elapsed / interval)
+
+
+def decisions_awaiting_information(*, now: datetime) -> list[tuple[int, int, datetime]]:
+    """(breach file, decision, decided at) where the current inform decision is to inform, made long enough ago,
+    and no campaign is launched."""
+    after, _interval = inform_reminder_timing()
+    latest = Decision.objects.filter(breach_file=models.OuterRef("pk"), kind=DecisionKind.INFORM_SUBJECTS).order_by(
+        "-decided_at", "-pk"
+    )
+    rows = (
+        BreachFile.objects.filter(campaign__isnull=True)
+        .annotate(
+            inform_decision_id=models.Subquery(latest.values("pk")[:1]),
+            inform_outcome=models.Subquery(latest.values("outcome")[:1]),
+            inform_decided_at=models.Subquery(latest.values("decided_at")[:1]),
+        )
+        .filter(inform_outcome=DecisionOutcome.INFORM, inform_decided_at__lte=now - after)
+        .order_by("pk")
+        .values_list("pk", "inform_decision_id", "inform_decided_at")
+    )
+    return list(rows)
+
+
+def schedule_inform_reminders(*, now: datetime) -> list[DeadlineReminder]:
+    """Add the inform reminders due now and queue them; the unique ledger keeps each number to once per decision."""
+    after, _interval = inform_reminder_timing()
+    candidates = decisions_awaiting_information(now=now)
+    existing = set(
+        DeadlineReminder.objects.filter(
+            kind=DeadlineReminder.Kind.INFORM, decision__in=[decision_id for _pk, decision_id, _at in candidates]
+        ).values_list("decision_id", "sequence")
+    )
+    breach_files = BreachFile.objects.only("pk").in_bulk([pk for pk, _decision_id, _at in candidates])
+    created = []
+    for breach_file_id, decision_id, decided_at in candidates:
+        # Only the latest number due: one missed while the beat was down is not sent late.
+        sequence = due_inform_sequence(decided_at=decided_at, now=now)
+        if sequence is None or (decision_id, sequence) in existing:
+            continue
+        try:
+            with transaction.atomic():
+                email = create_outbound_email(
+                    kind=OutboundEmail.Kind.DEADLINE_REMINDER, breach_file=breach_files[breach_file_id], now=now
+                )
+                reminder = DeadlineReminder.objects.create(
+                    breach_file_id=breach_file_id,
+                    kind=DeadlineReminder.Kind.INFORM,
+                    decision_id=decision_id,
+                    sequence=sequence,
+                    deadline_at=decided_at + after,
+                    created_at=now,
+                    email=email,
+                )
+        except IntegrityError:
+            continue
+        created.append(reminder)
+        enqueue(reminder_tasks.send_deadline_reminder, reminder.pk)
+    return created
+
+
+def _send_inform_reminder(*, reminder: DeadlineReminder, now: datetime) -> DeadlineReminder:
+    breach_file = reminder.breach_file
+    decision = (
+        Decision.objects.filter(breach_file=breach_file, kind=DecisionKind.INFORM_SUBJECTS).latest_first().first()
+    )
+    launched = Campaign.objects.filter(breach_file=breach_file).exists()
+    if launched or decision is None or decision.pk != reminder.decision_id:
+        # Launched, or decided again, since the reminder fell due: nothing left to remind of this decision.
+        finish_outbound_email(
+            email_id=reminder.email_id,
+            state=EmailState.CANCELLED,
+            now=now,
+            error="campaign launched meanwhile" if launched else "decision superseded",
+        )
+        reminder.refresh_from_db()
+        return reminder
+    recipients = reminder_recipients(breach_file)
+    if not recipients:
+        finish_outbound_email(
+            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
+        )
+        reminder.refresh_from_db()
+        return reminder
+    # Counted once, when the reminder fell due: the subject and the body say the same.
+    hours_waited = int((reminder.created_at - decision.decided_at).total_seconds() // 3600)
+    message = emails.inform_reminder(
+        context={
+            "breach_file": breach_file,
+            "reminder": reminder,
+            "decided": paris_datetime(decision.decided_at),
+            "hours_waited": hours_waited,
         },
         recipients=recipients,
     )

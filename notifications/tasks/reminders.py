@@ -1,4 +1,4 @@
-"""Tasks of the deadline reminders."""
+"""Tasks of the reminders (deadlines, persons not yet informed)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def send_deadline_reminder(reminder_id: int) -> None:
 
 @shared_task(ignore_result=True, name="notifications.tasks.send_deadline_reminders")
 def send_deadline_reminders(now: str | None = None) -> None:
-    """Beat: add the reminders due now and queue them."""
+    """Beat: add the reminders due now (Art. 33(1) deadlines, Art. 34 persons not yet informed) and queue them."""
     from notifications.services import reminders
 
-    reminders.schedule_deadline_reminders(now=datetime.fromisoformat(now) if now else timezone.now())
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    reminders.schedule_deadline_reminders(now=moment)
+    reminders.schedule_inform_reminders(now=moment)

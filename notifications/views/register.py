@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from breachdesk.access import (
     audit,
@@ -14,6 +17,7 @@ from breachdesk.access import (
 )
 from breachdesk.csvfiles import csv_text
 from breachdesk.downloads import private_response
+from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, User
 from notifications.forms.register import DashboardFilterForm, RegisterFilterForm
 from notifications.models import NotificationAuditObject
@@ -67,14 +71,25 @@ def compliance_export(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.COMPLIANCE_DASHBOARD_CSV, detail=f"{len(rows)} files")
     return _csv_response(
-        csv_text(register_selectors.DASHBOARD_HEADER, register_selectors.dashboard_rows_for_csv(rows, now=now)),
+        csv_text(
+            register_selectors.DASHBOARD_HEADER,
+            register_selectors.dashboard_rows_for_csv(rows, now=now, language=reader_language()),
+        ),
         f"breachdesk-dashboard-{now:%Y%m%d-%H%M}.csv",
     )
 
 
-def _register_rows(
-    request: HttpRequest, user: User
-) -> tuple[RegisterFilterForm, list[register_selectors.BreachFileRow], dict[str, str]]:
+@dataclass(frozen=True)
+class RegisterSelection:
+    """The register's rows for the filters, the filters as the PDF names them and as the audit trail keeps them."""
+
+    form: RegisterFilterForm
+    rows: list[register_selectors.BreachFileRow]
+    described: dict[str, str]
+    audit_detail: str
+
+
+def _register_rows(request: HttpRequest, user: User) -> RegisterSelection:
     form = RegisterFilterForm(request.GET or None, user=user)
     filters = form.cleaned_data if form.is_valid() else {}
     breach_files = register_selectors.visible_breach_files(
@@ -83,32 +98,38 @@ def _register_rows(
         aware_from=filters.get("aware_from"),
         aware_until=filters.get("aware_until"),
     ).order_by("became_aware_at", "controller__code")
-    described = {}
+    # Named in the reader's language on the PDF; the audit trail keeps codes and ISO dates, never sentences.
+    described: dict[str, str] = {}
+    codes: dict[str, str] = {}
     if filters.get("organisation"):
-        described["Organisme"] = filters["organisation"].name
+        described[_("Organisation")] = filters["organisation"].name
+        codes["organisation"] = filters["organisation"].code
     if filters.get("aware_from"):
-        described["Du"] = filters["aware_from"].strftime("%d/%m/%Y")
+        described[_("From")] = filters["aware_from"].strftime("%d/%m/%Y")
+        codes["aware_from"] = filters["aware_from"].isoformat()
     if filters.get("aware_until"):
-        described["Au"] = filters["aware_until"].strftime("%d/%m/%Y")
+        described[_("Until")] = filters["aware_until"].strftime("%d/%m/%Y")
+        codes["aware_until"] = filters["aware_until"].isoformat()
     if not described:
-        described["Périmètre"] = "toutes les violations visibles"
-    return form, register_selectors.breach_file_rows(breach_files), described
-
-
-def _filter_detail(described: dict[str, str]) -> str:
-    return "; ".join(f"{name}={value}" for name, value in described.items())[:200]
+        described[_("Scope")] = _("every breach you may see")
+    return RegisterSelection(
+        form=form,
+        rows=register_selectors.breach_file_rows(breach_files),
+        described=described,
+        audit_detail=("; ".join(f"{name}={value}" for name, value in codes.items()) or "all")[:200],
+    )
 
 
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require_oversight(user)
-    form, rows, described = _register_rows(request, user)
-    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.REGISTER, detail=_filter_detail(described))
+    selection = _register_rows(request, user)
+    audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.REGISTER, detail=selection.audit_detail)
     return render(
         request,
         "notifications/pages/register.html",
-        {"form": form, "rows": rows, "query": request.GET.urlencode()},
+        {"form": selection.form, "rows": selection.rows, "query": request.GET.urlencode()},
     )
 
 
@@ -116,10 +137,13 @@ def register(request: HttpRequest) -> HttpResponse:
 def register_csv(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require_oversight(user)
-    _form, rows, described = _register_rows(request, user)
-    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_CSV, detail=_filter_detail(described))
+    selection = _register_rows(request, user)
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_CSV, detail=selection.audit_detail)
     return _csv_response(
-        csv_text(register_selectors.REGISTER_HEADER, register_selectors.register_rows_for_csv(rows)),
+        csv_text(
+            register_selectors.REGISTER_HEADER,
+            register_selectors.register_rows_for_csv(selection.rows, language=reader_language()),
+        ),
         f"registre-violations-{timezone.now():%Y%m%d}.csv",
     )
 
@@ -128,9 +152,11 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 def register_pdf(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require_oversight(user)
-    _form, rows, described = _register_rows(request, user)
-    rendered = register_selectors.register_pdf(rows=rows, title_filters=described, user=user)
-    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_PDF, detail=_filter_detail(described))
+    selection = _register_rows(request, user)
+    rendered = register_selectors.register_pdf(
+        rows=selection.rows, title_filters=selection.described, user=user, language=reader_language()
+    )
+    audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_PDF, detail=selection.audit_detail)
     return private_response(
         HttpResponse(rendered.content, content_type="application/pdf"),
         filename=f"registre-violations-{timezone.now():%Y%m%d}.pdf",

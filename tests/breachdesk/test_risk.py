@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -397,3 +397,84 @@ def test_exemption_c_requires_recording_the_public_communication(breach_file, la
     )
     assert decision.exemption_letter == "c"
     assert not services.subjects_to_inform(breach_file).exists()
+
+
+@pytest.mark.django_db
+def test_health_data_propose_informing_every_affected_person_at_every_level_present(breach_file, lab_dpo):
+    DataSubjectFactory.create_batch(2, breach_file=breach_file, exposures=["contact"])
+    DataSubjectFactory(breach_file=breach_file, exposures=["identity", "contact", "nir", "hiv"])
+    assessment = assess_the_2021_way(breach_file, lab_dpo)
+    proposal = services.propose_decision(breach_file=breach_file, kind="inform_subjects", assessment=assessment)
+    assert proposal.outcome == "inform"
+    assert proposal.levels == ["medium", "high", "very_high"]
+    assert proposal.basis == "health_data"
+    decision = services.record_decision(
+        breach_file=breach_file,
+        user=lab_dpo,
+        kind="inform_subjects",
+        outcome="inform",
+        levels=proposal.levels,
+        rationale="Health data published online.",
+    )
+    assert not decision.is_overriding_default
+    assert services.subjects_to_inform(breach_file).count() == 3
+
+
+@pytest.mark.django_db
+def test_informing_only_the_high_levels_of_a_health_data_breach_needs_a_written_reason(breach_file, lab_dpo):
+    DataSubjectFactory(breach_file=breach_file, exposures=["contact"])
+    DataSubjectFactory(breach_file=breach_file, exposures=["identity", "hiv"])
+    assess_the_2021_way(breach_file, lab_dpo)
+    arguments = {
+        "breach_file": breach_file,
+        "user": lab_dpo,
+        "kind": "inform_subjects",
+        "outcome": "inform",
+        "levels": ["high", "very_high"],
+        "rationale": "Only the patients whose HIV status leaked.",
+    }
+    with pytest.raises(ValidationError) as error:
+        services.record_decision(**arguments)
+    assert "9/2022" in " ".join(error.value.message_dict["override_rationale"])
+    decision = services.record_decision(
+        **arguments, override_rationale="The email addresses were already public on the lab's own directory."
+    )
+    assert decision.is_overriding_default
+    assert services.subjects_to_inform(breach_file).count() == 1
+
+
+@pytest.mark.django_db
+def test_without_health_data_only_the_high_levels_are_proposed(breach_file, lab_dpo):
+    DataSubjectFactory(breach_file=breach_file, exposures=["contact"])
+    DataSubjectFactory(breach_file=breach_file, exposures=["identity", "contact", "nir"])
+    assessment = assess_the_2021_way(breach_file, lab_dpo, exposures=["identity", "contact", "nir"])
+    proposal = services.propose_decision(breach_file=breach_file, kind="inform_subjects", assessment=assessment)
+    assert (proposal.outcome, proposal.levels, proposal.basis) == ("inform", ["high", "very_high"], "risk")
+
+
+@pytest.fixture
+def reset_language():
+    """The locale middleware leaves the reader's language active in the thread: give the next test the default."""
+    yield
+    translation.deactivate()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Health data were exposed: every affected person is informed"),
+        ("fr", "Des données de santé ont été exposées : chaque personne concernée est informée"),
+    ],
+)
+def test_the_risk_page_says_why_every_patient_is_proposed_in_the_readers_language(
+    reset_language, client, breach_file, lab_dpo, language, sentence
+):
+    DataSubjectFactory(breach_file=breach_file, exposures=["contact"])
+    DataSubjectFactory(breach_file=breach_file, exposures=["identity", "hiv"])
+    assess_the_2021_way(breach_file, lab_dpo)
+    client.force_login(lab_dpo)
+    client.cookies["django_language"] = language
+    page = client.get(f"/files/{breach_file.incident.reference}/{breach_file.controller.code}/risk/").content.decode()
+    assert sentence in page.replace("\u00a0", " ")
+    assert "9/2022" in page

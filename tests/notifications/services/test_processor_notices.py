@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import smtplib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -157,3 +157,57 @@ def test_a_lab_without_any_dpo_address_is_reported_not_silently_skipped(incident
     assert storage.exists(notice.letter_path)  # the letter can still be posted
     breach_file.refresh_from_db()
     assert breach_file.processor_informed_at is None
+
+
+def test_a_notice_is_refused_while_the_processor_side_of_the_incident_is_empty(breach_file, compliance_officer):
+    from django.core.exceptions import ValidationError
+
+    incident = breach_file.incident
+    incident.processor_became_aware_at = None
+    incident.processor_measures = "  "
+    incident.save()
+    with pytest.raises(ValidationError) as error:
+        processor_notices.notify_controllers(incident=incident, user=compliance_officer)
+    message = " ".join(error.value.messages)
+    assert "sous-traitant" in message
+    assert "pris connaissance" in message and "mesures" in message
+    assert not ProcessorNotice.objects.exists()
+
+
+def test_the_notice_tells_the_processors_own_awareness_in_paris_time_and_its_account(breach_file, compliance_officer):
+    incident = breach_file.incident
+    # 23 February 2021, 09:30 UTC is 10:30 in Paris (winter time).
+    incident.processor_became_aware_at = datetime(2021, 2, 23, 9, 30, tzinfo=UTC)
+    incident.processor_account = "Un export de migration a été publié sur un forum par un tiers."
+    incident.processor_measures = "Serveur de migration arrêté le jour même."
+    incident.save()
+    breach_file.measures_immediate = "Mesure propre au laboratoire, à ne pas recopier."
+    breach_file.save()
+    notice = processor_notices.notify_controllers(incident=incident, user=compliance_officer).queued[0]
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    (message,) = mail.outbox
+    body = message.body
+    letter = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(message.attachments[0][1])).pages).replace(
+        "\n", " "
+    )
+    for text in (body.replace("\n", " "), letter):
+        assert "23/02/2021 10:30 (heure de Paris)" in text
+        assert "publié sur un forum par un tiers" in text
+        assert "Serveur de migration arrêté" in text
+        assert "dès que son sous-traitant l'en a informé" in text
+        assert "à partir du moment où vous avez pris connaissance" not in text
+        assert "Mesure propre au laboratoire" not in text
+
+
+def test_the_notices_page_says_what_is_missing_before_the_controllers_can_be_notified(
+    client, breach_file, compliance_officer
+):
+    incident = breach_file.incident
+    incident.processor_account = ""
+    incident.save()
+    client.force_login(compliance_officer)
+    page = client.get(f"/incidents/{incident.reference}/processor-notices/").content.decode()
+    assert 'data-testid="processor-side-missing"' in page
+    response = client.post(f"/incidents/{incident.reference}/processor-notices/", follow=True)
+    assert "renseignez le côté sous-traitant" in response.content.decode().replace("&#x27;", "'")
+    assert not ProcessorNotice.objects.exists()

@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from breachdesk.models import AuditEvent, Decision, RiskAssessment, Role
@@ -148,10 +148,11 @@ def test_the_dashboard_csv_lists_every_file_of_the_group_with_time_left_status_d
     by_code = {row["organisation_code"]: row for row in rows}
     assert set(by_code) == {"LAB-RENNES", "LAB-BREST"}  # not the other group's LAB-LYON
     rennes = by_code["LAB-RENNES"]
-    assert rennes["status"] == "assessed"
-    assert rennes["risk_score"] == "5" and rennes["risk_level"] == "very_high"
-    assert rennes["notify_decision"] == "notify"
-    assert rennes["inform_decision"] == "inform [high, very_high]"
+    assert rennes["status"] == "Évaluée"
+    assert rennes["risk_score"] == "5" and rennes["risk_level"] == "Très élevé"
+    assert rennes["notify_decision"] == "Notifier l'autorité de contrôle"
+    assert rennes["inform_decision"].endswith("(art. 34(1)) [Élevé, Très élevé]")
+    assert rennes["is_overdue"] == "non"
     assert (rennes["filings_prepared"], rennes["filings_submitted"]) == ("1", "0")
     assert rennes["time_left"].startswith("61h") or rennes["time_left"].startswith("62h")
     assert AuditEvent.objects.filter(
@@ -197,7 +198,7 @@ def test_the_register_keeps_every_breach_file_notified_or_not_filtered_by_organi
     assert rennes["notify_rationale"] == "Données de santé publiées."
     assert rennes["inform_rationale"] == "Risque élevé pour les patients."
     assert rennes["measures_immediate"].startswith("Retrait du fichier")
-    assert "filed" in rennes["filings"]
+    assert "déposée le" in rennes["filings"]
     brest = next(row for row in rows if row["organisation_code"] == "LAB-BREST")
     assert brest["notify_decision"] == "" and brest["filings"] == ""
 
@@ -214,9 +215,7 @@ def test_the_register_keeps_every_breach_file_notified_or_not_filtered_by_organi
     assert "Registre des violations de données personnelles" in text
     assert "Laboratoire de Rennes" in text and "Laboratoire de Brest" not in text
     assert "Données de santé publiées." in text and "CNIL-2021-004217" in text
-    assert AuditEvent.objects.filter(
-        object_type="register_pdf", detail__contains="Organisme=Laboratoire de Rennes"
-    ).exists()
+    assert AuditEvent.objects.filter(object_type="register_pdf", detail__contains="organisation=LAB-RENNES").exists()
 
 
 def test_the_register_of_a_compliance_officer_of_another_group_holds_none_of_this_group(
@@ -372,3 +371,52 @@ def test_a_compliance_officer_without_group_sees_nothing(client, filed):
     assert client.get(f"{FILE}/risk/").status_code == 404
     assert "LAB-RENNES" not in client.get("/compliance/").content.decode()
     OrganisationGroupFactory(name="Unrelated")
+
+
+@pytest.fixture
+def reset_language():
+    """The locale middleware leaves the reader's language active in the thread: give the next test the default."""
+    yield
+    translation.deactivate()
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "codes"),
+    [
+        (
+            "fr",
+            [
+                "Acte externe malveillant",
+                "Piratage, logiciel malveillant, hameçonnage",
+                "Très élevé",
+                "Données de santé",
+            ],
+            ["external_malicious", "hacking", "very_high", "health"],
+        ),
+        (
+            "en",
+            ["External malicious act", "Hacking, malware, phishing", "Very high", "Health data"],
+            ["external_malicious", "hacking", "very_high", "Très élevé", "Acte externe"],
+        ),
+    ],
+)
+def test_the_register_page_csv_and_pdf_name_labels_in_the_readers_language_not_codes(
+    reset_language, client, filed, compliance_officer, language, labels, codes
+):
+    client.force_login(compliance_officer)
+    client.cookies["django_language"] = language
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/register/export.csv").content.decode("utf-8-sig")), delimiter=";")
+    )
+    rennes = next(row for row in rows if row["organisation_code"] == "LAB-RENNES")
+    cells = list(rennes.values())
+    document = client.get("/register/export.pdf").content
+    pdf_text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages).split())
+    page = client.get("/register/").content.decode()
+    assert rennes["cause"] == labels[0] and rennes["origin"] == labels[1] and rennes["risk_level"] == labels[2]
+    assert labels[3] in rennes["data_categories"]
+    for text in (pdf_text, page):
+        assert labels[0] in text and labels[1] in text
+    for code in codes:
+        assert code not in " ".join(cells)
+        assert code not in pdf_text
