@@ -103,6 +103,8 @@ def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
             "started_on": letter_date(breach_file.started_at.date(), folder) if breach_file.started_at else "",
             "aware_on": letter_date(breach_file.became_aware_at.date(), folder) if breach_file.became_aware_at else "",
             "is_ongoing": breach_file.is_ongoing,
+            # "We notified the CNIL" only once it is true.
+            "authority_notified": breach_file.authority_notified_at is not None,
             "when": {str(code): HARM_CONDITIONS.get(code, "") for code in Consequence.values},
             "consequences": _consequences(breach_file),
         }
