@@ -79,10 +79,6 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
         user=dpo,
         now=assessment_at,
     )
-    for language in ("fr", "en"):
-        save_notice_text(
-            breach_file=breach_file, language=language, values=default_texts(breach_file, language), user=dpo
-        )
     submitted_at = min(aware + timedelta(hours=60), now)
     filing_at = submitted_at - timedelta(minutes=30)
     filing = prepare_filing(breach_file=breach_file, kind=Filing.Kind.INITIAL, user=dpo, now=filing_at)
@@ -99,4 +95,10 @@ def seed_demo_filings(*, incident: Incident, now: datetime) -> list[Filing]:
         now=now,
     )
     filing.refresh_from_db()
+    # The letters' texts in both languages, proposed once the CNIL is notified (they say so).
+    breach_file.refresh_from_db()
+    for language in ("fr", "en"):
+        save_notice_text(
+            breach_file=breach_file, language=language, values=default_texts(breach_file, language), user=dpo
+        )
     return [filing]

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from breachdesk.models import AuditEvent, BreachFile, User
+from breachdesk.models.subjects import age_group_on
 from breachdesk.services import record_audit
 from notifications import postgres
 from notifications.delivery import Outcome
@@ -25,7 +26,7 @@ from notifications.models import (
     NotificationAuditObject,
     UnreachableSubject,
 )
-from notifications.services.campaigns import new_notice, wake_campaign
+from notifications.services.campaigns import new_notice, recipients_of, wake_campaign
 from notifications.services.outbound import retry_delay
 
 
@@ -218,30 +219,36 @@ def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: b
 def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -> Notice | None:
     """After an email fails or a letter returns, add the other channel once, or list the person unreachable."""
     now = now or timezone.now()
-    notice = Notice.objects.select_related("campaign", "subject").get(pk=notice_id)
+    notice = Notice.objects.select_related("campaign", "subject", "breach_file").get(pk=notice_id)
     other = Channel.POST if notice.channel == Channel.EMAIL else Channel.EMAIL
     subject = notice.subject
-    reachable = subject.has_postal_address if other == Channel.POST else subject.has_email
+    # The rules for minors hold for the fallback too: a child's returned letter never becomes an email to the child.
+    pairs = recipients_of(
+        subject,
+        channels={other},
+        age_group=age_group_on(subject.personal.birth_date, notice.campaign.letter_date),
+        adolescent_addressee=notice.breach_file.adolescent_addressee,
+    )
     created: Notice | None = None
     with transaction.atomic():
-        if reachable:
-            origin = Notice.Origin.EMAIL_UNDELIVERED if other == Channel.POST else Notice.Origin.LETTER_RETURNED
-            candidate = new_notice(notice.campaign, subject, other, now, origin)
+        origin = Notice.Origin.EMAIL_UNDELIVERED if other == Channel.POST else Notice.Origin.LETTER_RETURNED
+        for channel, addressee in pairs:
+            candidate = new_notice(notice.campaign, subject, channel, now, origin, addressee=addressee)
             with transaction.atomic():
                 try:
                     candidate.save(force_insert=True)
-                    created = candidate
                 except IntegrityError:
-                    created = None  # the other channel's notice already exists: exactly one per person and channel
-            if created is not None:
-                NoticeEvent.objects.create(
-                    notice=created,
-                    from_state="",
-                    to_state=NoticeState.PENDING,
-                    at=now,
-                    error=f"after {notice.reference}",
-                )
-                wake_campaign(notice.campaign_id)
+                    continue  # the other channel's notice already exists: exactly one per person and channel
+            created = created or candidate
+            NoticeEvent.objects.create(
+                notice=candidate,
+                from_state="",
+                to_state=NoticeState.PENDING,
+                at=now,
+                error=f"after {notice.reference}",
+            )
+        if created is not None:
+            wake_campaign(notice.campaign_id)
         alive = Notice.objects.filter(breach_file_id=notice.breach_file_id, subject_id=subject.pk).exclude(
             state__in=[NoticeState.FAILED_PERMANENT, NoticeState.BOUNCED, NoticeState.RETURNED]
         )

@@ -28,7 +28,7 @@ from notifications.postgres import lock_campaign
 from notifications.services.campaigns import CampaignRefused
 from notifications.services.information import record_subjects_informed_of_campaign
 from notifications.services.ledger import event_rows, fall_back_to_other_channel, transition
-from notifications.services.references import normalise_reference
+from notifications.services.references import is_letter_reference, normalise_reference
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def record_returned_letter(
     """Record a letter La Poste brought back; the person then gets an email when one is known (once)."""
     now = now or timezone.now()
     normalised = normalise_reference(reference)
-    if normalised is None or not normalised.split("-")[2].startswith("P"):
+    if normalised is None or not is_letter_reference(normalised):
         raise CampaignRefused(_("This is not a valid letter reference: check the characters and the key."))
     notice = Notice.objects.filter(
         reference=normalised, channel=Channel.POST, breach_file__controller__in=organisations

@@ -35,3 +35,9 @@ def normalise_reference(text: str) -> str | None:
     channel, addressee = _BY_LETTER[letter]
     expected = make_reference(int(parts[0]), int(parts[1]), channel, addressee)
     return expected if expected == compact else None
+
+
+def is_letter_reference(reference: str) -> bool:
+    """Tell whether a normalised reference is a letter's (to the person or to a child's legal representatives)."""
+    kind = _BY_LETTER.get(reference.rsplit("-", 1)[-1][:1])
+    return kind is not None and kind[0] == Channel.POST

@@ -56,8 +56,17 @@ def _person(breach_file, index, *, birth=None, exposures=None, email=True, post=
 
 
 def _decide_for_everyone(breach_file, user) -> None:
-    """Inform every risk level, as the CNIL required in 2021 (some tests need low-risk persons told too)."""
-    decide_to_inform(breach_file, user)
+    """Assess, then inform every risk level, as the CNIL required in 2021 (low-risk persons are told too)."""
+    assessment.assess_risk(
+        breach_file=breach_file,
+        user=user,
+        exposures=assessment.default_exposures(breach_file),
+        identification="maximum",
+        confidentiality="unknown_recipients",
+        integrity="none",
+        availability="none",
+        is_malicious=True,
+    )
     assessment.record_decision(
         breach_file=breach_file,
         user=user,
@@ -277,3 +286,20 @@ def test_a_condition_naming_no_category_is_refused_with_its_line(breach_file, la
 
     with pytest.raises(Exception, match="Ligne 6"):
         campaigns.save_notice_text(breach_file=breach_file, language="fr", values=values, user=lab_dpo)
+
+
+def test_a_childs_returned_letter_never_becomes_an_email_to_the_child(breach_file, lab_dpo):
+    child = _person(breach_file, 1, birth=_years_ago(10), email=True, post=True)
+    decide_to_inform(breach_file, lab_dpo)
+    _campaign, batches = _launch(breach_file, lab_dpo)
+    for batch in batches:
+        mailroom.mark_batch_printed(batch=batch, user=None)
+        mailroom.mark_batch_posted(batch=batch, user=None, posted_on=timezone.localdate())
+    letter = Notice.objects.get(subject=child)
+
+    mailroom.record_returned_letter(
+        reference=letter.reference, user=None, organisations=breach_file.controller.__class__.objects.all()
+    )
+
+    assert list(Notice.objects.filter(subject=child).values_list("channel", flat=True)) == ["post"]
+    assert UnreachableSubject.objects.filter(subject=child, reason=UnreachableSubject.Reason.ALL_FAILED).exists()
