@@ -34,6 +34,8 @@ class TimelineKind(models.TextChoices):
     DECISION = "decision", _("Decision")
     SUBJECTS_IMPORTED = "subjects_imported", _("Data subjects imported")
     SUBJECTS_IMPORT_REJECTED = "subjects_import_rejected", _("Import rejected")
+    OBLIGATION_DECIDED = "obligation_decided", _("Obligation decided")
+    OBLIGATION_SUBMITTED = "obligation_submitted", _("Obligation submitted")
 
 
 def register_sentence(kind: str, sentence: Sentence) -> None:
@@ -87,6 +89,26 @@ def _decision(params: dict[str, Any]) -> str:
     }
 
 
+def _obligation_decided(params: dict[str, Any]) -> str:
+    from breachdesk.models import Applicability
+    from breachdesk.obligations.regimes import regime_named
+
+    return gettext("%(regime)s: %(applicability)s.") % {
+        "regime": regime_named(params["regime"]).label,
+        "applicability": Applicability(params["applicability"]).label,
+    }
+
+
+def _obligation_submitted(params: dict[str, Any]) -> str:
+    from breachdesk.obligations.regimes import regime_named
+
+    regime = regime_named(params["regime"])
+    values = {"regime": regime.label, "phase": regime.phase(params["phase"]).label}
+    if params.get("late"):
+        return gettext("%(regime)s: %(phase)s submitted (late, reasons recorded).") % values
+    return gettext("%(regime)s: %(phase)s submitted.") % values
+
+
 for _kind, _sentence in {
     TimelineKind.AWARE: lambda params: gettext("Became aware of the breach: the 72-hour clock starts."),
     TimelineKind.PROCESSOR_INFORMED: lambda params: (
@@ -109,6 +131,8 @@ for _kind, _sentence in {
         )
         % params
     ),
+    TimelineKind.OBLIGATION_DECIDED: _obligation_decided,
+    TimelineKind.OBLIGATION_SUBMITTED: _obligation_submitted,
     TimelineKind.SUBJECTS_IMPORT_REJECTED: lambda params: (
         gettext("Import #%(id)s rejected: %(errors)s errors, nothing stored.") % params
     ),

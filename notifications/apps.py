@@ -13,9 +13,11 @@ class NotificationsConfig(AppConfig):
         from breachdesk import panels
         from breachdesk.models import Role
         from notifications import checks  # noqa: F401  (registers the system checks)
+        from notifications.obligations import register_sources
         from notifications.timeline import register_sentences
 
         register_sentences()
+        register_sources()
 
         panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)
         panels.register_tab(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from breachdesk.models.audit import AuditEvent, AuditObject, BreachFileEvent
 from breachdesk.models.imports import SubjectImport
 from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
+from breachdesk.models.obligations import Applicability, ObligationDecision, PhaseSubmission
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
 from breachdesk.models.risk import Decision, DecisionKind, DecisionOutcome, RiskAssessment
 from breachdesk.models.subjects import Channel, DataSubject, PersonalData
 
 __all__ = [
+    "Applicability",
     "AuditEvent",
     "AuditObject",
     "BreachFile",
@@ -22,9 +24,11 @@ __all__ = [
     "DecisionOutcome",
     "Incident",
     "LateNotificationError",
+    "ObligationDecision",
     "Organisation",
     "OrganisationGroup",
     "PersonalData",
+    "PhaseSubmission",
     "RiskAssessment",
     "Role",
     "SubjectImport",

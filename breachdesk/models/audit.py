@@ -33,6 +33,8 @@ class AuditObject(models.TextChoices):
     DATA_SUBJECT = "data_subject", _("Data subject")
     DATA_SUBJECT_LIST = "data_subject_list", _("List of data subjects")
     DECISION = "decision", _("Decision")
+    OBLIGATION_DECISION = "obligation_decision", _("Decision on an obligation")
+    OBLIGATION_SUBMISSION = "obligation_submission", _("Submission of an obligation")
     OVERSIGHT = "oversight", _("Oversight pages")
     PROCESSOR_SIDE = "processor_side", _("Processor's pages")
     RISK_ASSESSMENT = "risk_assessment", _("Risk assessment")

@@ -72,6 +72,13 @@ class Organisation(models.Model):
     signatory_title = models.CharField(_("letter signatory title"), max_length=200, blank=True)
     # An English letter holds no French: the title as English letters print it.
     signatory_title_en = models.CharField(_("letter signatory title in English"), max_length=200, blank=True)
+    # DOMAIN.md section 11: the insurer's notice is due as the policy says; empty = not decided yet.
+    insurer_notice_hours = models.PositiveIntegerField(
+        _("hours the insurance policy gives to notify the insurer"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty while the policy has not been checked."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,287 @@
+"""Reads: each obligation phase of a breach file or of an incident's processor, with its due time and state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from breachdesk.models import (
+    Applicability,
+    BreachFile,
+    Decision,
+    DecisionKind,
+    DecisionOutcome,
+    Incident,
+    ObligationDecision,
+    PhaseSubmission,
+)
+from breachdesk.obligations import hooks
+from breachdesk.obligations.deadlines import due_at as compute_due_at
+from breachdesk.obligations.regimes import (
+    Debtor,
+    DefaultApplicability,
+    Phase,
+    Regime,
+    StartEvent,
+    regimes_owed_by,
+)
+
+
+class PhaseState(models.TextChoices):
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    NOT_DECIDED = "not_decided", _("Not decided")
+    WAITING = "waiting", _("Waiting for its start")
+    DUE = "due", _("Due")
+    DONE = "done", _("Done")
+    LATE = "late", _("Late")
+
+
+@dataclass(frozen=True)
+class ObligationPhase:
+    """One phase of one obligation, for one breach file (or once for the processor's own reports)."""
+
+    regime: Regime
+    phase: Phase
+    incident: Incident
+    breach_file: BreachFile | None
+    applicability: str
+    decision: ObligationDecision | None
+    start_at: datetime | None
+    due_at: datetime | None
+    state: str
+    submitted_at: datetime | None = None
+    reference: str = ""
+    is_late: bool = False
+    delay_reasons: str = ""
+    is_recorded_elsewhere: bool = False
+
+    @property
+    def applies(self) -> bool | None:
+        return {Applicability.APPLIES: True, Applicability.DOES_NOT_APPLY: False}.get(Applicability(self.applicability))
+
+    @property
+    def is_default(self) -> bool:
+        return self.decision is None
+
+    @property
+    def is_without_undue_delay(self) -> bool:
+        return self.due_at is None and self.start_at is not None and self.phase.offset.is_without_undue_delay
+
+    @property
+    def state_label(self) -> str:
+        return str(PhaseState(self.state).label)
+
+    @property
+    def applicability_label(self) -> str:
+        return str(Applicability(self.applicability).label)
+
+    @property
+    def controller_code(self) -> str:
+        return self.breach_file.controller.code if self.breach_file is not None else ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """In the order they fall due: dated phases first, then without undue delay, the not applicable last."""
+        inactive = self.state == PhaseState.NOT_APPLICABLE
+        moment = self.due_at or self.start_at
+        return (inactive, self.due_at is None, moment or datetime.max.replace(tzinfo=UTC), self.regime.order)
+
+    def as_json(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+        return {
+            "regime": self.regime.code,
+            "phase": self.phase.code,
+            "debtor": self.regime.debtor,
+            "organisation": self.controller_code or None,
+            "applies": self.applies,
+            "applicability": self.applicability,
+            "decided": not self.is_default,
+            "start_at": iso(self.start_at),
+            "due_at": iso(self.due_at),
+            "state": self.state,
+            "submitted_at": iso(self.submitted_at),
+            "reference": self.reference or None,
+            "is_late": self.is_late,
+            "delay_reasons": self.delay_reasons or None,
+        }
+
+
+def _latest_decision(
+    *, incident: Incident, breach_file: BreachFile | None, regime: Regime
+) -> ObligationDecision | None:
+    decisions = ObligationDecision.objects.filter(incident=incident, regime=regime.code)
+    if regime.is_decided_per_incident:
+        decisions = decisions.filter(breach_file__isnull=True)
+    else:
+        decisions = decisions.filter(breach_file=breach_file)
+    return decisions.latest_first().first()
+
+
+def _latest_core_decision(breach_file: BreachFile | None, kind: str) -> Decision | None:
+    if breach_file is None:
+        return None
+    return breach_file.decisions.filter(kind=kind).latest_first().first()
+
+
+def default_applicability(*, regime: Regime, incident: Incident, breach_file: BreachFile | None) -> str:
+    """What applies until a person decides (DOMAIN.md section 11)."""
+    default = DefaultApplicability(regime.default)
+    if default == DefaultApplicability.APPLIES:
+        return Applicability.APPLIES
+    if default == DefaultApplicability.WITH_PROCESSOR:
+        return Applicability.APPLIES if incident.processor_id else Applicability.DOES_NOT_APPLY
+    if default == DefaultApplicability.FROM_POLICY:
+        has_policy = breach_file is not None and breach_file.controller.insurer_notice_hours is not None
+        return Applicability.APPLIES if has_policy else Applicability.NOT_DECIDED
+    if default == DefaultApplicability.FROM_DECISION:
+        if regime.code == "gdpr_art33":
+            decision = _latest_core_decision(breach_file, DecisionKind.NOTIFY_AUTHORITY)
+            # Health data: a risk is likely (EDPB 9/2022), so Art. 33 applies until a decision says otherwise.
+            if decision is not None and decision.outcome == DecisionOutcome.DO_NOT_NOTIFY:
+                return Applicability.DOES_NOT_APPLY
+            return Applicability.APPLIES
+        decision = _latest_core_decision(breach_file, DecisionKind.INFORM_SUBJECTS)
+        if decision is None:
+            return Applicability.NOT_DECIDED
+        if decision.outcome in (DecisionOutcome.INFORM, DecisionOutcome.EXEMPT_DISPROPORTIONATE):
+            return Applicability.APPLIES
+        return Applicability.DOES_NOT_APPLY
+    return Applicability.NOT_DECIDED
+
+
+def _start_of(regime: Regime, incident: Incident, breach_file: BreachFile | None) -> datetime | None:
+    event = StartEvent(regime.start_event)
+    if event == StartEvent.PROCESSOR_AWARENESS:
+        return incident.processor_became_aware_at
+    if breach_file is None:
+        return None
+    if event == StartEvent.DISCOVERY:
+        # Discovery precedes awareness: when its time is not known yet, awareness is the latest it can be.
+        return breach_file.discovered_at or breach_file.became_aware_at
+    if event == StartEvent.INFORM_DECISION:
+        decision = _latest_core_decision(breach_file, DecisionKind.INFORM_SUBJECTS)
+        if decision is None or decision.outcome not in (
+            DecisionOutcome.INFORM,
+            DecisionOutcome.EXEMPT_DISPROPORTIONATE,
+        ):
+            return None
+        return decision.decided_at
+    return breach_file.became_aware_at
+
+
+def recorded_submission(
+    *, regime: Regime, phase: Phase, incident: Incident, breach_file: BreachFile | None
+) -> hooks.Recorded | None:
+    """Return the phase's submission: from the app where it is done, or as recorded on BreachDesk."""
+    source = hooks.source_for(regime.code, phase.code)
+    if source is not None:
+        return source(breach_file) if breach_file is not None else None
+    submissions = PhaseSubmission.objects.filter(incident=incident, regime=regime.code, phase=phase.code)
+    submissions = (
+        submissions.filter(breach_file=breach_file)
+        if regime.is_per_controller
+        else submissions.filter(breach_file=None)
+    )
+    submission = submissions.latest_first().first()
+    if submission is None:
+        return None
+    return hooks.Recorded(
+        submitted_at=submission.submitted_at,
+        reference=submission.reference,
+        is_late=submission.is_late,
+        delay_reasons=submission.delay_reasons,
+    )
+
+
+def phase_due_at(
+    *, regime: Regime, phase: Phase, incident: Incident, breach_file: BreachFile | None
+) -> tuple[datetime | None, datetime | None]:
+    """Return the phase's start and due time (either None: waiting for the start, or without undue delay)."""
+    if phase.after_phase is None:
+        start_at = _start_of(regime, incident, breach_file)
+    else:
+        previous = recorded_submission(
+            regime=regime, phase=regime.phase(phase.after_phase), incident=incident, breach_file=breach_file
+        )
+        start_at = previous.submitted_at if previous is not None else None
+    if start_at is None:
+        return None, None
+    policy_hours = breach_file.controller.insurer_notice_hours if breach_file is not None else None
+    return start_at, compute_due_at(start_at=start_at, offset=phase.offset, policy_hours=policy_hours)
+
+
+def _phases_of(
+    regime: Regime, incident: Incident, breach_file: BreachFile | None, now: datetime
+) -> list[ObligationPhase]:
+    decision = _latest_decision(incident=incident, breach_file=breach_file, regime=regime)
+    applicability = (
+        decision.applicability
+        if decision is not None
+        else default_applicability(regime=regime, incident=incident, breach_file=breach_file)
+    )
+    rows = []
+    for phase in regime.phases:
+        start_at, due = phase_due_at(regime=regime, phase=phase, incident=incident, breach_file=breach_file)
+        submitted = recorded_submission(regime=regime, phase=phase, incident=incident, breach_file=breach_file)
+        if applicability == Applicability.DOES_NOT_APPLY:
+            state = PhaseState.NOT_APPLICABLE
+        elif submitted is not None:
+            state = PhaseState.DONE
+        elif applicability == Applicability.NOT_DECIDED:
+            state = PhaseState.NOT_DECIDED
+        elif start_at is None:
+            state = PhaseState.WAITING
+        elif due is not None and now > due:
+            state = PhaseState.LATE
+        else:
+            state = PhaseState.DUE
+        rows.append(
+            ObligationPhase(
+                regime=regime,
+                phase=phase,
+                incident=incident,
+                breach_file=breach_file,
+                applicability=applicability,
+                decision=decision,
+                start_at=start_at,
+                due_at=due,
+                state=state,
+                submitted_at=submitted.submitted_at if submitted else None,
+                reference=submitted.reference if submitted else "",
+                is_late=submitted.is_late if submitted else False,
+                delay_reasons=submitted.delay_reasons if submitted else "",
+                is_recorded_elsewhere=hooks.source_for(regime.code, phase.code) is not None,
+            )
+        )
+    return rows
+
+
+def obligations_of_breach_file(*, breach_file: BreachFile, now: datetime | None = None) -> list[ObligationPhase]:
+    """Every phase the controller owes for this breach file, in the order they fall due."""
+    moment = now or timezone.now()
+    rows = [
+        row
+        for regime in regimes_owed_by(Debtor.CONTROLLER)
+        for row in _phases_of(regime, breach_file.incident, breach_file, moment)
+    ]
+    return sorted(rows, key=ObligationPhase.sort_key)
+
+
+def obligations_of_processor(*, incident: Incident, now: datetime | None = None) -> list[ObligationPhase]:
+    """Every phase the incident's processor owes: to each controller (Art. 33(2)) and its own reports (CRA)."""
+    moment = now or timezone.now()
+    breach_files = list(incident.breach_files.select_related("controller", "incident").order_by("controller__code"))
+    rows: list[ObligationPhase] = []
+    for regime in regimes_owed_by(Debtor.PROCESSOR):
+        if regime.is_per_controller:
+            for breach_file in breach_files:
+                rows.extend(_phases_of(regime, incident, breach_file, moment))
+        else:
+            rows.extend(_phases_of(regime, incident, None, moment))
+    return sorted(rows, key=ObligationPhase.sort_key)
