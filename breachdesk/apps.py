@@ -14,3 +14,4 @@ class BreachdeskConfig(AppConfig):
 
         panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
         panels.register_panel(template="breachdesk/_import_panel.html", order=10)
+        panels.register_panel(template="breachdesk/_obligations_panel.html", order=15)

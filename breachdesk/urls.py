@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from breachdesk.obligations import views as obligations
 from breachdesk.views import pages, risk
 
 urlpatterns = [
@@ -22,6 +23,17 @@ urlpatterns = [
     path("files/<str:reference>/<str:code>/risk/", risk.risk, name="risk"),
     path("files/<str:reference>/<str:code>/risk/assess/", risk.risk_assess, name="risk_assess"),
     path("files/<str:reference>/<str:code>/risk/decide/<str:kind>/", risk.decide, name="decide"),
+    path("files/<str:reference>/<str:code>/obligations/", obligations.obligations, name="obligations"),
+    path(
+        "files/<str:reference>/<str:code>/obligations/<str:regime>/decide/",
+        obligations.decide,
+        name="obligation_decide",
+    ),
+    path(
+        "files/<str:reference>/<str:code>/obligations/<str:regime>/<str:phase>/submit/",
+        obligations.submit,
+        name="obligation_submit",
+    ),
     path("", include("breachdesk.importing.urls")),
     path("", include("notifications.urls")),
 ]

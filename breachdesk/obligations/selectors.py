@@ -65,6 +65,11 @@ class ObligationPhase:
         return {Applicability.APPLIES: True, Applicability.DOES_NOT_APPLY: False}.get(Applicability(self.applicability))
 
     @property
+    def is_first_phase(self) -> bool:
+        """The row that carries the regime's decision form on the page."""
+        return self.phase.code == self.regime.phases[0].code
+
+    @property
     def is_default(self) -> bool:
         return self.decision is None
 
