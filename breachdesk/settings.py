@@ -235,6 +235,7 @@ IMPORT_INCIDENT_LOCK_POLL_SECONDS = env.float("BREACHDESK_IMPORT_INCIDENT_LOCK_P
 # The one beat schedule (run exactly one `celery beat`): what each periodic task does is in its docstring.
 CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {"task": "notifications.tasks.send_deadline_reminders", "schedule": 60.0},
+    "obligation-reminders": {"task": "notifications.tasks.send_obligation_reminders", "schedule": 300.0},
     "sweep": {"task": "notifications.campaign_tasks.sweep_campaigns", "schedule": 60.0},
     "purge-print-batches": {"task": "notifications.campaign_tasks.purge_print_batches", "schedule": 3600.0},
     "sweep-subject-imports": {"task": "breachdesk.tasks.sweep_subject_imports", "schedule": 300.0},

@@ -50,6 +50,29 @@ def deadline_reminder(*, context: dict[str, Any], recipients: list[str]) -> Emai
     )
 
 
+def obligation_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
+    """Build the reminder of an obligation phase (ARS, complaint, NIS2...): references, due time and a link."""
+    breach_file = context["breach_file"]
+    context = {
+        **context,
+        "url": site_url(
+            reverse("breach_file_detail", args=[breach_file.incident.reference, breach_file.controller.code])
+            + "#obligations"
+        ),
+    }
+    # The reminders to professionals are in French, as the other reminders' templates.
+    with translation.override("fr"):
+        subject = _subject("notifications/email/obligation_reminder_subject.txt", context)
+        body = render_to_string("notifications/email/obligation_reminder.txt", context)
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
 def inform_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
     """Build the reminder that persons decided to be informed are not yet: references and a link, no personal data."""
     breach_file = context["breach_file"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifications.models.audit import NotificationAuditObject
-from notifications.models.filings import DeadlineReminder, Filing, FilingQuerySet, ProcessorNotice
+from notifications.models.filings import DeadlineReminder, Filing, FilingQuerySet, ObligationReminder, ProcessorNotice
 from notifications.models.information import PublicCommunication
 from notifications.models.ledger import (
     TERMINAL_STATES,
@@ -31,6 +31,7 @@ __all__ = [
     "NoticeState",
     "NoticeText",
     "NotificationAuditObject",
+    "ObligationReminder",
     "OutboundEmail",
     "OutboundEmailEvent",
     "PrintBatch",

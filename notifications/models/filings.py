@@ -164,3 +164,33 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder for breach file #{self.breach_file_id}"
+
+
+class ObligationReminder(models.Model):
+    """One reminder of an obligation phase other than the CNIL filing (DOMAIN.md section 11), each kind once.
+
+    24 h and 6 h before the phase falls due and once it has passed, for every applicable phase with a due time;
+    the unique row keeps a restarted beat from sending anything twice.
+    """
+
+    breach_file = models.ForeignKey(
+        "breachdesk.BreachFile", on_delete=models.CASCADE, related_name="obligation_reminders"
+    )
+    regime = models.CharField(max_length=40)
+    phase = models.CharField(max_length=40)
+    kind = models.CharField(max_length=10, choices=DeadlineReminder.Kind.choices)
+    deadline_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    email = models.OneToOneField(OutboundEmail, on_delete=models.CASCADE, related_name="obligation_reminder")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["breach_file", "regime", "phase", "kind"], name="one_obligation_reminder_per_kind"
+            ),
+            models.CheckConstraint(condition=~models.Q(kind="inform"), name="obligation_reminder_is_a_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder of {self.regime}/{self.phase} for breach file #{self.breach_file_id}"

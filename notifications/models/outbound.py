@@ -54,6 +54,7 @@ class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
         PROCESSOR_NOTICE = "processor_notice", _("Processor notice to a controller (Art. 33(2))")
         DEADLINE_REMINDER = "deadline_reminder", _("Deadline reminder")
+        OBLIGATION_REMINDER = "obligation_reminder", _("Reminder of another obligation")
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="outbound_emails")

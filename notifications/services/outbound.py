@@ -168,10 +168,11 @@ def mark_stalled_unknown(*, now: datetime) -> int:
     return moved
 
 
-def outbound_emails_to_retry(*, now: datetime) -> list[tuple[str, int | None, int | None]]:
-    """Return (kind, processor notice id, reminder id) of the emails whose wake-up was lost or whose attempt is due."""
+def outbound_emails_to_retry(*, now: datetime) -> list[tuple[str, int | None, int | None, int | None]]:
+    """Return (kind, processor notice id, reminder id, obligation reminder id) of the emails whose wake-up was lost
+    or whose attempt is due."""
     return list(
         OutboundEmail.objects.to_retry(
             now=now, created_before=now - requeue_after(), max_attempts=max_attempts()
-        ).values_list("kind", "processor_notice__pk", "reminder__pk")
+        ).values_list("kind", "processor_notice__pk", "reminder__pk", "obligation_reminder__pk")
     )

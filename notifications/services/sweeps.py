@@ -29,11 +29,13 @@ def sweep_outbound_emails(*, now: datetime) -> dict[str, int]:
     """Processor notices, reminders, dossiers: mark unknown what a dead worker left mid-send, queue again the rest."""
     counts = {"unknown": mark_stalled_unknown(now=now)}
     requeued = 0
-    for kind, notice_id, reminder_id in outbound_emails_to_retry(now=now):
+    for kind, notice_id, reminder_id, obligation_reminder_id in outbound_emails_to_retry(now=now):
         if kind == OutboundEmail.Kind.PROCESSOR_NOTICE and notice_id is not None:
             enqueue(processor_notice_tasks.deliver_processor_notice, notice_id)
         elif kind == OutboundEmail.Kind.DEADLINE_REMINDER and reminder_id is not None:
             enqueue(reminder_tasks.send_deadline_reminder, reminder_id)
+        elif kind == OutboundEmail.Kind.OBLIGATION_REMINDER and obligation_reminder_id is not None:
+            enqueue(reminder_tasks.send_obligation_reminder, obligation_reminder_id)
         else:
             continue
         requeued += 1

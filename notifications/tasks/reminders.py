@@ -24,3 +24,20 @@ def send_deadline_reminders(now: str | None = None) -> None:
     moment = datetime.fromisoformat(now) if now else timezone.now()
     reminders.schedule_deadline_reminders(now=moment)
     reminders.schedule_inform_reminders(now=moment)
+
+
+@shared_task(ignore_result=True, name="notifications.tasks.send_obligation_reminders")
+def send_obligation_reminders(now: str | None = None) -> None:
+    """Beat: add the reminders due now of the other obligations (ARS, complaint, NIS2, insurer) and queue them."""
+    from notifications.services import obligation_reminders
+
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    obligation_reminders.schedule_obligation_reminders(now=moment)
+
+
+@shared_task(ignore_result=True, name="notifications.tasks.send_obligation_reminder")
+def send_obligation_reminder(reminder_id: int) -> None:
+    """Send one reminder of an obligation phase."""
+    from notifications.services import obligation_reminders
+
+    obligation_reminders.send_obligation_reminder(reminder_id=reminder_id)
