@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from breachdesk.models import BreachFile
-from breachdesk.obligations.hooks import Recorded, register_source
+from breachdesk.obligations.hooks import Recorded, register_report_link, register_source
 from notifications.models import Campaign, Filing, ProcessorNotice
 
 
@@ -32,7 +34,19 @@ def _processor_notice(breach_file: BreachFile) -> Recorded | None:
     return Recorded(submitted_at=notice.informed_at)
 
 
+def _report_link(breach_file: BreachFile, regime: str, phase: str) -> str | None:
+    from notifications.obligation_reports import has_report
+
+    if not has_report(regime, phase):
+        return None
+    return reverse(
+        "notifications:obligation_report",
+        args=[breach_file.incident.reference, breach_file.controller.code, regime, phase],
+    )
+
+
 def register_sources() -> None:
+    register_report_link(_report_link)
     register_source(regime="gdpr_art33", phase="initial", source=lambda bf: _filing(bf, Filing.Kind.INITIAL))
     register_source(
         regime="gdpr_art33", phase="complementary", source=lambda bf: _filing(bf, Filing.Kind.COMPLEMENTARY)

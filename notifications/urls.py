@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from notifications.views import campaigns, filings, mailroom, processor_notices, register
+from notifications.views import campaigns, filings, mailroom, obligation_reports, processor_notices, register
 
 app_name = "notifications"
 
 FILE = "files/<str:reference>/<str:code>"
 CAMPAIGN = f"{FILE}/campaign"
+REPORT = f"{FILE}/obligations/<str:regime>/<str:phase>/report"
 
 urlpatterns = [
     path(f"{FILE}/filings/", filings.filings, name="filings"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path(f"{FILE}/filings/<int:version>/", filings.filing_detail, name="filing"),
     path(f"{FILE}/filings/<int:version>/dossier.pdf", filings.filing_pdf, name="filing_pdf"),
     path(f"{FILE}/filings/<int:version>/teleservice.json", filings.filing_json, name="filing_json"),
+    path(f"{REPORT}/", obligation_reports.report, name="obligation_report"),
+    path(f"{REPORT}.pdf", obligation_reports.report_pdf, name="obligation_report_pdf"),
+    path(f"{REPORT}.json", obligation_reports.report_json, name="obligation_report_json"),
     path(f"{FILE}/filings/<int:version>/regenerate/", filings.filing_regenerate, name="filing_regenerate"),
     path(f"{FILE}/processor-notice.pdf", processor_notices.processor_letter, name="processor_letter"),
     path("incidents/<str:reference>/processor-notices/", processor_notices.processor_notices, name="processor_notices"),

@@ -37,3 +37,22 @@ def register_source(*, regime: str, phase: str, source: Source) -> None:
 
 def source_for(regime: str, phase: str) -> Source | None:
     return _sources.get((regime, phase))
+
+
+ReportLink = Callable[["BreachFile", str, str], "str | None"]
+
+_report_links: list[ReportLink] = []
+
+
+def register_report_link(link: ReportLink) -> None:
+    """Say where a phase's copy-ready report is (a URL, or None when the phase has none)."""
+    if link not in _report_links:
+        _report_links.append(link)
+
+
+def report_link(breach_file: BreachFile, regime: str, phase: str) -> str | None:
+    for link in _report_links:
+        url = link(breach_file, regime, phase)
+        if url:
+            return url
+    return None

@@ -86,6 +86,15 @@ class ObligationPhase:
         return str(Applicability(self.applicability).label)
 
     @property
+    def report_url(self) -> str | None:
+        """Where the copy-ready report of this phase is, when an app provides one."""
+        if self.breach_file is None:
+            return None
+        from breachdesk.obligations.hooks import report_link
+
+        return report_link(self.breach_file, self.regime.code, self.phase.code)
+
+    @property
     def controller_code(self) -> str:
         return self.breach_file.controller.code if self.breach_file is not None else ""
 

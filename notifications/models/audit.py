@@ -21,6 +21,7 @@ class NotificationAuditObject(models.TextChoices):
     NOTICE = "notice", _("Notice to a data subject")
     NOTICE_LEDGER = "notice_ledger", _("Notice ledger (CSV)")
     NOTICE_TEXT = "notice_text", _("Text of the letters and emails")
+    OBLIGATION_REPORT = "obligation_report", _("Report of an obligation")
     PRINT_BATCH = "print_batch", _("Print batch")
     PUBLIC_COMMUNICATION = "public_communication", _("Public communication")
     PROCESSOR_LETTER = "processor_letter", _("Processor's letter")
