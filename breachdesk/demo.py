@@ -185,7 +185,62 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
     _user("dpo.rennes", credentials[2][1], role=Role.DPO, organisation=rennes)
     _user("dpo.brest", credentials[3][1], role=Role.DPO, organisation=brest)
     _user("mailroom", credentials[4][1], role=Role.MAILROOM, group=group)
+    _seed_obligations(incident=incident, breach_files=breach_files, now=now)
     return DemoResult(incident=incident, breach_files=breach_files, subjects=subject_count, credentials=credentials)
+
+
+def _seed_obligations(*, incident: Incident, breach_files: list[BreachFile], now: datetime) -> None:
+    """Give the grid something to show: some ARS declarations done, NIS2 decided for a few labs, one complaint late.
+
+    Labs are in awareness order (96 h first): five of the first six declared to their ARS, two of the three past
+    72 hours filed their complaint (the second lab has not: overdue), and three labs said whether NIS2 applies.
+    """
+    from breachdesk.models.obligations import Applicability
+    from breachdesk.obligations.services import decide_obligation, record_phase_submission
+
+    if not breach_files or breach_files[0].obligation_decisions.exists():
+        return
+    officer = User.objects.filter(role=Role.COMPLIANCE_OFFICER, is_active=True).order_by("pk").first()
+    for position, breach_file in enumerate(breach_files[:6]):
+        aware = breach_file.became_aware_at
+        if position != 1:
+            record_phase_submission(
+                incident=incident,
+                breach_file=breach_file,
+                regime="csp_l1111_8_2",
+                phase="declaration",
+                submitted_at=min(aware + timedelta(hours=5), now),
+                reference=f"ARS-BRE-{2021}-{position + 101:04d}",
+                user=officer,
+                now=now,
+            )
+        # Of the three labs past 72 hours, the second has not filed its complaint: the grid shows it late.
+        if position in (0, 2):
+            record_phase_submission(
+                incident=incident,
+                breach_file=breach_file,
+                regime="lopmi_l12_10_1",
+                phase="complaint",
+                submitted_at=min(aware + timedelta(hours=30), now),
+                reference=f"PV 2021/{4512 + position:06d}",
+                user=officer,
+                now=now,
+            )
+    for position in (0, 2, 3):
+        if position < len(breach_files):
+            decide_obligation(
+                incident=incident,
+                breach_file=breach_files[position],
+                regime="nis2_art23",
+                applicability=Applicability.APPLIES if position == 0 else Applicability.DOES_NOT_APPLY,
+                reason=(
+                    "Groupe de laboratoires de plus de 250 salariés : entité importante (annexe I, santé)."
+                    if position == 0
+                    else "Site unique de moins de 50 salariés : hors du champ de NIS2."
+                ),
+                user=officer,
+                at=now,
+            )
 
 
 def _years_ago(years: int) -> str:

@@ -29,7 +29,7 @@ class ObligationDecision(AppendOnlyModel):
     incident = models.ForeignKey("breachdesk.Incident", on_delete=models.PROTECT, related_name="obligation_decisions")
     # Empty for the processor's regimes, decided once per incident.
     breach_file = models.ForeignKey(
-        "breachdesk.BreachFile", null=True, blank=True, on_delete=models.PROTECT, related_name="obligation_decisions"
+        "breachdesk.BreachFile", null=True, blank=True, on_delete=models.CASCADE, related_name="obligation_decisions"
     )
     regime = models.CharField(_("regime"), max_length=40)
     applicability = models.CharField(_("applicability"), max_length=20, choices=Applicability.choices)
@@ -62,7 +62,7 @@ class PhaseSubmission(AppendOnlyModel):
     incident = models.ForeignKey("breachdesk.Incident", on_delete=models.PROTECT, related_name="phase_submissions")
     # Empty for the processor's regimes owed once per incident.
     breach_file = models.ForeignKey(
-        "breachdesk.BreachFile", null=True, blank=True, on_delete=models.PROTECT, related_name="phase_submissions"
+        "breachdesk.BreachFile", null=True, blank=True, on_delete=models.CASCADE, related_name="phase_submissions"
     )
     regime = models.CharField(_("regime"), max_length=40)
     phase = models.CharField(_("phase"), max_length=40)

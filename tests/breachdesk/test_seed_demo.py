@@ -55,3 +55,19 @@ def test_the_command_prints_one_login_per_role_and_skips_when_data_exists():
     call_command("seed_demo", "--if-empty", stdout=again)
     assert "already present" in again.getvalue()
     assert DataSubject.objects.count() == 27
+
+
+def test_the_demo_grid_shows_ars_declarations_done_one_complaint_late_and_nis2_decided_for_a_few():
+    from breachdesk.obligations.selectors import obligations_of_breach_file
+
+    seed_demo(subjects=27, seed=7, now=NOW)
+    states: dict[tuple[str, str], list[str]] = {}
+    for breach_file in BreachFile.objects.order_by("became_aware_at", "pk"):
+        for row in obligations_of_breach_file(breach_file=breach_file, now=NOW):
+            states.setdefault((row.regime.code, row.phase.code), []).append(row.state)
+
+    assert states[("csp_l1111_8_2", "declaration")].count("done") == 5
+    assert states[("lopmi_l12_10_1", "complaint")].count("late") == 1
+    assert states[("lopmi_l12_10_1", "complaint")].count("done") == 2
+    nis2 = states[("nis2_art23", "early_warning")]
+    assert nis2.count("not_decided") == 24 and nis2.count("not_applicable") == 2
