@@ -67,6 +67,8 @@ class Phase:
     after_phase: str | None = None
     # The fields the phase's report carries (keys of the copy-ready report, filled from the breach file).
     report_fields: tuple[str, ...] = ()
+    # Sent as needed after the first report (complementary, follow-ups, updates): never holds the regime up.
+    is_follow_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,13 @@ REGIMES: dict[str, Regime] = {
                 # Art. 33(1): at the latest 72 hours after awareness.
                 Phase("initial", _("Initial notification"), Offset(hours=72)),
                 # Art. 33(4): further information in phases, referring to the initial case number.
-                Phase("complementary", _("Complementary notification"), WITHOUT_UNDUE_DELAY, after_phase="initial"),
+                Phase(
+                    "complementary",
+                    _("Complementary notification"),
+                    WITHOUT_UNDUE_DELAY,
+                    after_phase="initial",
+                    is_follow_up=True,
+                ),
             ),
             default=DefaultApplicability.FROM_DECISION,
             legal_basis="GDPR Art. 33",
@@ -150,7 +158,7 @@ REGIMES: dict[str, Regime] = {
             start_event=StartEvent.PROCESSOR_AWARENESS,
             phases=(
                 Phase("notice", _("Notice"), WITHOUT_UNDUE_DELAY),
-                Phase("updates", _("Updates"), WITHOUT_UNDUE_DELAY, after_phase="notice"),
+                Phase("updates", _("Updates"), WITHOUT_UNDUE_DELAY, after_phase="notice", is_follow_up=True),
             ),
             default=DefaultApplicability.WITH_PROCESSOR,
             legal_basis="GDPR Art. 33(2)",
@@ -166,7 +174,7 @@ REGIMES: dict[str, Regime] = {
             phases=(
                 # CSP L.1111-8-2: "sans délai" from discovery.
                 Phase("declaration", _("Declaration"), WITHOUT_UNDUE_DELAY, report_fields=DECLARATION_FIELDS),
-                Phase("follow_ups", _("Follow-ups"), WITHOUT_UNDUE_DELAY, after_phase="declaration"),
+                Phase("follow_ups", _("Follow-ups"), WITHOUT_UNDUE_DELAY, after_phase="declaration", is_follow_up=True),
             ),
             default=DefaultApplicability.APPLIES,
             legal_basis="Code de la santé publique L.1111-8-2, décret 2022-715, arrêté du 30 octobre 2017",

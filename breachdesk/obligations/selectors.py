@@ -299,3 +299,45 @@ def obligations_of_processor(*, incident: Incident, now: datetime | None = None)
         else:
             rows.extend(_phases_of(regime, incident, None, moment))
     return sorted(rows, key=ObligationPhase.sort_key)
+
+
+@dataclass(frozen=True)
+class RegimeSummary:
+    """One regime of one breach file in a word: what the compliance grid shows (due in, done, late, ...)."""
+
+    regime: Regime
+    state: str
+    # The phase that decides the state: the late one, the next one due, or the last one done.
+    phase: ObligationPhase | None
+
+    @property
+    def state_label(self) -> str:
+        return str(PhaseState(self.state).label)
+
+
+def _submitted_at(row: ObligationPhase) -> datetime:
+    return row.submitted_at or datetime.min.replace(tzinfo=UTC)
+
+
+def summarize_regime(*, regime: Regime, rows: list[ObligationPhase]) -> RegimeSummary:
+    """Sum a regime's phases up: late before not decided before due before done, not applicable last.
+
+    A follow-up (complementary notification, follow-ups, updates) is sent as needed: it never makes a regime due.
+    """
+    phases = [row for row in rows if row.regime.code == regime.code]
+    for state in (PhaseState.LATE, PhaseState.NOT_DECIDED, PhaseState.DUE):
+        matching = [
+            row for row in phases if row.state == state and (state == PhaseState.LATE or not row.phase.is_follow_up)
+        ]
+        if matching:
+            return RegimeSummary(regime=regime, state=state, phase=min(matching, key=ObligationPhase.sort_key))
+    done = [row for row in phases if row.state == PhaseState.DONE]
+    if done:
+        return RegimeSummary(regime=regime, state=PhaseState.DONE, phase=max(done, key=_submitted_at))
+    if phases and all(row.state == PhaseState.NOT_APPLICABLE for row in phases):
+        return RegimeSummary(regime=regime, state=PhaseState.NOT_APPLICABLE, phase=None)
+    return RegimeSummary(regime=regime, state=PhaseState.WAITING, phase=phases[0] if phases else None)
+
+
+def controller_regimes() -> list[Regime]:
+    return regimes_owed_by(Debtor.CONTROLLER)

@@ -9,6 +9,7 @@ from django import template
 from breachdesk.models import BreachFile, User
 from breachdesk.risk import SeverityScore, band_label
 from notifications import cnil
+from notifications.selectors.obligations import ObligationGrid
 
 register = template.Library()
 
@@ -20,6 +21,12 @@ FRENCH_LABELS: dict[str, dict[Any, str]] = {
     "consequence": cnil.CONSEQUENCE_FR,
     "person": cnil.PERSON_CATEGORY_FR,
 }
+
+
+@register.filter
+def grid_count(grid: ObligationGrid, state: str) -> int:
+    """How many cells of the obligation grid are in this state."""
+    return grid.count(state)
 
 
 @register.filter

@@ -22,6 +22,7 @@ from breachdesk.models import AuditEvent, User
 from notifications.forms.register import DashboardFilterForm, RegisterFilterForm
 from notifications.models import NotificationAuditObject
 from notifications.selectors import register as register_selectors
+from notifications.selectors.obligations import obligation_grid
 
 
 def _dashboard_rows(
@@ -54,6 +55,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
             "now": now,
             "overdue": sum(1 for row in rows if row.breach_file.is_overdue(now=now)),
             "query": request.GET.urlencode(),
+            "grid": obligation_grid(breach_files=[row.breach_file for row in rows], now=now),
         },
     )
 
