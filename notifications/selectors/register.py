@@ -246,6 +246,7 @@ REGISTER_HEADER = [
     "delay_reasons",
     "filings",
     "cnil_case_number",
+    "other_obligations",
 ]
 
 
@@ -331,7 +332,31 @@ def _register_row(row: BreachFileRow, *, language: str) -> list[object]:
         breach_file.delay_reasons,
         " | ".join(_filing_text(filing) for filing in row.filings),
         row.case_number,
+        _obligations_text(breach_file),
     ]
+
+
+# Already in the register's own columns (decisions, filings, the campaign).
+_IN_OWN_COLUMNS = {"gdpr_art33", "gdpr_art34"}
+
+
+def _obligations_text(breach_file: BreachFile) -> str:
+    """The other clocks of the breach file (issue 12), each phase with its state, date and recipient's reference."""
+    from breachdesk.obligations.selectors import PhaseState, obligations_of_breach_file
+
+    parts: list[str] = []
+    for row in obligations_of_breach_file(breach_file=breach_file):
+        if row.regime.code in _IN_OWN_COLUMNS or row.state == PhaseState.NOT_APPLICABLE:
+            continue
+        text = f"{row.regime.label} — {row.phase.label}: {row.state_label}"
+        if row.submitted_at:
+            text += " " + _("on %(when)s") % {"when": paris_datetime(row.submitted_at)}
+            if row.reference:
+                text += f" ({row.reference})"
+        elif row.due_at:
+            text += ", " + _("due %(when)s") % {"when": paris_datetime(row.due_at)}
+        parts.append(text)
+    return " | ".join(parts)
 
 
 def register_pdf(

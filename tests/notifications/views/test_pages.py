@@ -201,6 +201,9 @@ def test_the_register_keeps_every_breach_file_notified_or_not_filtered_by_organi
     assert "déposée le" in rennes["filings"]
     brest = next(row for row in rows if row["organisation_code"] == "LAB-BREST")
     assert brest["notify_decision"] == "" and brest["filings"] == ""
+    # The other clocks (issue 12) are in the register too: the ARS declaration and the complaint fall due.
+    assert "CSP L.1111-8-2" in rennes["other_obligations"] and "L.12-10-1" in rennes["other_obligations"]
+    assert "NIS2" in rennes["other_obligations"]
 
     only_brest = client.get("/register/export.csv", {"organisation": "LAB-BREST"}).content.decode("utf-8-sig")
     assert "LAB-BREST" in only_brest and "LAB-RENNES" not in only_brest
