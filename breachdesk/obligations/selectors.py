@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,25 +126,48 @@ class ObligationPhase:
         }
 
 
-def _latest_decision(
-    *, incident: Incident, breach_file: BreachFile | None, regime: Regime
-) -> ObligationDecision | None:
-    decisions = ObligationDecision.objects.filter(incident=incident, regime=regime.code)
-    if regime.is_decided_per_incident:
-        decisions = decisions.filter(breach_file__isnull=True)
-    else:
-        decisions = decisions.filter(breach_file=breach_file)
-    return decisions.latest_first().first()
+@dataclass
+class _Loaded:
+    """What the phases of some breach files read, loaded in a few queries instead of a few per phase.
+
+    Latest first wins: rows are read oldest first and each later one replaces the earlier.
+    """
+
+    decisions: dict[tuple[int | None, str], ObligationDecision] = field(default_factory=dict)
+    submissions: dict[tuple[int | None, str, str], PhaseSubmission] = field(default_factory=dict)
+    core: dict[tuple[int, str], Decision] = field(default_factory=dict)
+    # What another app recorded (the CNIL filing, the campaign...), asked once per breach file and phase.
+    recorded: dict[tuple[int, str, str], hooks.Recorded | None] = field(default_factory=dict)
 
 
-def _latest_core_decision(breach_file: BreachFile | None, kind: str) -> Decision | None:
+def _load(*, incident_ids: set[int], breach_file_ids: set[int]) -> _Loaded:
+    loaded = _Loaded()
+    for decision in ObligationDecision.objects.filter(incident_id__in=incident_ids).order_by("decided_at", "pk"):
+        loaded.decisions[(decision.breach_file_id, decision.regime)] = decision
+    for submission in PhaseSubmission.objects.filter(incident_id__in=incident_ids).order_by("recorded_at", "pk"):
+        loaded.submissions[(submission.breach_file_id, submission.regime, submission.phase)] = submission
+    for core in Decision.objects.filter(breach_file_id__in=breach_file_ids).order_by("decided_at", "pk"):
+        loaded.core[(core.breach_file_id, core.kind)] = core
+    return loaded
+
+
+def _latest_decision(*, loaded: _Loaded, breach_file: BreachFile | None, regime: Regime) -> ObligationDecision | None:
+    scope = None if regime.is_decided_per_incident or breach_file is None else breach_file.pk
+    return loaded.decisions.get((scope, regime.code))
+
+
+def _latest_core_decision(loaded: _Loaded, breach_file: BreachFile | None, kind: str) -> Decision | None:
     if breach_file is None:
         return None
-    return breach_file.decisions.filter(kind=kind).latest_first().first()
+    return loaded.core.get((breach_file.pk, kind))
 
 
-def default_applicability(*, regime: Regime, incident: Incident, breach_file: BreachFile | None) -> str:
+def default_applicability(
+    *, regime: Regime, incident: Incident, breach_file: BreachFile | None, loaded: _Loaded | None = None
+) -> str:
     """What applies until a person decides (DOMAIN.md section 11)."""
+    if loaded is None:
+        loaded = _load(incident_ids={incident.pk}, breach_file_ids={breach_file.pk} if breach_file else set())
     default = DefaultApplicability(regime.default)
     if default == DefaultApplicability.APPLIES:
         return Applicability.APPLIES
@@ -155,12 +178,12 @@ def default_applicability(*, regime: Regime, incident: Incident, breach_file: Br
         return Applicability.APPLIES if has_policy else Applicability.NOT_DECIDED
     if default == DefaultApplicability.FROM_DECISION:
         if regime.code == "gdpr_art33":
-            decision = _latest_core_decision(breach_file, DecisionKind.NOTIFY_AUTHORITY)
+            decision = _latest_core_decision(loaded, breach_file, DecisionKind.NOTIFY_AUTHORITY)
             # Health data: a risk is likely (EDPB 9/2022), so Art. 33 applies until a decision says otherwise.
             if decision is not None and decision.outcome == DecisionOutcome.DO_NOT_NOTIFY:
                 return Applicability.DOES_NOT_APPLY
             return Applicability.APPLIES
-        decision = _latest_core_decision(breach_file, DecisionKind.INFORM_SUBJECTS)
+        decision = _latest_core_decision(loaded, breach_file, DecisionKind.INFORM_SUBJECTS)
         if decision is None:
             return Applicability.NOT_DECIDED
         if decision.outcome in (DecisionOutcome.INFORM, DecisionOutcome.EXEMPT_DISPROPORTIONATE):
@@ -169,7 +192,7 @@ def default_applicability(*, regime: Regime, incident: Incident, breach_file: Br
     return Applicability.NOT_DECIDED
 
 
-def _start_of(regime: Regime, incident: Incident, breach_file: BreachFile | None) -> datetime | None:
+def _start_of(loaded: _Loaded, regime: Regime, incident: Incident, breach_file: BreachFile | None) -> datetime | None:
     event = StartEvent(regime.start_event)
     if event == StartEvent.PROCESSOR_AWARENESS:
         return incident.processor_became_aware_at
@@ -179,7 +202,7 @@ def _start_of(regime: Regime, incident: Incident, breach_file: BreachFile | None
         # Discovery precedes awareness: when its time is not known yet, awareness is the latest it can be.
         return breach_file.discovered_at or breach_file.became_aware_at
     if event == StartEvent.INFORM_DECISION:
-        decision = _latest_core_decision(breach_file, DecisionKind.INFORM_SUBJECTS)
+        decision = _latest_core_decision(loaded, breach_file, DecisionKind.INFORM_SUBJECTS)
         if decision is None or decision.outcome not in (
             DecisionOutcome.INFORM,
             DecisionOutcome.EXEMPT_DISPROPORTIONATE,
@@ -190,19 +213,26 @@ def _start_of(regime: Regime, incident: Incident, breach_file: BreachFile | None
 
 
 def recorded_submission(
-    *, regime: Regime, phase: Phase, incident: Incident, breach_file: BreachFile | None
+    *,
+    regime: Regime,
+    phase: Phase,
+    incident: Incident,
+    breach_file: BreachFile | None,
+    loaded: _Loaded | None = None,
 ) -> hooks.Recorded | None:
     """Return the phase's submission: from the app where it is done, or as recorded on BreachDesk."""
+    if loaded is None:
+        loaded = _load(incident_ids={incident.pk}, breach_file_ids={breach_file.pk} if breach_file else set())
     source = hooks.source_for(regime.code, phase.code)
     if source is not None:
-        return source(breach_file) if breach_file is not None else None
-    submissions = PhaseSubmission.objects.filter(incident=incident, regime=regime.code, phase=phase.code)
-    submissions = (
-        submissions.filter(breach_file=breach_file)
-        if regime.is_per_controller
-        else submissions.filter(breach_file=None)
-    )
-    submission = submissions.latest_first().first()
+        if breach_file is None:
+            return None
+        key = (breach_file.pk, regime.code, phase.code)
+        if key not in loaded.recorded:
+            loaded.recorded[key] = source(breach_file)
+        return loaded.recorded[key]
+    scope = breach_file.pk if regime.is_per_controller and breach_file is not None else None
+    submission = loaded.submissions.get((scope, regime.code, phase.code))
     if submission is None:
         return None
     return hooks.Recorded(
@@ -214,14 +244,25 @@ def recorded_submission(
 
 
 def phase_due_at(
-    *, regime: Regime, phase: Phase, incident: Incident, breach_file: BreachFile | None
+    *,
+    regime: Regime,
+    phase: Phase,
+    incident: Incident,
+    breach_file: BreachFile | None,
+    loaded: _Loaded | None = None,
 ) -> tuple[datetime | None, datetime | None]:
     """Return the phase's start and due time (either None: waiting for the start, or without undue delay)."""
+    if loaded is None:
+        loaded = _load(incident_ids={incident.pk}, breach_file_ids={breach_file.pk} if breach_file else set())
     if phase.after_phase is None:
-        start_at = _start_of(regime, incident, breach_file)
+        start_at = _start_of(loaded, regime, incident, breach_file)
     else:
         previous = recorded_submission(
-            regime=regime, phase=regime.phase(phase.after_phase), incident=incident, breach_file=breach_file
+            regime=regime,
+            phase=regime.phase(phase.after_phase),
+            incident=incident,
+            breach_file=breach_file,
+            loaded=loaded,
         )
         start_at = previous.submitted_at if previous is not None else None
     if start_at is None:
@@ -231,18 +272,22 @@ def phase_due_at(
 
 
 def _phases_of(
-    regime: Regime, incident: Incident, breach_file: BreachFile | None, now: datetime
+    regime: Regime, incident: Incident, breach_file: BreachFile | None, now: datetime, loaded: _Loaded
 ) -> list[ObligationPhase]:
-    decision = _latest_decision(incident=incident, breach_file=breach_file, regime=regime)
+    decision = _latest_decision(loaded=loaded, breach_file=breach_file, regime=regime)
     applicability = (
         decision.applicability
         if decision is not None
-        else default_applicability(regime=regime, incident=incident, breach_file=breach_file)
+        else default_applicability(regime=regime, incident=incident, breach_file=breach_file, loaded=loaded)
     )
     rows = []
     for phase in regime.phases:
-        start_at, due = phase_due_at(regime=regime, phase=phase, incident=incident, breach_file=breach_file)
-        submitted = recorded_submission(regime=regime, phase=phase, incident=incident, breach_file=breach_file)
+        start_at, due = phase_due_at(
+            regime=regime, phase=phase, incident=incident, breach_file=breach_file, loaded=loaded
+        )
+        submitted = recorded_submission(
+            regime=regime, phase=phase, incident=incident, breach_file=breach_file, loaded=loaded
+        )
         if applicability == Applicability.DOES_NOT_APPLY:
             state = PhaseState.NOT_APPLICABLE
         elif submitted is not None:
@@ -276,28 +321,46 @@ def _phases_of(
     return rows
 
 
+def obligations_of_breach_files(
+    *, breach_files: list[BreachFile], now: datetime | None = None
+) -> dict[int, list[ObligationPhase]]:
+    """Every phase each controller owes, per breach file, read in a few queries (the grid, the register)."""
+    moment = now or timezone.now()
+    loaded = _load(
+        incident_ids={breach_file.incident_id for breach_file in breach_files},
+        breach_file_ids={breach_file.pk for breach_file in breach_files},
+    )
+    regimes = regimes_owed_by(Debtor.CONTROLLER)
+    return {
+        breach_file.pk: sorted(
+            (
+                row
+                for regime in regimes
+                for row in _phases_of(regime, breach_file.incident, breach_file, moment, loaded)
+            ),
+            key=ObligationPhase.sort_key,
+        )
+        for breach_file in breach_files
+    }
+
+
 def obligations_of_breach_file(*, breach_file: BreachFile, now: datetime | None = None) -> list[ObligationPhase]:
     """Every phase the controller owes for this breach file, in the order they fall due."""
-    moment = now or timezone.now()
-    rows = [
-        row
-        for regime in regimes_owed_by(Debtor.CONTROLLER)
-        for row in _phases_of(regime, breach_file.incident, breach_file, moment)
-    ]
-    return sorted(rows, key=ObligationPhase.sort_key)
+    return obligations_of_breach_files(breach_files=[breach_file], now=now)[breach_file.pk]
 
 
 def obligations_of_processor(*, incident: Incident, now: datetime | None = None) -> list[ObligationPhase]:
     """Every phase the incident's processor owes: to each controller (Art. 33(2)) and its own reports (CRA)."""
     moment = now or timezone.now()
     breach_files = list(incident.breach_files.select_related("controller", "incident").order_by("controller__code"))
+    loaded = _load(incident_ids={incident.pk}, breach_file_ids={breach_file.pk for breach_file in breach_files})
     rows: list[ObligationPhase] = []
     for regime in regimes_owed_by(Debtor.PROCESSOR):
         if regime.is_per_controller:
             for breach_file in breach_files:
-                rows.extend(_phases_of(regime, incident, breach_file, moment))
+                rows.extend(_phases_of(regime, incident, breach_file, moment, loaded))
         else:
-            rows.extend(_phases_of(regime, incident, None, moment))
+            rows.extend(_phases_of(regime, incident, None, moment, loaded))
     return sorted(rows, key=ObligationPhase.sort_key)
 
 

@@ -11,7 +11,7 @@ from breachdesk.obligations.regimes import Regime
 from breachdesk.obligations.selectors import (
     RegimeSummary,
     controller_regimes,
-    obligations_of_breach_file,
+    obligations_of_breach_files,
     summarize_regime,
 )
 
@@ -34,9 +34,11 @@ class ObligationGrid:
 def obligation_grid(*, breach_files: Iterable[BreachFile], now: datetime) -> ObligationGrid:
     """Regime x lab: each cell says due (and when), done, late, not decided or not applicable."""
     regimes = controller_regimes()
+    files = list(breach_files)
+    phases_by_file = obligations_of_breach_files(breach_files=files, now=now)
     rows = []
-    for breach_file in breach_files:
-        phases = obligations_of_breach_file(breach_file=breach_file, now=now)
+    for breach_file in files:
+        phases = phases_by_file[breach_file.pk]
         rows.append(
             GridRow(breach_file=breach_file, cells=[summarize_regime(regime=regime, rows=phases) for regime in regimes])
         )

@@ -290,11 +290,14 @@ def _filing_text(filing: Filing) -> str:
 
 def register_rows_for_csv(rows: list[BreachFileRow], *, language: str) -> list[list[object]]:
     """The register's rows with labels, not codes, in the reader's language (the header keeps stable names)."""
+    from breachdesk.obligations.selectors import obligations_of_breach_files
+
+    obligations = obligations_of_breach_files(breach_files=[row.breach_file for row in rows])
     with translation.override(language):
-        return [_register_row(row, language=language) for row in rows]
+        return [_register_row(row, language=language, obligations=obligations[row.breach_file.pk]) for row in rows]
 
 
-def _register_row(row: BreachFileRow, *, language: str) -> list[object]:
+def _register_row(row: BreachFileRow, *, language: str, obligations: list[Any]) -> list[object]:
     breach_file = row.breach_file
     notify, notify_rationale = _decision_record(row.notify_decision)
     inform, inform_rationale = _decision_record(row.inform_decision)
@@ -332,7 +335,7 @@ def _register_row(row: BreachFileRow, *, language: str) -> list[object]:
         breach_file.delay_reasons,
         " | ".join(_filing_text(filing) for filing in row.filings),
         row.case_number,
-        _obligations_text(breach_file),
+        _obligations_text(obligations),
     ]
 
 
@@ -340,12 +343,12 @@ def _register_row(row: BreachFileRow, *, language: str) -> list[object]:
 _IN_OWN_COLUMNS = {"gdpr_art33", "gdpr_art34"}
 
 
-def _obligations_text(breach_file: BreachFile) -> str:
+def _obligations_text(obligations: list[Any]) -> str:
     """The other clocks of the breach file (issue 12), each phase with its state, date and recipient's reference."""
-    from breachdesk.obligations.selectors import PhaseState, obligations_of_breach_file
+    from breachdesk.obligations.selectors import PhaseState
 
     parts: list[str] = []
-    for row in obligations_of_breach_file(breach_file=breach_file):
+    for row in obligations:
         if row.regime.code in _IN_OWN_COLUMNS or row.state == PhaseState.NOT_APPLICABLE:
             continue
         text = f"{row.regime.label} — {row.phase.label}: {row.state_label}"
