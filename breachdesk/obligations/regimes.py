@@ -88,6 +88,8 @@ class Regime:
     order: int = 0
     # Owed to each controller (a row per breach file), or once (the processor's own reports of the incident).
     is_per_controller: bool = True
+    # The column heading of the compliance grid.
+    short_label: str | Promise = ""
     phase_codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +115,7 @@ REGIMES: dict[str, Regime] = {
     for regime in (
         Regime(
             code="gdpr_art33",
+            short_label=_("CNIL (Art. 33)"),
             label=_("Notification to the CNIL (GDPR Art. 33)"),
             debtor=Debtor.CONTROLLER,
             recipient=_("CNIL"),
@@ -136,6 +139,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="gdpr_art34",
+            short_label=_("Data subjects (Art. 34)"),
             label=_("Communication to the data subjects (GDPR Art. 34)"),
             debtor=Debtor.CONTROLLER,
             recipient=_("Each data subject"),
@@ -151,6 +155,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="gdpr_art33_2",
+            short_label=_("Processor's notice"),
             label=_("Processor's notice to the controller (GDPR Art. 33(2))"),
             debtor=Debtor.PROCESSOR,
             recipient=_("Each controller"),
@@ -166,6 +171,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="csp_l1111_8_2",
+            short_label=_("ARS / CERT Santé"),
             label=_("Declaration to the ARS and CERT Santé (CSP L.1111-8-2)"),
             debtor=Debtor.CONTROLLER,
             recipient=_("ARS and ANS / CERT Santé"),
@@ -182,6 +188,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="nis2_art23",
+            short_label=_("NIS2"),
             label=_("Reporting to the CSIRT (NIS2 Art. 23)"),
             debtor=Debtor.CONTROLLER,
             recipient=_("National CSIRT (ANSSI / CERT-FR)"),
@@ -207,6 +214,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="lopmi_l12_10_1",
+            short_label=_("Complaint"),
             label=_("Criminal complaint for the insurance (Code des assurances L.12-10-1)"),
             debtor=Debtor.CONTROLLER,
             recipient=_("Police, gendarmerie or public prosecutor"),
@@ -222,6 +230,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="insurer_notice",
+            short_label=_("Insurer"),
             label=_("Notice to the insurer"),
             debtor=Debtor.CONTROLLER,
             recipient=_("Insurer or breach coach"),
@@ -234,6 +243,7 @@ REGIMES: dict[str, Regime] = {
         ),
         Regime(
             code="cra_art14",
+            short_label=_("CRA"),
             label=_("Reporting by the manufacturer (Cyber Resilience Act Art. 14)"),
             debtor=Debtor.PROCESSOR,
             recipient=_("ENISA single reporting platform, then the coordinator CSIRT"),
