@@ -154,7 +154,9 @@ def _naive_html(breach_file: Any, texts: dict[str, str], exposures: list[str], l
     from django.template.loader import render_to_string
     from django.utils import timezone, translation
     from django.utils.html import escape
+    from django.utils.translation import pgettext
 
+    from breachdesk.formats import typeset, typeset_html
     from notifications import letters
 
     window = letters.Window.for_stock("dl-window-right")
@@ -167,14 +169,16 @@ def _naive_html(breach_file: Any, texts: dict[str, str], exposures: list[str], l
         window=window,
     )
     with translation.override(language):
-        html = render_to_string("notifications/pdf/letter_master.html", context)
-    label = "Reference" if language == "en" else "Référence"
+        html = typeset_html(render_to_string("notifications/pdf/letter_master.html", context), language)
+        reference_line = typeset(pgettext("letter", "Reference: %(reference)s"), language) % {
+            "reference": letter.reference
+        }
     address = "<br>".join(escape(line) for line in letter.address)
     personal = (
         f'<div style="position:absolute;top:{window.top + 3}mm;left:{window.left + 3 - 20}mm;font-size:10pt;'
         f'line-height:1.2">{address}</div>'
-        f'<div style="position:absolute;top:{letters.REFERENCE_TOP - 3}mm;left:0;font-size:9pt">{label} : '
-        f"{escape(letter.reference)}</div>"
+        f'<div style="position:absolute;top:{letters.REFERENCE_TOP - 3}mm;left:0;font-size:9pt">'
+        f"{escape(reference_line)}</div>"
         f'<div style="position:absolute;top:{letters.SALUTATION_TOP - 4}mm;left:0;font-size:10.5pt">'
         f"{escape(letter.salutation)}</div>"
     )

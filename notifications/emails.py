@@ -32,38 +32,17 @@ def _subject(template_name: str, context: dict[str, Any]) -> str:
     return " ".join(render_to_string(template_name, context).split())
 
 
-def deadline_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
-    """Build the reminder of an Art. 33(1) deadline: references, deadline and a link, nothing about data subjects."""
+def _staff_reminder(
+    *, name: str, url_name: str, context: dict[str, Any], recipients: list[str], anchor: str = ""
+) -> EmailMessage:
+    """Build a reminder to the lab's people: references, times and a link to the page, nothing about data subjects."""
     breach_file = context["breach_file"]
-    context = {
-        **context,
-        "url": site_url(
-            reverse("notifications:filings", args=[breach_file.incident.reference, breach_file.controller.code])
-        ),
-    }
-    return EmailMessage(
-        subject=_subject("notifications/email/deadline_reminder_subject.txt", context),
-        body=render_to_string("notifications/email/deadline_reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-
-
-def obligation_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
-    """Build the reminder of an obligation phase (ARS, complaint, NIS2...): references, due time and a link."""
-    breach_file = context["breach_file"]
-    context = {
-        **context,
-        "url": site_url(
-            reverse("breach_file_detail", args=[breach_file.incident.reference, breach_file.controller.code])
-            + "#obligations"
-        ),
-    }
-    # The reminders to professionals are in French, as the other reminders' templates.
+    url = reverse(url_name, args=[breach_file.incident.reference, breach_file.controller.code]) + anchor
+    context = {**context, "url": site_url(url)}
+    # The reminders to professionals are in French, whatever language the worker runs in.
     with translation.override("fr"):
-        subject = _subject("notifications/email/obligation_reminder_subject.txt", context)
-        body = render_to_string("notifications/email/obligation_reminder.txt", context)
+        subject = _subject(f"notifications/email/{name}_subject.txt", context)
+        body = render_to_string(f"notifications/email/{name}.txt", context)
     return EmailMessage(
         subject=subject,
         body=body,
@@ -73,21 +52,28 @@ def obligation_reminder(*, context: dict[str, Any], recipients: list[str]) -> Em
     )
 
 
+def deadline_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
+    """Build the reminder of an Art. 33(1) deadline."""
+    return _staff_reminder(
+        name="deadline_reminder", url_name="notifications:filings", context=context, recipients=recipients
+    )
+
+
+def obligation_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
+    """Build the reminder of an obligation phase (ARS, complaint, NIS2...): references, due time and a link."""
+    return _staff_reminder(
+        name="obligation_reminder",
+        url_name="breach_file_detail",
+        context=context,
+        recipients=recipients,
+        anchor="#obligations",
+    )
+
+
 def inform_reminder(*, context: dict[str, Any], recipients: list[str]) -> EmailMessage:
-    """Build the reminder that persons decided to be informed are not yet: references and a link, no personal data."""
-    breach_file = context["breach_file"]
-    context = {
-        **context,
-        "url": site_url(
-            reverse("notifications:campaign", args=[breach_file.incident.reference, breach_file.controller.code])
-        ),
-    }
-    return EmailMessage(
-        subject=_subject("notifications/email/inform_reminder_subject.txt", context),
-        body=render_to_string("notifications/email/inform_reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        headers={"Auto-Submitted": "auto-generated"},
+    """Build the reminder that persons decided to be informed are not yet (Art. 34: without undue delay)."""
+    return _staff_reminder(
+        name="inform_reminder", url_name="notifications:campaign", context=context, recipients=recipients
     )
 
 

@@ -116,12 +116,8 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         )
         reminder.refresh_from_db()
         return reminder
-    recipients = reminder_recipients(breach_file)
+    recipients = _recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
     if not recipients:
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
-        )
-        reminder.refresh_from_db()
         return reminder
     # Time left when the reminder fell due, counted once: the subject and the body say the same, even if a worker
     # picks it up late.
@@ -145,6 +141,17 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
 def reminder_recipients(breach_file: BreachFile) -> list[str]:
     """The lab's DPO and the group's compliance officers, each address once."""
     return unique_addresses([*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)])
+
+
+def _recipients_or_give_up(*, reminder: DeadlineReminder, breach_file: BreachFile, now: datetime) -> list[str]:
+    """Return the reminder's recipients; with none, give its email up (a person sees why on the page)."""
+    recipients = reminder_recipients(breach_file)
+    if not recipients:
+        finish_outbound_email(
+            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
+        )
+        reminder.refresh_from_db()
+    return recipients
 
 
 def inform_reminder_timing() -> tuple[timedelta, timedelta]:
@@ -239,12 +246,8 @@ def _send_inform_reminder(*, reminder: DeadlineReminder, now: datetime) -> Deadl
         )
         reminder.refresh_from_db()
         return reminder
-    recipients = reminder_recipients(breach_file)
+    recipients = _recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
     if not recipients:
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
-        )
-        reminder.refresh_from_db()
         return reminder
     # Counted once, when the reminder fell due: the subject and the body say the same.
     hours_waited = int((reminder.created_at - decision.decided_at).total_seconds() // 3600)

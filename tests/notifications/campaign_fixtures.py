@@ -59,8 +59,9 @@ def make_subjects(
     return list(DataSubject.objects.filter(breach_file=breach_file).order_by("pk"))
 
 
-def decide_to_inform(breach_file: BreachFile, user: User | None) -> None:
-    """Assess the risk from the subjects' exposures and record the decision to inform the high and very high."""
+def decide_to_inform(breach_file: BreachFile, user: User | None, *, levels: list[str] | None = None) -> None:
+    """Assess the risk from the subjects' exposures and record the decision to inform the high and very high (or
+    the levels given, with the reason a narrower or wider choice than proposed needs)."""
     exposures = assessment.default_exposures(breach_file) or HIGH_RISK
     assessment.assess_risk(
         breach_file=breach_file,
@@ -77,8 +78,9 @@ def decide_to_inform(breach_file: BreachFile, user: User | None) -> None:
         user=user,
         kind="inform_subjects",
         outcome="inform",
-        levels=["high", "very_high"],
+        levels=levels or ["high", "very_high"],
         rationale="Données de santé publiées en ligne.",
+        override_rationale="Chaque patient est informé, comme la CNIL l'a exigé en 2021." if levels else "",
     )
 
 

@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from breachdesk import assessment
 from breachdesk.formats import NO_BREAK_SPACE, french_typography, letter_date, of_name
 from breachdesk.models import DataSubject
 from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
@@ -56,26 +55,8 @@ def _person(breach_file, index, *, birth=None, exposures=None, email=True, post=
 
 
 def _decide_for_everyone(breach_file, user) -> None:
-    """Assess, then inform every risk level, as the CNIL required in 2021 (low-risk persons are told too)."""
-    assessment.assess_risk(
-        breach_file=breach_file,
-        user=user,
-        exposures=assessment.default_exposures(breach_file),
-        identification="maximum",
-        confidentiality="unknown_recipients",
-        integrity="none",
-        availability="none",
-        is_malicious=True,
-    )
-    assessment.record_decision(
-        breach_file=breach_file,
-        user=user,
-        kind="inform_subjects",
-        outcome="inform",
-        levels=["low", "medium", "high", "very_high"],
-        rationale="Chaque patient est informé.",
-        override_rationale="Chaque patient est informé, comme la CNIL l'a exigé en 2021.",
-    )
+    """Inform every risk level, as the CNIL required in 2021 (low-risk persons are told too)."""
+    decide_to_inform(breach_file, user, levels=["low", "medium", "high", "very_high"])
 
 
 def _launch(breach_file, user):
