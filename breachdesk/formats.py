@@ -88,16 +88,25 @@ def typeset(text: str, language: str) -> str:
 
 
 _TEXT_BETWEEN_TAGS = re.compile(r">([^<]+)<")
+_RAW_ELEMENTS = re.compile(r"(<(style|script)\b.*?</\2\s*>)", re.S | re.I)
 
 
 def typeset_html(document: str, language: str) -> str:
-    """Apply the typography to the text of an HTML body, never to its markup, styles or title."""
+    """Apply the typography to the text of an HTML body, never to its markup, styles, scripts or title."""
     if language != "fr":
         return document
     start = document.find("<body")
     start = 0 if start < 0 else start
-    # Entities (&gt;, &#x27;) end in ";": the text is read unescaped, set, and escaped again as Django does.
-    body = _TEXT_BETWEEN_TAGS.sub(
-        lambda match: ">" + escape(french_typography(html.unescape(match.group(1)))) + "<", document[start:]
+
+    def set_text(part: str) -> str:
+        # Entities (&gt;, &#x27;) end in ";": the text is read unescaped, set, and escaped again as Django does.
+        return _TEXT_BETWEEN_TAGS.sub(
+            lambda match: ">" + escape(french_typography(html.unescape(match.group(1)))) + "<", part
+        )
+
+    pieces = _RAW_ELEMENTS.split(document[start:])
+    # split() returns text, then each raw element and its tag name: only the text is set.
+    body = "".join(
+        set_text(piece) if index % 3 == 0 else (piece if index % 3 == 1 else "") for index, piece in enumerate(pieces)
     )
     return document[:start] + body

@@ -133,8 +133,9 @@ class _Loaded:
     Latest first wins: rows are read oldest first and each later one replaces the earlier.
     """
 
-    decisions: dict[tuple[int | None, str], ObligationDecision] = field(default_factory=dict)
-    submissions: dict[tuple[int | None, str, str], PhaseSubmission] = field(default_factory=dict)
+    # Keyed by incident too: the processor's rows have no breach file, one incident's must not answer another's.
+    decisions: dict[tuple[int, int | None, str], ObligationDecision] = field(default_factory=dict)
+    submissions: dict[tuple[int, int | None, str, str], PhaseSubmission] = field(default_factory=dict)
     core: dict[tuple[int, str], Decision] = field(default_factory=dict)
     # What another app recorded (the CNIL filing, the campaign...), asked once per breach file and phase.
     recorded: dict[tuple[int, str, str], hooks.Recorded | None] = field(default_factory=dict)
@@ -143,17 +144,21 @@ class _Loaded:
 def _load(*, incident_ids: set[int], breach_file_ids: set[int]) -> _Loaded:
     loaded = _Loaded()
     for decision in ObligationDecision.objects.filter(incident_id__in=incident_ids).order_by("decided_at", "pk"):
-        loaded.decisions[(decision.breach_file_id, decision.regime)] = decision
+        loaded.decisions[(decision.incident_id, decision.breach_file_id, decision.regime)] = decision
     for submission in PhaseSubmission.objects.filter(incident_id__in=incident_ids).order_by("recorded_at", "pk"):
-        loaded.submissions[(submission.breach_file_id, submission.regime, submission.phase)] = submission
+        loaded.submissions[(submission.incident_id, submission.breach_file_id, submission.regime, submission.phase)] = (
+            submission
+        )
     for core in Decision.objects.filter(breach_file_id__in=breach_file_ids).order_by("decided_at", "pk"):
         loaded.core[(core.breach_file_id, core.kind)] = core
     return loaded
 
 
-def _latest_decision(*, loaded: _Loaded, breach_file: BreachFile | None, regime: Regime) -> ObligationDecision | None:
+def _latest_decision(
+    *, loaded: _Loaded, incident: Incident, breach_file: BreachFile | None, regime: Regime
+) -> ObligationDecision | None:
     scope = None if regime.is_decided_per_incident or breach_file is None else breach_file.pk
-    return loaded.decisions.get((scope, regime.code))
+    return loaded.decisions.get((incident.pk, scope, regime.code))
 
 
 def _latest_core_decision(loaded: _Loaded, breach_file: BreachFile | None, kind: str) -> Decision | None:
@@ -232,7 +237,7 @@ def recorded_submission(
             loaded.recorded[key] = source(breach_file)
         return loaded.recorded[key]
     scope = breach_file.pk if regime.is_per_controller and breach_file is not None else None
-    submission = loaded.submissions.get((scope, regime.code, phase.code))
+    submission = loaded.submissions.get((incident.pk, scope, regime.code, phase.code))
     if submission is None:
         return None
     return hooks.Recorded(
@@ -274,7 +279,7 @@ def phase_due_at(
 def _phases_of(
     regime: Regime, incident: Incident, breach_file: BreachFile | None, now: datetime, loaded: _Loaded
 ) -> list[ObligationPhase]:
-    decision = _latest_decision(loaded=loaded, breach_file=breach_file, regime=regime)
+    decision = _latest_decision(loaded=loaded, incident=incident, breach_file=breach_file, regime=regime)
     applicability = (
         decision.applicability
         if decision is not None

@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -193,7 +193,7 @@ def ensure_ready_to_launch(breach_file: BreachFile) -> None:
             % {"languages": names},
             link=f"#text-{missing[0]}",
         )
-    if not breach_file.adolescent_addressee and covered.filter(age_group=AgeGroup.ADOLESCENT).exists():
+    if not breach_file.adolescent_addressee and _has_adolescents(covered, on=timezone.localdate()):
         raise CampaignRefused(
             _(
                 "Some recipients are minors aged 15 to 17: record who is informed (the minor, the legal "
@@ -201,6 +201,16 @@ def ensure_ready_to_launch(breach_file: BreachFile) -> None:
             ),
             link="#minors",
         )
+
+
+def _has_adolescents(covered: Any, *, on: date) -> bool:
+    """Tell whether minors of 15 to 17 are among the covered persons on the letter date.
+
+    The age group stored at import may have aged (a child of 14 then may be 15 now): the few minors are decrypted
+    and aged again, the adults are not read.
+    """
+    minors = covered.filter(age_group__in=[AgeGroup.CHILD, AgeGroup.ADOLESCENT]).only("pk", "personal_token")
+    return any(age_group_on(subject.personal.birth_date, on) == AgeGroup.ADOLESCENT for subject in minors.iterator())
 
 
 def recipients_of(
@@ -268,7 +278,8 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
             if not pairs:
                 if not subject.channels:
                     reason = UnreachableSubject.Reason.NO_CHANNEL
-                elif not any(channel in channels for channel in subject.channels):
+                elif subject.has_postal_address or not any(channel in channels for channel in subject.channels):
+                    # A minor with an address the launch did not write to: a later launch by post reaches them.
                     reason = UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
                 else:
                     reason = UnreachableSubject.Reason.MINOR_WITHOUT_POSTAL_ADDRESS

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from breachdesk.formats import NO_BREAK_SPACE, french_typography, letter_date, of_name
+from breachdesk.formats import NO_BREAK_SPACE, french_typography, letter_date, of_name, typeset_html
 from breachdesk.models import DataSubject
 from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
 from notifications import emails, letters
@@ -284,3 +284,40 @@ def test_a_childs_returned_letter_never_becomes_an_email_to_the_child(breach_fil
 
     assert list(Notice.objects.filter(subject=child).values_list("channel", flat=True)) == ["post"]
     assert UnreachableSubject.objects.filter(subject=child, reason=UnreachableSubject.Reason.ALL_FAILED).exists()
+
+
+def test_a_child_who_turned_15_since_the_import_still_needs_the_dpos_choice(breach_file, lab_dpo):
+    teenager = _person(breach_file, 1, birth=_years_ago(15, days=3), email=True, post=True)
+    teenager.age_group = "child"  # as the import saw them, before their birthday
+    teenager.save(update_fields=["age_group"])
+    decide_to_inform(breach_file, lab_dpo)
+
+    with pytest.raises(campaigns.CampaignRefused, match="15 à 17"):
+        campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="post,email")
+    assert not Campaign.objects.exists()
+
+
+def test_a_child_left_out_of_an_email_only_launch_is_reached_when_letters_are_added(breach_file, lab_dpo):
+    child = _person(breach_file, 1, birth=_years_ago(9), email=True, post=True)
+    decide_to_inform(breach_file, lab_dpo)
+
+    campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="email")
+    assert UnreachableSubject.objects.get(subject=child).reason == UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+    campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="post")
+
+    assert not UnreachableSubject.objects.filter(subject=child).exists()
+    assert list(Notice.objects.filter(subject=child).values_list("addressee", flat=True)) == ["representatives"]
+
+
+def test_typography_sets_text_only_never_styles_scripts_or_entities():
+    document = (
+        "<html><head><style>p { color: red; }</style></head><body><style>b { color: red; }</style>"
+        "<p>Attention : &lt;b&gt; ici !</p><script>if (a > b) { f(); }</script></body></html>"
+    )
+
+    set_document = typeset_html(document, "fr")
+
+    assert "<style>b { color: red; }</style>" in set_document
+    assert "<script>if (a > b) { f(); }</script>" in set_document
+    assert f"<p>Attention{NO_BREAK_SPACE}: &lt;b&gt; ici{NO_BREAK_SPACE}!</p>" in set_document
+    assert typeset_html(document, "en") == document
