@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from breachdesk.formats import of_organisation, typeset, typeset_html
-from breachdesk.taxonomy import DataCategory, data_categories_of
+from breachdesk.taxonomy import data_categories_of
 from notifications.mime_cache import NoticeTemplate, notice_email
 from notifications.models import Campaign, Notice
-from notifications.services.notice_texts import lines_for, salutation
+from notifications.services.notice_texts import said_to, salutation
 
 # Errors raised before the message data went out: the message was certainly not delivered.
 
@@ -126,10 +126,6 @@ class Composer:
         if body is None:
             organisation = self.breach_file.controller
             texts = self.campaign.texts.get(language) or self.campaign.texts["fr"]
-
-            def paragraphs(section: str) -> list[str]:
-                return [typeset(line.strip(), language) for line in texts.get(section, "").splitlines() if line.strip()]
-
             with translation.override(language):
                 context = {
                     "language": language,
@@ -137,14 +133,8 @@ class Composer:
                     "of_organisation": of_organisation(organisation.name, language),
                     "signatory_title": organisation.signatory_title_in(language),
                     "incident": self.breach_file.incident,
-                    # Emails name the CNIL categories only, never the specific health items.
-                    "categories": [str(DataCategory(category).label) for category in categories],
-                    "what_happened": paragraphs("what_happened"),
-                    "consequences": [
-                        typeset(line, language) for line in lines_for(texts.get("consequences", ""), categories)
-                    ],
-                    "measures": paragraphs("measures"),
-                    "advice": [typeset(line, language) for line in lines_for(texts.get("advice", ""), categories)],
+                    # Emails stay at the CNIL categories (as page 1 of a letter does).
+                    **said_to(texts=texts, categories=categories, language=language),
                     "salutation": _SALUTATION,
                     "reference": _REFERENCE,
                 }

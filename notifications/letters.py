@@ -34,10 +34,10 @@ from reportlab.pdfgen.canvas import Canvas
 from breachdesk.formats import letter_date as format_letter_date
 from breachdesk.formats import of_organisation, typeset, typeset_html
 from breachdesk.models import BreachFile, PersonalData
-from breachdesk.taxonomy import EXPOSURES, DataCategory, SensitiveDetail, data_categories_of
+from breachdesk.taxonomy import EXPOSURES, SensitiveDetail, data_categories_of
 from notifications.models import Notice, PrintBatch
 from notifications.pdf import render_html, render_pdf
-from notifications.services.notice_texts import lines_for, salutation
+from notifications.services.notice_texts import said_to, salutation
 
 logger = logging.getLogger(__name__)
 
@@ -151,20 +151,23 @@ def representatives_block(lines: list[str], language: str) -> list[str]:
     return [heading, *body][:MAX_LINES]
 
 
+def letter_to(*, reference: str, personal: PersonalData, country: str, language: str, addressee: str) -> Letter:
+    """What personalises one copy: the window's block (to a child's legal representatives when so addressed), the
+    reference and the greeting."""
+    lines = address_lines(personal, country)
+    if addressee == Notice.Addressee.REPRESENTATIVES:
+        lines = representatives_block(lines, language)
+    return Letter(reference=reference, address=lines, salutation=salutation(personal, language, addressee))
+
+
 def letter_for(notice: Notice) -> Letter:
-    personal = notice.subject.personal
-    lines = address_lines(personal, notice.subject.country)
-    if notice.addressee == Notice.Addressee.REPRESENTATIVES:
-        lines = representatives_block(lines, notice.language)
-    return Letter(
+    return letter_to(
         reference=notice.reference,
-        address=lines,
-        salutation=salutation(personal, notice.language, notice.addressee),
+        personal=notice.subject.personal,
+        country=notice.subject.country,
+        language=notice.language,
+        addressee=notice.addressee,
     )
-
-
-def _paragraphs(text: str, language: str) -> list[str]:
-    return [typeset(line.strip(), language) for line in text.splitlines() if line.strip()]
 
 
 def master_context(
@@ -189,8 +192,6 @@ def master_context(
         and breach_file.sensitive_detail == SensitiveDetail.INNER_PAGE
         and audience != Audience.CONFIDENTIAL
     )
-    with translation.override(language):
-        category_labels = [str(DataCategory(category).label) for category in categories]
     return {
         "language": language,
         "audience": audience,
@@ -199,14 +200,10 @@ def master_context(
         "signatory_title": organisation.signatory_title_in(language),
         "incident": breach_file.incident,
         "letter_date": format_letter_date(letter_date, language),
-        "categories": category_labels,
         "has_details": bool(details),
         "details_inside": details_inside,
         "details": details if details_inside else [],
-        "what_happened": _paragraphs(texts.get("what_happened", ""), language),
-        "consequences": [typeset(line, language) for line in lines_for(texts.get("consequences", ""), categories)],
-        "measures": _paragraphs(texts.get("measures", ""), language),
-        "advice": [typeset(line, language) for line in lines_for(texts.get("advice", ""), categories)],
+        **said_to(texts=texts, categories=categories, language=language),
         "window": window,
         "reference_top": REFERENCE_TOP,
         "salutation_top": SALUTATION_TOP,
@@ -453,11 +450,13 @@ def render_preview(
         audience=audience,
     )
     person = PREVIEW_PERSON.get(language, PREVIEW_PERSON["fr"])
-    addressee = Notice.Addressee.REPRESENTATIVES if audience == Audience.REPRESENTATIVES else Notice.Addressee.SUBJECT
-    address = list(person.address_block)
-    if addressee == Notice.Addressee.REPRESENTATIVES:
-        address = representatives_block(address, language)
-    letter = Letter(
-        reference=f"{breach_file.pk}-0000000-P00", address=address, salutation=salutation(person, language, addressee)
+    letter = letter_to(
+        reference=f"{breach_file.pk}-0000000-P00",
+        personal=person,
+        country="FR",
+        language=language,
+        addressee=(
+            Notice.Addressee.REPRESENTATIVES if audience == Audience.REPRESENTATIVES else Notice.Addressee.SUBJECT
+        ),
     )
     return stamp([(letter, master, language)], window).content

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from breachdesk.formats import letter_date, of_organisation
+from breachdesk.formats import letter_date, of_organisation, typeset
 from breachdesk.models import BreachFile, PersonalData
 from breachdesk.models.subjects import Title
 from breachdesk.taxonomy import HARM_CONDITIONS, Consequence, DataCategory, condition_holds, known_condition
@@ -63,6 +63,29 @@ def lines_for(text: str, categories: Iterable[str]) -> list[str]:
             seen.add(line.text)
             kept.append(line.text)
     return kept
+
+
+def said_to(*, texts: dict[str, str], categories: Iterable[str], language: str) -> dict[str, list[str]]:
+    """What a letter or an email says to a person of these CNIL categories: the named categories, each section's
+    paragraphs, and the lines of the conditional sections meant for them, set in the language's typography."""
+    held = list(categories)
+
+    def paragraphs(section: str) -> list[str]:
+        return [typeset(line.strip(), language) for line in texts.get(section, "").splitlines() if line.strip()]
+
+    def conditional(section: str) -> list[str]:
+        return [typeset(line, language) for line in lines_for(texts.get(section, ""), held)]
+
+    with translation.override(language):
+        # Letters and emails name the CNIL categories; the specific health items are never among them.
+        named = [str(DataCategory(category).label) for category in held]
+    return {
+        "categories": named,
+        "what_happened": paragraphs("what_happened"),
+        "consequences": conditional("consequences"),
+        "measures": paragraphs("measures"),
+        "advice": conditional("advice"),
+    }
 
 
 def check_conditions(values: dict[str, str]) -> dict[str, str]:
