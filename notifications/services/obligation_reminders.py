@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from breachdesk.formats import paris_datetime
@@ -16,12 +15,15 @@ from notifications import emails
 from notifications.models import DeadlineReminder, EmailState, ObligationReminder, OutboundEmail
 from notifications.services.outbound import (
     claim_outbound_email,
-    create_outbound_email,
     enqueue,
-    finish_outbound_email,
-    send_outbound_email,
 )
-from notifications.services.reminders import TimeLeft, reminder_recipients
+from notifications.services.reminders import (
+    TimeLeft,
+    end_reminder,
+    file_reminder,
+    recipients_or_give_up,
+    send_reminder,
+)
 from notifications.tasks import reminders as reminder_tasks
 
 # Art. 33(1) has its own reminders (services.reminders): the same deadline is never reminded twice.
@@ -64,21 +66,17 @@ def schedule_obligation_reminders(*, now: datetime) -> list[ObligationReminder]:
             if kind is None or (breach_file.pk, row.regime.code, row.phase.code, kind) in existing:
                 continue
             assert row.due_at is not None
-            try:
-                with transaction.atomic():
-                    email = create_outbound_email(
-                        kind=OutboundEmail.Kind.OBLIGATION_REMINDER, breach_file=breach_file, now=now
-                    )
-                    reminder = ObligationReminder.objects.create(
-                        breach_file=breach_file,
-                        regime=row.regime.code,
-                        phase=row.phase.code,
-                        kind=kind,
-                        deadline_at=row.due_at,
-                        created_at=now,
-                        email=email,
-                    )
-            except IntegrityError:
+            reminder = file_reminder(
+                ObligationReminder,
+                breach_file=breach_file,
+                email_kind=OutboundEmail.Kind.OBLIGATION_REMINDER,
+                now=now,
+                regime=row.regime.code,
+                phase=row.phase.code,
+                kind=kind,
+                deadline_at=row.due_at,
+            )
+            if reminder is None:
                 continue
             created.append(reminder)
             enqueue(reminder_tasks.send_obligation_reminder, reminder.pk)
@@ -105,17 +103,9 @@ def send_obligation_reminder(*, reminder_id: int, now: datetime | None = None) -
         None,
     )
     if row is None or not _is_open(row):
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.CANCELLED, now=now, error="done or not applicable meanwhile"
-        )
-        reminder.refresh_from_db()
-        return reminder
-    recipients = reminder_recipients(breach_file)
+        return end_reminder(reminder, now=now, state=EmailState.CANCELLED, error="done or not applicable meanwhile")
+    recipients = recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
     if not recipients:
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
-        )
-        reminder.refresh_from_db()
         return reminder
     # Counted once, when the reminder fell due: the subject and the body say the same.
     time_left = TimeLeft.of(reminder.deadline_at - reminder.created_at)
@@ -131,6 +121,4 @@ def send_obligation_reminder(*, reminder_id: int, now: datetime | None = None) -
         },
         recipients=recipients,
     )
-    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
-    reminder.refresh_from_db()
-    return reminder
+    return send_reminder(reminder, message=message, recipients=recipients, now=now)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ from breachdesk.models import (
     DecisionOutcome,
 )
 from notifications import emails
-from notifications.models import Campaign, DeadlineReminder, EmailState, OutboundEmail
+from notifications.models import Campaign, DeadlineReminder, EmailState, ObligationReminder, OutboundEmail
 from notifications.services.outbound import (
     claim_outbound_email,
     compliance_recipients,
@@ -57,6 +59,35 @@ class TimeLeft:
         return f"{self.hours} h {self.minutes:02d}"
 
 
+Reminder = TypeVar("Reminder", DeadlineReminder, ObligationReminder)
+
+
+def file_reminder(
+    model: type[Reminder], *, breach_file: BreachFile, email_kind: str, now: datetime, **fields: Any
+) -> Reminder | None:
+    """Write a reminder and its outbound email in one transaction; None when its unique row already exists."""
+    try:
+        with transaction.atomic():
+            email = create_outbound_email(kind=email_kind, breach_file=breach_file, now=now)
+            return model.objects.create(breach_file=breach_file, created_at=now, email=email, **fields)
+    except IntegrityError:
+        return None
+
+
+def end_reminder(reminder: Reminder, *, now: datetime, state: str, error: str, give_up: bool = False) -> Reminder:
+    """Record that a claimed reminder will not be sent (cancelled, or failed for good)."""
+    finish_outbound_email(email_id=reminder.email_id, state=state, now=now, error=error, give_up=give_up)
+    reminder.refresh_from_db()
+    return reminder
+
+
+def send_reminder(reminder: Reminder, *, message: EmailMessage, recipients: list[str], now: datetime) -> Reminder:
+    """Send a claimed reminder's email and return the reminder as it now stands."""
+    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
+    reminder.refresh_from_db()
+    return reminder
+
+
 def due_reminder(*, deadline: datetime, now: datetime) -> str | None:
     """Return the one reminder due now: the latest threshold crossed (a missed earlier one is not sent late)."""
     for kind, lead in REMINDER_LEADS:
@@ -78,19 +109,15 @@ def schedule_deadline_reminders(*, now: datetime) -> list[DeadlineReminder]:
         kind = due_reminder(deadline=breach_file.authority_deadline, now=now)
         if kind is None or (breach_file.pk, kind) in existing:
             continue
-        try:
-            with transaction.atomic():
-                email = create_outbound_email(
-                    kind=OutboundEmail.Kind.DEADLINE_REMINDER, breach_file=breach_file, now=now
-                )
-                reminder = DeadlineReminder.objects.create(
-                    breach_file=breach_file,
-                    kind=kind,
-                    deadline_at=breach_file.authority_deadline,
-                    created_at=now,
-                    email=email,
-                )
-        except IntegrityError:
+        reminder = file_reminder(
+            DeadlineReminder,
+            breach_file=breach_file,
+            email_kind=OutboundEmail.Kind.DEADLINE_REMINDER,
+            now=now,
+            kind=kind,
+            deadline_at=breach_file.authority_deadline,
+        )
+        if reminder is None:
             continue
         created.append(reminder)
         enqueue(reminder_tasks.send_deadline_reminder, reminder.pk)
@@ -111,12 +138,8 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         return _send_inform_reminder(reminder=reminder, now=now)
     breach_file = reminder.breach_file
     if not breach_file.is_awaiting_notification:
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.CANCELLED, now=now, error="notified meanwhile"
-        )
-        reminder.refresh_from_db()
-        return reminder
-    recipients = _recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
+        return end_reminder(reminder, now=now, state=EmailState.CANCELLED, error="notified meanwhile")
+    recipients = recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
     if not recipients:
         return reminder
     # Time left when the reminder fell due, counted once: the subject and the body say the same, even if a worker
@@ -133,9 +156,7 @@ def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> 
         },
         recipients=recipients,
     )
-    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
-    reminder.refresh_from_db()
-    return reminder
+    return send_reminder(reminder, message=message, recipients=recipients, now=now)
 
 
 def reminder_recipients(breach_file: BreachFile) -> list[str]:
@@ -143,14 +164,11 @@ def reminder_recipients(breach_file: BreachFile) -> list[str]:
     return unique_addresses([*dpo_recipients(breach_file.controller), *compliance_recipients(breach_file.controller)])
 
 
-def _recipients_or_give_up(*, reminder: DeadlineReminder, breach_file: BreachFile, now: datetime) -> list[str]:
+def recipients_or_give_up(*, reminder: Reminder, breach_file: BreachFile, now: datetime) -> list[str]:
     """Return the reminder's recipients; with none, give its email up (a person sees why on the page)."""
     recipients = reminder_recipients(breach_file)
     if not recipients:
-        finish_outbound_email(
-            email_id=reminder.email_id, state=EmailState.FAILED, now=now, error="no recipient address", give_up=True
-        )
-        reminder.refresh_from_db()
+        end_reminder(reminder, now=now, state=EmailState.FAILED, error="no recipient address", give_up=True)
     return recipients
 
 
@@ -209,21 +227,17 @@ def schedule_inform_reminders(*, now: datetime) -> list[DeadlineReminder]:
         sequence = due_inform_sequence(decided_at=decided_at, now=now)
         if sequence is None or (decision_id, sequence) in existing:
             continue
-        try:
-            with transaction.atomic():
-                email = create_outbound_email(
-                    kind=OutboundEmail.Kind.DEADLINE_REMINDER, breach_file=breach_files[breach_file_id], now=now
-                )
-                reminder = DeadlineReminder.objects.create(
-                    breach_file_id=breach_file_id,
-                    kind=DeadlineReminder.Kind.INFORM,
-                    decision_id=decision_id,
-                    sequence=sequence,
-                    deadline_at=decided_at + after,
-                    created_at=now,
-                    email=email,
-                )
-        except IntegrityError:
+        reminder = file_reminder(
+            DeadlineReminder,
+            breach_file=breach_files[breach_file_id],
+            email_kind=OutboundEmail.Kind.DEADLINE_REMINDER,
+            now=now,
+            kind=DeadlineReminder.Kind.INFORM,
+            decision_id=decision_id,
+            sequence=sequence,
+            deadline_at=decided_at + after,
+        )
+        if reminder is None:
             continue
         created.append(reminder)
         enqueue(reminder_tasks.send_deadline_reminder, reminder.pk)
@@ -238,15 +252,13 @@ def _send_inform_reminder(*, reminder: DeadlineReminder, now: datetime) -> Deadl
     launched = Campaign.objects.filter(breach_file=breach_file).exists()
     if launched or decision is None or decision.pk != reminder.decision_id:
         # Launched, or decided again, since the reminder fell due: nothing left to remind of this decision.
-        finish_outbound_email(
-            email_id=reminder.email_id,
-            state=EmailState.CANCELLED,
+        return end_reminder(
+            reminder,
             now=now,
+            state=EmailState.CANCELLED,
             error="campaign launched meanwhile" if launched else "decision superseded",
         )
-        reminder.refresh_from_db()
-        return reminder
-    recipients = _recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
+    recipients = recipients_or_give_up(reminder=reminder, breach_file=breach_file, now=now)
     if not recipients:
         return reminder
     # Counted once, when the reminder fell due: the subject and the body say the same.
@@ -260,6 +272,4 @@ def _send_inform_reminder(*, reminder: DeadlineReminder, now: datetime) -> Deadl
         },
         recipients=recipients,
     )
-    send_outbound_email(email_id=reminder.email_id, message=message, recipients=recipients, now=now)
-    reminder.refresh_from_db()
-    return reminder
+    return send_reminder(reminder, message=message, recipients=recipients, now=now)
