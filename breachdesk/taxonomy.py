@@ -206,13 +206,3 @@ def known_condition(condition: str) -> bool:
     """Tell whether every category a condition names exists, so a typing error in a letter text is caught."""
     names = [item.strip() for part in condition.split(",") for item in part.split("+")]
     return bool(names) and all(name in DataCategory.values for name in names)
-
-
-def likely_consequences(exposure_codes: list[str] | set[str]) -> list[str]:
-    """Return the consequences the exposed categories make likely, in the CNIL order."""
-    categories = set(data_categories_of(exposure_codes))
-    return [
-        code.value
-        for code in Consequence
-        if code in HARM_CONDITIONS and condition_holds(HARM_CONDITIONS[code], categories)
-    ]

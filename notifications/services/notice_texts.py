@@ -103,11 +103,6 @@ def check_conditions(values: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def _consequences(breach_file: BreachFile) -> set[str]:
-    # The DPO's consequences, and the harms the taxonomy ties to categories (each line keeps its condition).
-    return set(breach_file.consequences) | set(HARM_CONDITIONS)
-
-
 def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
     """Propose the four sections in plain words from the breach file's facts; the DPO reads and edits them.
 
@@ -129,7 +124,6 @@ def default_texts(breach_file: BreachFile, language: str) -> dict[str, str]:
             # "We notified the CNIL" only once it is true.
             "authority_notified": breach_file.authority_notified_at is not None,
             "when": {str(code): HARM_CONDITIONS.get(code, "") for code in Consequence.values},
-            "consequences": _consequences(breach_file),
         }
         return {
             section: render_to_string(f"notifications/texts/{folder}/{section}.txt", context).strip("\n")
