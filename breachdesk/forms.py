@@ -35,6 +35,13 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def compact_textareas(form: forms.BaseForm) -> None:
+    """Give the text areas of the long forms three lines (a person can enlarge them)."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.Textarea):
+            field.widget.attrs["rows"] = 3
+
+
 class ControllerChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name} — {obj.code}"
@@ -70,6 +77,7 @@ class BreachFileForm(forms.ModelForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.duplicates: list[BreachFile] = []
+        self.has_one_controller = True
         for name, choices in LIST_CHOICES.items():
             self.fields[name] = forms.MultipleChoiceField(
                 label=self.fields[name].label,
@@ -81,6 +89,7 @@ class BreachFileForm(forms.ModelForm):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)
             field.input_formats = DATETIME_FORMATS
+        compact_textareas(self)
         incident_field = self.fields["incident"]
         assert isinstance(incident_field, forms.ModelChoiceField)
         # Incidents of the user's organisations, of their group's processors, or tied to no one: never another group's.
@@ -95,6 +104,10 @@ class BreachFileForm(forms.ModelForm):
             controllers_field = self.fields["controllers"]
             assert isinstance(controllers_field, forms.ModelMultipleChoiceField)
             controllers_field.queryset = user.acting_controllers()
+            self.has_one_controller = controllers_field.queryset.count() == 1
+            if self.has_one_controller:
+                # A lab's DPO opens their own lab's file: nothing to choose.
+                controllers_field.initial = list(controllers_field.queryset)
 
     def fieldsets(self) -> list[Fieldset]:
         """Group the fields in the sections of the breach file page, in its order."""
@@ -171,6 +184,7 @@ class IncidentForm(forms.ModelForm):
         aware_field = self.fields["processor_became_aware_at"]
         assert isinstance(aware_field, forms.DateTimeField)
         aware_field.input_formats = DATETIME_FORMATS
+        compact_textareas(self)
 
     def clean_reference(self) -> str:
         reference: str = self.cleaned_data["reference"]
@@ -195,6 +209,7 @@ class ProcessorForm(forms.ModelForm):
         self.fields["dpo_name"].label = _("Contact person at the processor")
         self.fields["dpo_email"].label = _("Contact email")
         self.fields["dpo_phone"].label = _("Contact phone")
+        compact_textareas(self)
 
     def clean_code(self) -> str:
         code: str = self.cleaned_data["code"]

@@ -253,3 +253,10 @@ def test_the_incident_page_escapes_what_a_person_typed(client, compliance_office
     html = client.get(reverse("incident_detail", args=[incident.reference])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert escape("<script>alert(1)</script>") in html
+
+
+def test_a_dpo_with_one_lab_finds_it_already_chosen(client, lab_dpo, incident, lab):
+    client.force_login(lab_dpo)
+    response = client.get(reverse("breach_file_create"), {"incident": incident.reference})
+    assert response.context["form"]["controllers"].value() == [lab.pk]
+    assert "<h1>Nouveau dossier de violation</h1>" in response.content.decode()
