@@ -5,7 +5,9 @@ The core app names nothing of the apps built on it; each adds itself here from i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 
@@ -24,7 +26,17 @@ class Panel:
     order: int
 
 
+@dataclass(frozen=True)
+class IncidentLink:
+    key: str
+    label: str | Promise
+    url_name: str  # reversed with the incident reference
+    order: int
+    is_shown: Callable[[Any, Any], bool]  # given the user and the incident
+
+
 _tabs: dict[str, Tab] = {}
+_incident_links: dict[str, IncidentLink] = {}
 _panels: dict[str, Panel] = {}
 _homes: dict[str, str] = {}
 
@@ -37,6 +49,13 @@ def register_tab(*, key: str, label: str | Promise, url_name: str, order: int) -
 def register_panel(*, template: str, order: int) -> None:
     """Add a panel to the breach file page."""
     _panels[template] = Panel(template=template, order=order)
+
+
+def register_incident_link(
+    *, key: str, label: str | Promise, url_name: str, order: int, is_shown: Callable[[Any, Any], bool]
+) -> None:
+    """Add a page of another app to the incident page and to each of its breach files (shown when is_shown says)."""
+    _incident_links[key] = IncidentLink(key=key, label=label, url_name=url_name, order=order, is_shown=is_shown)
 
 
 def register_home(*, role: str, url_name: str) -> None:
@@ -54,3 +73,13 @@ def panels() -> list[str]:
 
 def home_for(role: str) -> str | None:
     return _homes.get(role)
+
+
+def incident_links(user: Any, incident: Any) -> list[IncidentLink]:
+    """The pages of other apps about this incident that this user may open."""
+    links = sorted(_incident_links.values(), key=lambda link: link.order)
+    return [link for link in links if link.is_shown(user, incident)]
+
+
+def tab(key: str) -> Tab | None:
+    return _tabs.get(key)

@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from breachdesk.obligations import views as obligations
-from breachdesk.views import pages, risk
+from breachdesk.views import incidents, pages, risk
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("incidents/", incidents.incident_list, name="incident_list"),
+    path("incidents/new/", incidents.incident_create, name="incident_create"),
+    path("incidents/<str:reference>/", incidents.incident_detail, name="incident_detail"),
     path("files/new/", pages.breach_file_create, name="breach_file_create"),
     path("files/<str:reference>/<str:code>/", pages.breach_file_detail, name="breach_file_detail"),
     path("files/<str:reference>/<str:code>/edit/", pages.breach_file_edit, name="breach_file_edit"),

@@ -11,6 +11,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from breachdesk import panels
+        from breachdesk.access import is_processor_side
         from breachdesk.models import Role
         from notifications import checks  # noqa: F401  (registers the system checks)
         from notifications.obligations import register_sources
@@ -25,4 +26,11 @@ class NotificationsConfig(AppConfig):
         )
         panels.register_panel(template="notifications/_breach_file_panel.html", order=20)
         panels.register_panel(template="notifications/_campaign_panel.html", order=30)
+        panels.register_incident_link(
+            key="processor_notices",
+            label=_("Processor notices (Art. 33(2))"),
+            url_name="notifications:processor_notices",
+            order=10,
+            is_shown=lambda user, incident: incident.processor_id is not None and is_processor_side(user),
+        )
         panels.register_home(role=Role.MAILROOM, url_name="notifications:mailroom")
