@@ -42,7 +42,10 @@ def test_a_dpo_logs_in_and_sees_a_live_countdown_and_the_overdue_file_in_red(
     page.wait_for_timeout(1500)
     assert countdown.inner_text() != first
     assert "soon" in (rows.nth(1).get_attribute("class") or "")
-    page.click(f"text={other_incident_file.incident.reference}")
+    # The link reads the lab's name; the incident's reference tells its two breach files apart.
+    other_row = rows.filter(has_text=other_incident_file.incident.reference)
+    assert other_row.get_by_role("link").inner_text() == lab.name
+    other_row.get_by_role("link").click()
     page.wait_for_selector("[data-testid=timeline]")
     assert "Échéance" in page.content() or "Deadline" in page.content()
 
