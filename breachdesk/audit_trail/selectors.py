@@ -129,17 +129,23 @@ def csv_rows(
     events: QuerySet[AuditEvent], organisations: dict[int, Organisation], *, language: str
 ) -> Iterator[list[object]]:
     """Yield the entries as CSV rows, read from the database in chunks, named in the reader's language."""
-    for event in events.iterator(chunk_size=2000):
-        with translation.override(language):
-            line = _line(event, organisations)
-        organisation = line.organisation
+    with translation.override(language):
+        actions = {value: str(label) for value, label in AuditEvent.Action.choices}
+        object_types: dict[str, str] = {}
+        for value in events.order_by().values_list("object_type", flat=True).distinct():
+            object_types[value] = object_type_label(value)
+    fields = ("at", "username", "action", "object_type", "object_id", "organisation_id", "detail")
+    for at, username, action, object_type, object_id, organisation_id, detail in events.values_list(*fields).iterator(
+        chunk_size=2000
+    ):
+        organisation = organisations.get(organisation_id) if organisation_id is not None else None
         yield [
-            event.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S"),
-            event.username,
-            line.action,
-            line.object_type,
-            event.object_id,
-            organisation.code if organisation else (event.organisation_id or ""),
+            at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S"),
+            username,
+            actions.get(action, action),
+            object_types.get(object_type, object_type),
+            object_id,
+            organisation.code if organisation else (organisation_id or ""),
             organisation.name if organisation else "",
-            event.detail,
+            detail,
         ]

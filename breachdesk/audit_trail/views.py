@@ -58,7 +58,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     form, events, organisations, detail = _selection(request, reader)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     lines = selectors.audit_lines(page.object_list, organisations)
-    audit(reader, AuditEvent.Action.VIEW, AuditObject.AUDIT_TRAIL, detail=f"page {page.number}; {detail}")
+    audit(reader, AuditEvent.Action.VIEW, AuditObject.AUDIT_TRAIL, detail=f"page={page.number}; {detail}")
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -47,7 +47,9 @@ def test_the_mailroom_and_users_without_a_role_get_a_403_that_is_audited(client,
     nobody = UserFactory(username="nobody", role="", organisation=lab)
     for user in (mailroom_operator, nobody):
         client.force_login(user)
-        assert client.get("/audit/").status_code == 403
+        response = client.get("/audit/")
+        assert response.status_code == 403
+        assert "Votre rôle ne donne pas accès à cette page" in response.content.decode()
         assert client.get("/audit/export.csv").status_code == 403
         assert AuditEvent.objects.filter(user=user, action="denied", object_type="audit_trail").count() == 2
     client.logout()
@@ -124,7 +126,7 @@ def test_reading_and_exporting_the_trail_are_audited_with_the_filters_as_codes(c
     exported = AuditEvent.objects.get(user=compliance_officer, action="export", object_type="audit_trail")
     brest = AuditEvent.objects.filter(username="dpo.brest").first()
     assert brest is not None and brest.user_id is not None
-    assert viewed.detail == f"page 1; user={brest.user_id}; action=view"
+    assert viewed.detail == f"page=1; user={brest.user_id}; action=view"
     assert exported.detail == "organisation=LAB-RENNES"
 
 
