@@ -20,6 +20,11 @@ def object_type_label(code: str) -> str:
     return str(label) if label is not None else code
 
 
+def object_type_codes() -> list[str]:
+    """Every registered object type's code."""
+    return list(_labels)
+
+
 def object_type_choices() -> list[tuple[str, str]]:
     """Every registered object type, sorted by its name in the active language."""
     return sorted(((code, str(label)) for code, label in _labels.items()), key=lambda choice: choice[1].casefold())

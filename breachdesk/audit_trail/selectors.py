@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from breachdesk.audit_trail.labels import object_type_label
+from breachdesk.audit_trail.labels import object_type_codes, object_type_label
 from breachdesk.formats import PARIS
 from breachdesk.models import AuditEvent, Organisation, Role, User
 
@@ -131,9 +131,7 @@ def csv_rows(
     """Yield the entries as CSV rows, read from the database in chunks, named in the reader's language."""
     with translation.override(language):
         actions = {value: str(label) for value, label in AuditEvent.Action.choices}
-        object_types: dict[str, str] = {}
-        for value in events.order_by().values_list("object_type", flat=True).distinct():
-            object_types[value] = object_type_label(value)
+        object_types = {value: object_type_label(value) for value in object_type_codes()}
     fields = ("at", "username", "action", "object_type", "object_id", "organisation_id", "detail")
     for at, username, action, object_type, object_id, organisation_id, detail in events.values_list(*fields).iterator(
         chunk_size=2000

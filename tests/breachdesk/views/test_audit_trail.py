@@ -183,3 +183,16 @@ def test_a_page_costs_the_same_few_queries_whatever_the_organisations(
         response = client.get("/audit/", {"page": 2})
     assert len(listed(response)) == 50
     assert "2 / 3" in response.content.decode()
+
+
+def test_an_object_type_no_app_registered_shows_as_stored(client, lab, lab_dpo):
+    record_audit(user=lab_dpo, action="view", object_type="retired_page", organisation_id=lab.pk)
+    client.force_login(lab_dpo)
+    assert "<td>retired_page</td>" in client.get("/audit/").content.decode()
+
+
+def test_the_menu_offers_the_trail_to_its_readers_only(client, lab_dpo, compliance_officer, mailroom_operator):
+    for user, offered in ((lab_dpo, True), (compliance_officer, True), (mailroom_operator, False)):
+        client.force_login(user)
+        home = client.get("/", follow=True).content.decode()
+        assert ('href="/audit/"' in home) is offered, user.username
