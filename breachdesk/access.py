@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, Incident, Role, User
@@ -101,3 +102,10 @@ def require_processor_side(user: User) -> None:
     if not is_processor_side(user):
         audit(user, AuditEvent.Action.DENIED, AuditObject.PROCESSOR_SIDE)
         raise Http404
+
+
+def require_audit_reader(user: User) -> None:
+    """Let the readers of the audit trail in; the others get an audited 403 (the page's existence is no secret)."""
+    if not user.can_read_audit_trail():
+        audit(user, AuditEvent.Action.DENIED, AuditObject.AUDIT_TRAIL)
+        raise PermissionDenied

@@ -11,6 +11,10 @@ class BreachdeskConfig(AppConfig):
 
     def ready(self) -> None:
         from breachdesk import panels
+        from breachdesk.audit_trail.labels import register_object_types
+        from breachdesk.models import AuditObject
+
+        register_object_types(AuditObject)
 
         panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
         panels.register_panel(template="breachdesk/_import_panel.html", order=10)

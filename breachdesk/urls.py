@@ -37,6 +37,7 @@ urlpatterns = [
         obligations.submit,
         name="obligation_submit",
     ),
+    path("", include("breachdesk.audit_trail.urls")),
     path("", include("breachdesk.importing.urls")),
     path("", include("notifications.urls")),
 ]

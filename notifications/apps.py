@@ -12,12 +12,15 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from breachdesk import panels
         from breachdesk.access import is_processor_side
+        from breachdesk.audit_trail.labels import register_object_types
         from breachdesk.models import Role
         from notifications import checks  # noqa: F401  (registers the system checks)
+        from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
         from notifications.timeline import register_sentences
 
         register_sentences()
+        register_object_types(NotificationAuditObject)
         register_sources()
 
         panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)

@@ -29,6 +29,7 @@ class AppendOnlyModel(models.Model):
 class AuditObject(models.TextChoices):
     """What an audit entry of the core app is about (each app built on it has its own codes)."""
 
+    AUDIT_TRAIL = "audit_trail", _("Audit trail")
     BREACH_FILE = "breach_file", _("Breach file")
     DATA_SUBJECT = "data_subject", _("Data subject")
     DATA_SUBJECT_LIST = "data_subject_list", _("List of data subjects")
@@ -68,6 +69,11 @@ class AuditEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [
+            # The audit trail page reads an organisation's or a user's entries newest first, a page at a time.
+            models.Index(fields=["organisation_id", "-at"], name="audit_organisation_at"),
+            models.Index(fields=["user", "-at"], name="audit_user_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"

@@ -158,6 +158,14 @@ class User(AbstractUser):
                 return Organisation.objects.filter(pk=self.organisation_id)
         return Organisation.objects.none()
 
+    def can_read_audit_trail(self) -> bool:
+        """Admins and compliance officers read the audit trail, a DPO their own organisation's entries."""
+        return self.is_active and (
+            self.is_admin_role
+            or (self.role == Role.COMPLIANCE_OFFICER and bool(self.group_id))
+            or (self.role == Role.DPO and bool(self.organisation_id))
+        )
+
     def can_edit_breach_files(self) -> bool:
         return self.is_active and (self.is_admin_role or (self.role == Role.DPO and bool(self.organisation_id)))
 

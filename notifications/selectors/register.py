@@ -28,6 +28,7 @@ from breachdesk.risk import Band
 from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity, Status
 from notifications import pdf
 from notifications.models import Filing, ProcessorNotice
+from notifications.selectors.information import InformingProgress, informing_progress
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class BreachFileRow:
     decision_history: list[Decision]
     filings: list[Filing]
     notice: ProcessorNotice | None
+    # None until the campaign informing the data subjects (Art. 34) is launched.
+    informing: InformingProgress | None = None
 
     @property
     def submitted_filings(self) -> list[Filing]:
@@ -67,7 +70,7 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
 
 
 def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFileRow]:
-    """Load breach files with their assessments, decisions, filings and notices in five queries."""
+    """Load breach files with their assessments, decisions, filings, notices and campaigns in six queries."""
     files = list(breach_files.select_related("incident", "controller", "incident__processor"))
     ids = [breach_file.pk for breach_file in files]
     assessments = _grouped(
@@ -79,6 +82,7 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
         notice.breach_file_id: notice
         for notice in ProcessorNotice.objects.filter(breach_file__in=ids).select_related("email")
     }
+    informing = informing_progress(ids)
     rows = []
     for breach_file in files:
         history: list[Decision] = decisions.get(breach_file.pk, [])
@@ -94,6 +98,7 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
                 decision_history=history,
                 filings=filings.get(breach_file.pk, []),
                 notice=notices.get(breach_file.pk),
+                informing=informing.get(breach_file.pk),
             )
         )
     return rows
@@ -175,7 +180,33 @@ DASHBOARD_HEADER = [
     "filings_submitted",
     "cnil_case_number",
     "processor_informed_at",
+    "informing_launched_at",
+    "persons_to_inform",
+    "persons_informed",
+    "letters_posted",
+    "emails_sent",
+    "letters_returned",
+    "emails_bounced",
+    "unreachable",
+    "emails_unknown",
 ]
+
+
+def _informing_cells(informing: InformingProgress | None) -> list[object]:
+    """The campaign's columns (Art. 34); empty, not zero, while it is not launched."""
+    if informing is None:
+        return [""] * 9
+    return [
+        paris_datetime(informing.launched_at),
+        informing.persons,
+        informing.told,
+        informing.letters_posted,
+        informing.emails_sent,
+        informing.letters_returned,
+        informing.emails_bounced,
+        informing.unreachable,
+        informing.emails_unknown,
+    ]
 
 
 def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime, language: str) -> list[list[object]]:
@@ -207,6 +238,7 @@ def _dashboard_rows(rows: list[BreachFileRow], *, now: datetime) -> list[list[ob
                 len(row.submitted_filings),
                 row.case_number,
                 paris_datetime(breach_file.processor_informed_at),
+                *_informing_cells(row.informing),
             ]
         )
     return result
