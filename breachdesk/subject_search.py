@@ -76,21 +76,38 @@ class SubjectFilterForm(forms.Form):
         return {key: value for key, value in self.cleaned_data.items() if value}
 
 
-def levels_by_exposures(breach_file: BreachFile) -> dict[tuple[str, ...], str]:
-    """Return the risk level of each stored exposure list under the latest assessment (empty when not assessed)."""
-    assessment = latest_assessment(breach_file)
-    if assessment is None:
-        return {}
-    return {
-        tuple(exposures): severity(
-            exposures=exposures, identification=assessment.identification, circumstances=assessment.circumstances
-        ).default_level.value
-        for exposures, _count in exposure_sets(breach_file)
-    }
+class RiskLevels:
+    """The risk level of an exposure list under the breach file's latest assessment ("" when not assessed)."""
+
+    def __init__(self, breach_file: BreachFile) -> None:
+        self.breach_file = breach_file
+        self.assessment = latest_assessment(breach_file)
+        self._levels: dict[tuple[str, ...], str] = {}
+
+    def of(self, exposures: list[str] | tuple[str, ...]) -> str:
+        """Score an exposure list once per page (a pure computation, no query)."""
+        key = tuple(exposures)
+        if key not in self._levels:
+            self._levels[key] = (
+                severity(
+                    exposures=key,
+                    identification=self.assessment.identification,
+                    circumstances=self.assessment.circumstances,
+                ).default_level.value
+                if self.assessment is not None
+                else ""
+            )
+        return self._levels[key]
+
+    def lists_at(self, level: str) -> list[list[str]]:
+        """Return the stored exposure lists of the breach file at this level, from one grouped query."""
+        if self.assessment is None:
+            return []
+        return [exposures for exposures, _count in exposure_sets(self.breach_file) if self.of(exposures) == level]
 
 
 def find_subjects(
-    *, breach_file: BreachFile, query: str, filters: dict[str, str], levels: dict[tuple[str, ...], str]
+    *, breach_file: BreachFile, query: str, filters: dict[str, str], levels: RiskLevels
 ) -> QuerySet[DataSubject]:
     """Return the breach file's data subjects that match the words and every filter, by indexed columns only."""
     chosen: DataSubjectQuerySet = DataSubject.objects.filter(breach_file=breach_file)
@@ -107,7 +124,7 @@ def find_subjects(
     subjects: QuerySet[DataSubject] = chosen
     if filters.get("risk"):
         # Stored lists compared as stored: one equality per distinct exposure list, usually a handful.
-        lists = [list(exposures) for exposures, level in levels.items() if level == filters["risk"]]
+        lists = levels.lists_at(filters["risk"])
         subjects = (
             subjects.filter(reduce(or_, (Q(exposures=exposures) for exposures in lists))) if lists else subjects.none()
         )
@@ -149,9 +166,7 @@ class SubjectRow:
     extra: list[str] = field(default_factory=list)
 
 
-def page_rows(
-    *, breach_file: BreachFile, subjects: list[DataSubject], levels: dict[tuple[str, ...], str]
-) -> list[SubjectRow]:
+def page_rows(*, breach_file: BreachFile, subjects: list[DataSubject], levels: RiskLevels) -> list[SubjectRow]:
     """Decrypt the rows of one page only and fill the other apps' columns, one query per column."""
     language = reader_language()
     ids = [subject.pk for subject in subjects]
@@ -161,7 +176,7 @@ def page_rows(
             subject=subject,
             personal=subject.personal,
             exposures=subject.exposure_labels(language),
-            level=levels.get(tuple(subject.exposures), ""),
+            level=levels.of(subject.exposures),
             extra=[values.get(subject.pk, "") for values in columns],
         )
         for subject in subjects

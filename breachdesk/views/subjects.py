@@ -42,7 +42,7 @@ def subject_list(request: HttpRequest, reference: str, code: str) -> HttpRespons
     query = subject_search.stored_query(request, breach_file)
     filter_form = subject_search.SubjectFilterForm(request.GET)
     filters = filter_form.chosen()
-    levels = subject_search.levels_by_exposures(breach_file)
+    levels = subject_search.RiskLevels(breach_file)
     subjects = subject_search.find_subjects(breach_file=breach_file, query=query, filters=filters, levels=levels)
     page = Paginator(subjects.order_by("pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = subject_search.page_rows(breach_file=breach_file, subjects=list(page.object_list), levels=levels)
