@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from breachdesk.obligations import views as obligations
-from breachdesk.views import incidents, pages, risk
+from breachdesk.views import incidents, pages, risk, subjects
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -21,8 +21,13 @@ urlpatterns = [
     path("files/new/", pages.breach_file_create, name="breach_file_create"),
     path("files/<str:reference>/<str:code>/", pages.breach_file_detail, name="breach_file_detail"),
     path("files/<str:reference>/<str:code>/edit/", pages.breach_file_edit, name="breach_file_edit"),
-    path("files/<str:reference>/<str:code>/subjects/", pages.subject_list, name="subject_list"),
-    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", pages.subject_detail, name="subject_detail"),
+    path("files/<str:reference>/<str:code>/subjects/", subjects.subject_list, name="subject_list"),
+    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", subjects.subject_detail, name="subject_detail"),
+    path(
+        "files/<str:reference>/<str:code>/subjects/<int:pk>/contact/",
+        subjects.subject_contact,
+        name="subject_contact",
+    ),
     path("files/<str:reference>/<str:code>/risk/", risk.risk, name="risk"),
     path("files/<str:reference>/<str:code>/risk/assess/", risk.risk_assess, name="risk_assess"),
     path("files/<str:reference>/<str:code>/risk/decide/<str:kind>/", risk.decide, name="decide"),

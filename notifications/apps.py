@@ -17,6 +17,7 @@ class NotificationsConfig(AppConfig):
         from notifications import checks  # noqa: F401  (registers the system checks)
         from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
+        from notifications.selectors import subjects
         from notifications.timeline import register_sentences
 
         register_sentences()
@@ -37,3 +38,19 @@ class NotificationsConfig(AppConfig):
             is_shown=lambda user, incident: incident.processor_id is not None and is_processor_side(user),
         )
         panels.register_home(role=Role.MAILROOM, url_name="notifications:mailroom")
+        panels.register_subject_panel(template="notifications/_subject_notices_panel.html", order=10)
+        panels.register_subject_filter(
+            key="notice",
+            label=_("Notice state"),
+            choices=subjects.notice_state_choices,
+            apply=subjects.filter_by_notice_state,
+            order=10,
+        )
+        panels.register_subject_filter(
+            key="unreachable_reason",
+            label=_("Why unreachable (campaign)"),
+            choices=subjects.unreachable_reason_choices,
+            apply=subjects.filter_by_unreachable_reason,
+            order=20,
+        )
+        panels.register_subject_column(key="notices", label=_("Notices"), values=subjects.notice_summaries, order=10)

@@ -41,6 +41,7 @@ urlpatterns = [
     path(f"{CAMPAIGN}/progress.json", campaigns.campaign_progress, name="campaign_progress"),
     path(f"{CAMPAIGN}/ledger.csv", campaigns.campaign_ledger, name="campaign_ledger"),
     path(f"{CAMPAIGN}/unknown/", campaigns.campaign_unknown, name="campaign_unknown"),
+    path(f"{CAMPAIGN}/notices/<int:pk>/send-again/", campaigns.notice_send_again, name="notice_send_again"),
     path("mailroom/", mailroom.mailroom, name="mailroom"),
     path("mailroom/batches/<int:pk>/batch.pdf", mailroom.mailroom_batch_pdf, name="mailroom_batch_pdf"),
     path("mailroom/batches/<int:pk>/manifest.csv", mailroom.mailroom_batch_manifest, name="mailroom_batch_manifest"),

@@ -290,6 +290,9 @@ class ValidSubject:
     nir_index: str | None
     email_index: str | None
     identity_index: str | None
+    last_name_index: str | None = None
+    full_name_index: str | None = None
+    postcode_index: str | None = None
 
     @property
     def is_reachable(self) -> bool:
@@ -571,4 +574,7 @@ class RowValidator:
             nir_index=indexer.index_of(b"nir\x00", nir),
             email_index=indexer.index_of(b"email\x00", email),
             identity_index=indexer.identity_index(last_name, first_name, birth_text),
+            last_name_index=indexer.index_of(b"last_name\x00", last_name),
+            full_name_index=indexer.pair_index(b"full_name\x00", last_name, first_name),
+            postcode_index=indexer.index_of(b"postcode\x00", postcode),
         )

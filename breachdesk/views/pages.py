@@ -5,18 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from breachdesk import panels, services
 from breachdesk.access import current_user, describable_breach_file, require_recorder, visible_breach_file
 from breachdesk.forms import BreachFileForm, DashboardFilterForm
-from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, Role
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, Role
 from breachdesk.sections import case_sections, still_unknown
 
 
@@ -114,44 +113,5 @@ def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpR
             "can_edit": user.can_edit_breach_files(),
             "can_describe": user.can_record_breach_files(),
             "now": timezone.now(),
-        },
-    )
-
-
-@login_required
-def subject_list(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = current_user(request)
-    breach_file = visible_breach_file(user, reference, code)
-    page = Paginator(breach_file.data_subjects.order_by("pk"), 50).get_page(request.GET.get("page"))
-    services.record_audit(
-        user=user,
-        action=AuditEvent.Action.VIEW,
-        object_type=AuditObject.DATA_SUBJECT_LIST,
-        object_id=breach_file.pk,
-        organisation_id=breach_file.controller_id,
-        detail=f"page {page.number}",
-    )
-    return render(request, "breachdesk/subject_list.html", {"breach_file": breach_file, "page": page})
-
-
-@login_required
-def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
-    user = current_user(request)
-    breach_file = visible_breach_file(user, reference, code)
-    subject = get_object_or_404(DataSubject, pk=pk, breach_file=breach_file)
-    services.record_audit(
-        user=user,
-        action=AuditEvent.Action.VIEW,
-        object_type=AuditObject.DATA_SUBJECT,
-        object_id=subject.pk,
-        organisation_id=breach_file.controller_id,
-    )
-    return render(
-        request,
-        "breachdesk/subject_detail.html",
-        {
-            "breach_file": breach_file,
-            "subject": subject,
-            "exposure_labels": subject.exposure_labels(get_language() or "fr"),
         },
     )

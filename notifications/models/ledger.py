@@ -163,6 +163,8 @@ class Notice(models.Model):
         LAUNCH = "launch", _("Campaign launch")
         EMAIL_UNDELIVERED = "email_undelivered", _("Email not delivered")
         LETTER_RETURNED = "letter_returned", _("Letter returned")
+        # The same channel again, after the person's address or email was corrected.
+        RESENT = "resent", _("Sent again after a correction")
 
     # Every state change rewrites each index of the row (state is indexed, so no update is HOT): no index here that
     # another one covers. The work queue leads with campaign, the unique constraint with breach_file.
@@ -203,6 +205,11 @@ class Notice(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A notice sent again after this one came back (letter returned, email bounced) and the person's details were
+    # corrected: at most one per notice, so a returned letter is followed by one new letter, never two.
+    resend_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resent_as", editable=False
+    )
 
     objects = NoticeQuerySet.as_manager()
 
@@ -211,8 +218,11 @@ class Notice(models.Model):
         constraints = [
             # Issue 5: one notice per person per channel, whatever the number of launches.
             # A minor of 15 to 17 may get a letter and the legal representatives another: one per addressee.
+            # A notice sent again after a return (resend_of set) is the only other one, and only one per return.
             models.UniqueConstraint(
-                fields=["breach_file", "subject", "channel", "addressee"], name="one_notice_per_subject_channel"
+                fields=["breach_file", "subject", "channel", "addressee"],
+                condition=models.Q(resend_of__isnull=True),
+                name="one_notice_per_subject_channel",
             ),
             # A constraint rather than unique=True: references are looked up whole, never by prefix (no _like twin).
             models.UniqueConstraint(fields=["reference"], name="notice_reference_unique"),

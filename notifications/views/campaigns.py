@@ -22,7 +22,7 @@ from breachdesk.csvfiles import csv_lines
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, BreachFile
 from notifications.forms.campaigns import LaunchForm, LetterChoicesForm, NoticeTextForm
-from notifications.models import Campaign, NoticeState, NotificationAuditObject
+from notifications.models import Campaign, Notice, NoticeState, NotificationAuditObject
 from notifications.selectors import exports, progress
 from notifications.selectors.progress import campaign_context
 from notifications.services import campaigns, ledger, notice_texts
@@ -48,9 +48,13 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     current: Campaign | None = context["campaign"]
     unreachable = unknown = None
     if current is not None:
-        unreachable = Paginator(current.unreachable.select_related("subject").order_by("pk"), 50).get_page(
-            request.GET.get("unreachable")
-        )
+        # Named by patient reference and name: only the rows of the page shown are decrypted.
+        unreachable = Paginator(
+            current.unreachable.select_related("subject")
+            .only("pk", "reason", "recorded_at", "subject_id", "subject__personal_token")
+            .order_by("pk"),
+            50,
+        ).get_page(request.GET.get("unreachable"))
         unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
     audit(
         user,
@@ -235,3 +239,20 @@ def campaign_unknown(request: HttpRequest, reference: str, code: str) -> HttpRes
     moved = ledger.resolve_unknown(breach_file=breach_file, notice_ids=ids, resend=decision == "resend", user=user)
     messages.success(request, _("%(count)s emails updated.") % {"count": len(moved)})
     return _back(breach_file)
+
+
+@login_required
+@require_POST
+def notice_send_again(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.NOTICE)
+    try:
+        resent = ledger.send_again(breach_file=breach_file, notice_id=pk, user=user)
+    except ledger.ResendRefused as error:
+        messages.error(request, str(error))
+        subject_id = Notice.objects.filter(breach_file=breach_file, pk=pk).values_list("subject_id", flat=True).first()
+        if subject_id is None:
+            raise Http404 from None
+        return redirect("subject_detail", reference=reference, code=code, pk=subject_id)
+    messages.success(request, _("Queued again as %(reference)s.") % {"reference": resent.reference})
+    return redirect("subject_detail", reference=reference, code=code, pk=resent.subject_id)
