@@ -252,7 +252,15 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
     subjects = (
         subjects_to_inform(campaign.breach_file)
         .order_by("pk")
-        .only("pk", "personal_token", "language", "has_postal_address", "has_email", "has_confidential_care")
+        .only(
+            "pk",
+            "personal_token",
+            "language",
+            "has_postal_address",
+            "address_needs_review",
+            "has_email",
+            "has_confidential_care",
+        )
     )
     last_pk = 0
     while True:

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -94,8 +95,28 @@ def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_fi
     assert report.status_code == 200
     assert report["Content-Type"].startswith("text/csv")
     assert "attachment" in report["Content-Disposition"]
-    assert list(csv.reader(io.StringIO(report.content.decode())))[1][:3] == ["2", "nir", "nir_key"]
-    assert "Bold" not in report.content.decode()
+    assert report.content.startswith(b"\xef\xbb\xbf")
+    text = report.content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text), delimiter=";"))[1][:3] == ["2", "nir", "nir_key"]
+    assert "Bold" not in text
+
+
+def test_an_english_reader_gets_the_report_of_the_same_import_in_english(breach_file, lab_dpo):
+    from breachdesk.importing.services import process_subject_import
+
+    content = csv_bytes([subject_row(1, nir="295109912611199")])
+    subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
+    process_subject_import(subject_import_id=subject_import.pk)
+    client = client_for(lab_dpo)
+    url = reverse("subject_import_report", args=[*ARGS, subject_import.pk])
+    french = client.get(url).content.decode("utf-8-sig").splitlines()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).content.decode("utf-8-sig").splitlines()
+    assert french[0] == "ligne;colonne;code;message" and english[0] == "line;column;code;message"
+    assert english[1] == "2;nir;nir_key;The NIR key (last 2 digits) does not match the first 13 characters."
+    assert french[1].startswith("2;nir;nir_key;La clé du NIR")
+    page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk]))
+    assert "Rejected: 1 errors on 1 rows; nothing was stored." in page.content.decode()
 
 
 def test_html_in_a_name_is_escaped_in_pages(breach_file, lab_dpo, admin_user):
@@ -170,7 +191,9 @@ def test_other_labs_mailroom_and_users_without_role_get_404_everywhere(breach_fi
     from breachdesk.importing.services import process_subject_import
 
     process_subject_import(subject_import_id=subject_import.pk)
-    SubjectImport.objects.filter(pk=subject_import.pk).update(error_report="line,column,code,message\n")
+    SubjectImport.objects.filter(pk=subject_import.pk).update(
+        findings=[{"line": 1, "column": "", "code": "column_unknown", "message": {"text": "x"}, "is_error": False}]
+    )
     client = client_for(request.getfixturevalue(persona))
     for name, args in (
         ("subject_import", ARGS),
