@@ -304,9 +304,12 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
                 created[channel] += 1
         Notice.objects.bulk_create(new, ignore_conflicts=True)
         UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
-        # A later launch with another channel may reach people listed unreachable before.
+        # A later launch with another channel, or after an address to review was corrected, may reach people listed
+        # unreachable before.
         UnreachableSubject.objects.filter(
-            campaign=campaign, subject_id__in=reachable, reason=UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+            campaign=campaign,
+            subject_id__in=reachable,
+            reason__in=[UnreachableSubject.Reason.NO_CHANNEL_CHOSEN, UnreachableSubject.Reason.NO_CHANNEL],
         ).delete()
     return dict(created)
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.models import DataSubject, SubjectImport
-from tests.breachdesk.importing.conftest import HEADER, FakeUpload, csv_bytes, rows, subject_row
+from tests.breachdesk.importing.conftest import HEADER, FakeUpload, csv_bytes, rows, subject_row, write_csv
 from tests.conftest import PASSWORD
 
 State = SubjectImport.State
@@ -229,3 +229,28 @@ def test_the_panel_links_the_dpo_to_the_import_page(breach_file, lab_dpo, compli
     assert "Importer les personnes concernées" in html and reverse("subject_import", args=ARGS) in html
     html = render_to_string("breachdesk/_import_panel.html", {"breach_file": breach_file, "user": compliance_officer})
     assert "Importer les personnes concernées" not in html and reverse("subject_import", args=ARGS) in html
+
+
+def test_the_breach_file_panel_shows_what_is_stored_before_a_rejected_last_attempt(breach_file, lab_dpo, tmp_path):
+    from breachdesk.importing.services import import_subjects
+
+    stored = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(3)))
+    rejected = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "b.csv", [subject_row(9, nir="1")]))
+    assert rejected.state == SubjectImport.State.REJECTED
+    page = client_for(lab_dpo).get(reverse("breach_file_detail", args=ARGS)).content.decode()
+    panel = page[page.index('data-testid="import-panel"') :]
+    assert panel.index("3 personnes concernées enregistrées") < panel.index("Dernière tentative")
+    assert f"#{stored.pk}" in panel and f"#{rejected.pk}" in panel
+    last_attempt = panel[panel.index('data-testid="import-last-attempt"') :]
+    assert f"#{rejected.pk}</a>" in last_attempt and "Rejeté" in last_attempt
+    assert f"#{stored.pk}</a>" not in last_attempt
+
+
+def test_the_import_page_lists_the_exposure_codes_in_the_reader_s_language(breach_file, lab_dpo):
+    client = client_for(lab_dpo)
+    french = client.get(reverse("subject_import", args=ARGS)).content.decode()
+    assert "<code>hiv</code></td><td>Statut VIH</td>" in french
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("subject_import", args=ARGS)).content.decode()
+    assert "<code>test_results</code></td><td>Test results</td>" in english
+    assert "<code>hiv</code></td><td>HIV status</td>" in english
