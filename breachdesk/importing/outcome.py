@@ -74,12 +74,12 @@ def summary(subject_import: SubjectImport) -> list[Message]:
         ]
     if subject_import.state != State.REJECTED and subject_import.warnings:
         parts.append(
-            _("%(count)s warnings: cells set aside or facts to check, listed in the report.")
+            _("Warnings: %(count)s (cells set aside or facts to check, listed in the report).")
             % {"count": subject_import.warnings}
         )
     if subject_import.addresses_to_review:
         parts.append(
-            _("%(count)s addresses to review: no letter for them until the address is corrected.")
+            _("Addresses to review: %(count)s (no letter for them until the address is corrected).")
             % {"count": subject_import.addresses_to_review}
         )
     if subject_import.unreachable:

@@ -35,7 +35,7 @@ def test_a_long_street_is_abbreviated_and_a_bad_phone_set_aside_and_the_person_i
     assert person.personal.address_block[-2] == "1234 AV DU GAL DE GAULLE FG ST NICOLAS"
     assert person.has_postal_address and not person.address_needs_review and person.channels == ["post", "email"]
     assert DataSubject.objects.get(source_line=3).personal.phone.startswith("+33")
-    assert "1 warnings" in subject_import.summary_text or "1 avertissements" in subject_import.summary_text
+    assert "Avertissements\u00a0: 1 (cellules mises de côté" in subject_import.summary_text
 
 
 def test_a_missing_first_name_rejects_the_whole_file_naming_the_row_and_the_column(breach_file, tmp_path):
