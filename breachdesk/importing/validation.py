@@ -513,7 +513,7 @@ class RowValidator:
         address_needs_review = False
         review_column = ""
         address_block: list[str] = []
-        if set_aside := [name for name in ADDRESS_COLUMNS if name in blamed]:
+        if blamed and (set_aside := [name for name in ADDRESS_COLUMNS if name in blamed]):
             # A line of the address was set aside (too long a cell, a control character): the letter could go astray.
             address_needs_review = True
             review_column = set_aside[0]
