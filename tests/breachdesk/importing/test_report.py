@@ -35,8 +35,9 @@ def _stored(report: Report, **counts: int) -> SubjectImport:
     return SubjectImport(findings=report.to_json(), errors=report.error_count, warnings=report.warning_count, **counts)
 
 
-def _rows(subject_import: SubjectImport) -> list[list[str]]:
-    raw = report_csv(subject_import)
+def _rows(subject_import: SubjectImport, language: str = "fr") -> list[list[str]]:
+    with translation.override(language):
+        raw = report_csv(subject_import)
     assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so Excel reads UTF-8"
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 
@@ -63,10 +64,8 @@ def test_the_same_stored_report_reads_in_english_for_an_english_reader_and_in_fr
         % {"problem": _("This is not a valid phone number.")},
     )
     subject_import = _stored(report)
-    with translation.override("en"):
-        english = _rows(subject_import)
-    with translation.override("fr"):
-        french = _rows(subject_import)
+    english = _rows(subject_import, "en")
+    french = _rows(subject_import, "fr")
     assert english[0] == ["line", "column", "code", "message"]
     assert english[1][3] == "The NIR key (last 2 digits) does not match the first 13 characters."
     assert english[2][3] == (

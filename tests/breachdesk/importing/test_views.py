@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.models import DataSubject, SubjectImport
@@ -102,21 +103,23 @@ def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_fi
 
 
 def test_an_english_reader_gets_the_report_of_the_same_import_in_english(breach_file, lab_dpo):
-    from breachdesk.importing.services import process_subject_import
+    # The English requests activate English in this thread: give the next tests the language they found.
+    with translation.override("fr"):
+        from breachdesk.importing.services import process_subject_import
 
-    content = csv_bytes([subject_row(1, nir="295109912611199")])
-    subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
-    process_subject_import(subject_import_id=subject_import.pk)
-    client = client_for(lab_dpo)
-    url = reverse("subject_import_report", args=[*ARGS, subject_import.pk])
-    french = client.get(url).content.decode("utf-8-sig").splitlines()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    english = client.get(url).content.decode("utf-8-sig").splitlines()
-    assert french[0] == "ligne;colonne;code;message" and english[0] == "line;column;code;message"
-    assert english[1] == "2;nir;nir_key;The NIR key (last 2 digits) does not match the first 13 characters."
-    assert french[1].startswith("2;nir;nir_key;La clé du NIR")
-    page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk]))
-    assert "Rejected: 1 errors on 1 rows; nothing was stored." in page.content.decode()
+        content = csv_bytes([subject_row(1, nir="295109912611199")])
+        subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
+        process_subject_import(subject_import_id=subject_import.pk)
+        client = client_for(lab_dpo)
+        url = reverse("subject_import_report", args=[*ARGS, subject_import.pk])
+        french = client.get(url).content.decode("utf-8-sig").splitlines()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(url).content.decode("utf-8-sig").splitlines()
+        assert french[0] == "ligne;colonne;code;message" and english[0] == "line;column;code;message"
+        assert english[1] == "2;nir;nir_key;The NIR key (last 2 digits) does not match the first 13 characters."
+        assert french[1].startswith("2;nir;nir_key;La clé du NIR")
+        page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk]))
+        assert "Rejected: 1 errors on 1 rows; nothing was stored." in page.content.decode()
 
 
 def test_html_in_a_name_is_escaped_in_pages(breach_file, lab_dpo, admin_user):
@@ -247,10 +250,12 @@ def test_the_breach_file_panel_shows_what_is_stored_before_a_rejected_last_attem
 
 
 def test_the_import_page_lists_the_exposure_codes_in_the_reader_s_language(breach_file, lab_dpo):
-    client = client_for(lab_dpo)
-    french = client.get(reverse("subject_import", args=ARGS)).content.decode()
-    assert "<code>hiv</code></td><td>Statut VIH</td>" in french
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    english = client.get(reverse("subject_import", args=ARGS)).content.decode()
-    assert "<code>test_results</code></td><td>Test results</td>" in english
-    assert "<code>hiv</code></td><td>HIV status</td>" in english
+    # The English requests activate English in this thread: give the next tests the language they found.
+    with translation.override("fr"):
+        client = client_for(lab_dpo)
+        french = client.get(reverse("subject_import", args=ARGS)).content.decode()
+        assert "<code>hiv</code></td><td>Statut VIH</td>" in french
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(reverse("subject_import", args=ARGS)).content.decode()
+        assert "<code>test_results</code></td><td>Test results</td>" in english
+        assert "<code>hiv</code></td><td>HIV status</td>" in english
