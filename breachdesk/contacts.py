@@ -120,6 +120,8 @@ def correct_contact(
     updates: dict[str, Any] = {name: values.get(name, "") for name in CONTACT_FIELDS}
     if any(name != "email" for name in changed):
         updates["address_block"] = list(address_block)
+        # The form built a printable block (or the address was removed): nothing is left to review.
+        locked.address_needs_review = False
     locked.personal = dataclasses.replace(personal, **updates)
     locked.contact_corrected_at = timezone.now()
     locked.save(
@@ -134,6 +136,7 @@ def correct_contact(
             "postcode_index",
             "has_postal_address",
             "has_email",
+            "address_needs_review",
             "contact_corrected_at",
         ]
     )

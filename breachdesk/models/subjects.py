@@ -240,6 +240,8 @@ class DataSubject(models.Model):
     has_confidential_care = models.BooleanField(_("care kept confidential from the parents"), default=False)
     has_postal_address = models.BooleanField(_("reachable by post"), default=False)
     has_email = models.BooleanField(_("reachable by email"), default=False)
+    # An address was given but cannot be printed (NF Z10-011) or is incomplete: no letter until a person corrects it.
+    address_needs_review = models.BooleanField(_("address to review"), default=False)
     # Which import stored the subject: provenance, written only by the import, in the transaction that holds its
     # SubjectImport row, and never looked up by the product. So no database constraint and no index: PostgreSQL
     # would check the constraint and grow the index once per subject (about 14 % of its work in an import). Django
@@ -318,11 +320,12 @@ class DataSubject(models.Model):
     @property
     def channels(self) -> list[str]:
         """Return the channels this person can be reached by ("post", "email"), empty when unreachable."""
-        return [name for name, ok in (("post", self.has_postal_address), ("email", self.has_email)) if ok]
+        has_post = self.has_postal_address and not self.address_needs_review
+        return [name for name, ok in (("post", has_post), ("email", self.has_email)) if ok]
 
     @property
     def is_reachable(self) -> bool:
-        return self.has_postal_address or self.has_email
+        return bool(self.channels)
 
     @property
     def data_categories(self) -> list[str]:

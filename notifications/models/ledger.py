@@ -148,8 +148,10 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
         )
 
     def unbatched_letters(self) -> NoticeQuerySet:
-        """Pending letters not yet in a print batch."""
-        return self.filter(channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True)
+        """Pending letters not yet in a print batch, but for persons whose address is to review (until corrected)."""
+        return self.filter(channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True).exclude(
+            subject__address_needs_review=True
+        )
 
     def waiting_on_back_off(self) -> NoticeQuerySet:
         """Pending emails that wait for their next attempt."""

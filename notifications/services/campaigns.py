@@ -252,7 +252,15 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
     subjects = (
         subjects_to_inform(campaign.breach_file)
         .order_by("pk")
-        .only("pk", "personal_token", "language", "has_postal_address", "has_email", "has_confidential_care")
+        .only(
+            "pk",
+            "personal_token",
+            "language",
+            "has_postal_address",
+            "address_needs_review",
+            "has_email",
+            "has_confidential_care",
+        )
     )
     last_pk = 0
     while True:
@@ -296,9 +304,12 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
                 created[channel] += 1
         Notice.objects.bulk_create(new, ignore_conflicts=True)
         UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
-        # A later launch with another channel may reach people listed unreachable before.
+        # A later launch with another channel, or after an address to review was corrected, may reach people listed
+        # unreachable before.
         UnreachableSubject.objects.filter(
-            campaign=campaign, subject_id__in=reachable, reason=UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+            campaign=campaign,
+            subject_id__in=reachable,
+            reason__in=[UnreachableSubject.Reason.NO_CHANNEL_CHOSEN, UnreachableSubject.Reason.NO_CHANNEL],
         ).delete()
     return dict(created)
 

@@ -31,7 +31,7 @@ def test_the_same_name_and_birth_date_twice_in_a_file_is_a_warning_naming_the_fi
     data.append({**data[1], "patient_ref": "TWIN-1", "nir": ""})
     data.append({**data[1], "patient_ref": "TWIN-2", "nir": ""})
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.rows_stored == 6 and subject_import.duplicates == 2
     warnings = [entry for entry in report_of(subject_import) if entry["code"] == "possible_duplicate_in_file"]
     assert [(entry["line"], entry["column"]) for entry in warnings] == [("6", "last_name"), ("7", "last_name")]
@@ -56,7 +56,7 @@ def test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merge
         {**data[2], "patient_ref": "R-3", "nir": ""},
     ]
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "rennes.csv", mine))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.duplicates == 3
     codes = [(entry["line"], entry["code"]) for entry in report_of(subject_import)]
     assert ("2", "same_person_other_controller") in codes
@@ -90,4 +90,4 @@ def test_a_dry_run_reports_the_same_people_at_other_labs_as_the_import_would(bre
     assert [(entry["line"], entry["code"]) for entry in report_of(rehearsal)] == [("2", "same_person_other_controller")]
     assert DataSubject.objects.filter(breach_file=breach_file).count() == 0
     imported = import_subjects(breach_file=breach_file, path=mine)
-    assert imported.error_report == rehearsal.error_report
+    assert imported.findings == rehearsal.findings

@@ -213,3 +213,18 @@ def test_a_bad_correction_names_the_field_and_changes_nothing(client, lab_dpo, b
     assert "address_1" in response.context["form"].errors
     assert DataSubject.objects.get(pk=subject.pk).personal == subject.personal
     assert not AuditEvent.objects.filter(action="change", object_type="data_subject").exists()
+
+
+def test_correcting_the_address_of_a_person_imported_with_an_address_to_review_makes_them_printable(
+    client, lab_dpo, breach_file
+):
+    subject = DataSubjectFactory(breach_file=breach_file, personal=a_person(email=""))
+    DataSubject.objects.filter(pk=subject.pk).update(address_needs_review=True, has_postal_address=False)
+    client.force_login(lab_dpo)
+    response = client.post(
+        subject_url(subject, "subject_contact"),
+        {"address_1": "4 place Sainte-Anne", "postcode": "29200", "city": "Brest", "email": ""},
+    )
+    assert response.status_code == 302
+    stored = DataSubject.objects.get(pk=subject.pk)
+    assert stored.has_postal_address and not stored.address_needs_review
