@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -85,7 +86,14 @@ class LaunchConfirmForm(forms.Form):
 
 
 class PostedForm(forms.Form):
-    posted_on = forms.DateField(label=gettext_lazy("Posted on"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input reads and sends ISO dates, whatever the page's language.
+    posted_on = forms.DateField(
+        label=gettext_lazy("Posted on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def cleaned_posted_on(self) -> date | None:
+        """The date given, or None when it is missing or not a date."""
+        return self.cleaned_data["posted_on"] if self.is_valid() else None
 
 
 class ReturnForm(forms.Form):
@@ -98,5 +106,6 @@ class ReturnForm(forms.Form):
 
 class PostedConfirmForm(PostedForm):
     confirm = forms.BooleanField(
-        label=gettext_lazy("I confirm that this batch was handed to the post on this date."), required=True
+        label=gettext_lazy("I confirm that every letter of this batch was handed to the post on this date."),
+        required=True,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.db import models
 from django.utils import timezone
 
 from breachdesk.models import BreachFile
 from notifications.models import (
     Notice,
+    NoticeState,
     PrintBatch,
 )
 
@@ -20,6 +22,15 @@ def manifest_rows(batch: PrintBatch) -> Iterator[list[object]]:
         batch.notices.order_by("postcode", "pk").values_list("reference", "pk", "pages", "postcode"), start=1
     ):
         yield [position, reference, pk, pages, postcode]
+
+
+def batch_letter_counts(batch: PrintBatch) -> dict[str, int]:
+    """How many letters a batch holds, how many are printed (and would be posted), and for how many persons."""
+    return batch.notices.aggregate(
+        letters=models.Count("pk"),
+        printed=models.Count("pk", filter=models.Q(state=NoticeState.PRINTED)),
+        persons=models.Count("subject", distinct=True),
+    )
 
 
 MANIFEST_HEADER = ["position", "letter_reference", "ledger_id", "pages", "postcode"]
