@@ -423,3 +423,18 @@ def test_the_register_page_csv_and_pdf_name_labels_in_the_readers_language_not_c
     for code in codes:
         assert code not in " ".join(cells)
         assert code not in pdf_text
+
+
+def test_a_disabled_button_says_why_beside_it_not_only_in_a_tooltip(client, complete_breach_file, lab_dpo):
+    complete_breach_file.became_aware_at = timezone.now() - timedelta(hours=80)
+    complete_breach_file.delay_reasons = ""
+    complete_breach_file.save()
+    client.force_login(lab_dpo)
+
+    page = client.get(f"{FILE}/filings/").content.decode()
+
+    assert 'disabled aria-describedby="prepare-refused-initial"' in page
+    assert (
+        '<span class="disabled-reason" id="prepare-refused-initial" data-testid="disabled-reason">'
+        "Indiquez d'abord les motifs du retard</span>"
+    ) in page
