@@ -18,8 +18,9 @@ from breachdesk.access import (
     editable_breach_file,
     visible_breach_file,
 )
-from breachdesk.csvfiles import csv_lines
+from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
+from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile
 from notifications.forms.campaigns import LaunchConfirmForm, LaunchForm, LetterChoicesForm, NoticeTextForm
 from notifications.models import Campaign, NoticeState, NotificationAuditObject
@@ -230,7 +231,11 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
 
     return private_response(
         StreamingHttpResponse(
-            csv_lines(exports.LEDGER_HEADER, exports.ledger_rows(breach_file)), content_type="text/csv; charset=utf-8"
+            spreadsheet_lines(
+                exports.ledger_header(language=reader_language()),
+                exports.ledger_rows(breach_file, language=reader_language()),
+            ),
+            content_type="text/csv; charset=utf-8",
         ),
         filename=f"ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv",
     )

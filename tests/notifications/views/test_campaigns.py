@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -230,12 +231,26 @@ def test_the_ledger_export_is_the_per_person_proof_and_spreadsheet_safe(client, 
     client.login(username=lab_dpo.username, password=PASSWORD)
 
     response = client.get(_url("campaign_ledger", informed_file))
-    body = b"".join(response.streaming_content).decode()
-    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    body = b"".join(response.streaming_content).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"), newline=""), delimiter=";"))
 
-    assert rows[0] == exports.LEDGER_HEADER
+    assert body.startswith("\ufeff") and body.count("\r\n") == len(rows)
+    assert rows[0] == exports.ledger_header(language="fr")
+    assert rows[0][:7] == [
+        "N° d'envoi",
+        "Référence",
+        "N° de personne concernée",
+        "Référence patient",
+        "Canal",
+        "Origine",
+        "État",
+    ]
     assert len(rows) == 1 + Notice.objects.count()
     assert any(row[3] == '\'=HYPERLINK("http://evil")' for row in rows[1:])
+    # Labels, not codes; Paris time a French spreadsheet reads as a date.
+    assert {row[4] for row in rows[1:]} == {"Courrier", "E-mail"}
+    assert {row[6] for row in rows[1:]} == {"En attente"}
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row[8]) for row in rows[1:])
     assert AuditEvent.objects.filter(action="export", object_type="notice_ledger").exists()
 
 
