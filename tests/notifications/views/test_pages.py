@@ -448,3 +448,30 @@ def test_a_disabled_button_says_why_beside_it_not_only_in_a_tooltip(client, comp
         '<span class="disabled-reason" id="prepare-refused-initial" data-testid="disabled-reason">'
         "Indiquez d'abord les motifs du retard</span>"
     ) in page
+
+
+def test_a_missing_filing_item_is_named_in_the_readers_language_and_in_the_cnils_words_in_french():
+    from notifications import cnil
+    from notifications.templatetags.notifications_tags import gap_name, gap_rule
+
+    start = cnil.Gap(
+        key="dates.start",
+        section="Dates et heures",
+        label="Début de la violation",
+        required_by="",
+        edit="breach_file:started_at",
+    )
+    siren = cnil.Gap(
+        key="organisation.siren",
+        section="Organisme",
+        label="Numéro SIREN",
+        required_by="Téléservice",
+        edit="organisation:siret",
+    )
+
+    with translation.override("en"):
+        assert gap_name(start) == "Breach started at"
+        assert gap_name(siren.as_json()) == "Organisation — SIREN or SIRET"
+        assert gap_rule(siren.required_by) == "CNIL teleservice"
+    with translation.override("fr"):
+        assert gap_name(start) == "Dates et heures — Début de la violation"
