@@ -51,6 +51,8 @@ class LaunchPreview:
     unreachable: int = 0
     adolescents_without_choice: int = 0
     already_in_ledger: int = 0
+    # The languages the covered persons read, whether or not this launch adds anything for them.
+    recipient_languages: set[str] = field(default_factory=set)
     texts: list[TextVersion] = field(default_factory=list)
     refusal: str = ""
     refusal_link: str = ""
@@ -97,6 +99,7 @@ def launch_preview(*, breach_file: BreachFile, channels: list[str]) -> LaunchPre
     for group in groups:
         count = group["count"]
         preview.persons += count
+        preview.recipient_languages.add(group["language"])
         if group["age_group"] == AgeGroup.ADOLESCENT and not breach_file.adolescent_addressee:
             preview.adolescents_without_choice += count
         # An unsaved person with the group's flags: the launch's own rule says who is told, without decrypting anyone.
@@ -135,7 +138,7 @@ def launch_preview(*, breach_file: BreachFile, channels: list[str]) -> LaunchPre
 
 
 def _text_versions(breach_file: BreachFile, campaign: Campaign | None, preview: LaunchPreview) -> list[TextVersion]:
-    languages = [code for code, _name, _letters, _emails in preview.languages] or list(LANGUAGES[:1])
+    languages = [code for code in LANGUAGES if code in preview.recipient_languages] or list(LANGUAGES[:1])
     stored = {
         text.language: text for text in NoticeText.objects.filter(breach_file=breach_file).select_related("updated_by")
     }
