@@ -70,6 +70,7 @@ def test_other_personas_get_a_404_in_the_mailroom(client, request, batch, person
     assert client.get(urls["manifest"]).status_code == 404
     assert client.post(urls["printed"]).status_code == 404
     assert client.post(urls["posted"], {"posted_on": timezone.localdate().isoformat()}).status_code == 404
+    assert client.get(urls["posted"]).status_code == 404
     reference = batch.notices.first().reference
     assert client.post(reverse("notifications:mailroom_return"), {"reference": reference}).status_code == 404
     batch.refresh_from_db()

@@ -165,6 +165,13 @@ def test_a_relaunch_with_another_channel_counts_only_what_it_adds(client, inform
 
 
 @pytest.mark.parametrize("persona", NOT_EDITORS)
+def test_only_the_dpo_and_admins_see_what_a_launch_would_do(client, request, informed_file, persona):
+    _client(client, request, persona)
+
+    assert client.get(_url("campaign_launch", informed_file, "?channels=post")).status_code == 404
+
+
+@pytest.mark.parametrize("persona", NOT_EDITORS)
 @pytest.mark.parametrize("name", ["campaign_text", "campaign_launch", "campaign_unknown"])
 def test_only_the_dpo_and_admins_act_on_the_campaign(client, request, informed_file, persona, name):
     _client(client, request, persona)

@@ -106,6 +106,7 @@ def test_the_processor_fan_out_page_answers_compliance_officers_and_admins_of_th
         client.force_login(user)
         expected = 200 if name in {"compliance_officer", "admin_user"} else 404
         assert client.get(url).status_code == expected, name
+        assert client.get(url + "confirm/").status_code == expected, name
         assert client.post(url).status_code == (302 if expected == 200 else 404), name
 
 
