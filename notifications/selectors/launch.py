@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from breachdesk.assessment import subjects_to_inform
 from breachdesk.models import BreachFile, DataSubject, User
@@ -73,7 +74,7 @@ class LaunchPreview:
 
     @property
     def can_launch(self) -> bool:
-        return not self.refusal and self.persons > 0
+        return not self.refusal
 
 
 def launch_preview(*, breach_file: BreachFile, channels: list[str]) -> LaunchPreview:
@@ -134,6 +135,8 @@ def launch_preview(*, breach_file: BreachFile, channels: list[str]) -> LaunchPre
             campaigns.ensure_ready_to_launch(breach_file)
     except campaigns.CampaignRefused as error:
         preview.refusal, preview.refusal_link = str(error), error.link
+    if not preview.refusal and not preview.persons:
+        preview.refusal = _("The decision to inform covers no data subject yet: import them, or review the decision.")
     return preview
 
 

@@ -284,3 +284,16 @@ def test_the_campaign_panel_shows_progress_on_the_breach_file_page(rf, launched,
     assert "campaign-progress" in html
     assert _url("campaign", launched) in html
     assert 'data-channel="post"' in html
+
+
+def test_a_decision_that_covers_nobody_yet_says_so_beside_a_disabled_launch(client, breach_file, lab_dpo):
+    decide_to_inform(breach_file, lab_dpo)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    html = client.get(_url("campaign_launch", breach_file, "?channels=post")).content.decode()
+    refused = client.post(_url("campaign_launch", breach_file), {"channels": ["post"], "persons": "0"})
+
+    assert "0 personne concernée est couverte" in html
+    assert "ne couvre encore aucune personne concernée" in html and "disabled" in html
+    assert refused.status_code == 200
+    assert not Campaign.objects.exists()
