@@ -28,6 +28,11 @@ urlpatterns = [
     path(f"{FILE}/filings/<int:version>/regenerate/", filings.filing_regenerate, name="filing_regenerate"),
     path(f"{FILE}/processor-notice.pdf", processor_notices.processor_letter, name="processor_letter"),
     path("incidents/<str:reference>/processor-notices/", processor_notices.processor_notices, name="processor_notices"),
+    path(
+        "incidents/<str:reference>/processor-notices/confirm/",
+        processor_notices.processor_notices_confirm,
+        name="processor_notices_confirm",
+    ),
     path("compliance/", register.compliance_dashboard, name="dashboard"),
     path("compliance/export.csv", register.compliance_export, name="dashboard_csv"),
     path("register/", register.register, name="register"),

@@ -104,17 +104,23 @@ def inform_decision(breach_file: BreachFile) -> Any:
     return decision
 
 
+def require_inform_decision(breach_file: BreachFile) -> Any:
+    """Return the decision to inform the data subjects, or refuse: a launch needs one."""
+    decision = inform_decision(breach_file)
+    if decision is None:
+        raise CampaignRefused(
+            _("No decision to inform the data subjects (Art. 34) is recorded for this breach file: record it first.")
+        )
+    return decision
+
+
 def launch_campaign(
     *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
 ) -> LaunchResult:
     """Give every data subject the inform decision covers a ledger row per channel, or list them unreachable."""
     chosen = parse_channels(channels)
     now = now or timezone.now()
-    decision = inform_decision(breach_file)
-    if decision is None:
-        raise CampaignRefused(
-            _("No decision to inform the data subjects (Art. 34) is recorded for this breach file: record it first.")
-        )
+    decision = require_inform_decision(breach_file)
     if not Campaign.objects.filter(breach_file=breach_file).exists():
         ensure_ready_to_launch(breach_file)
     texts = notice_texts(breach_file)

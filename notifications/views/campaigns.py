@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from breachdesk.access import (
     audit,
@@ -18,12 +18,13 @@ from breachdesk.access import (
     editable_breach_file,
     visible_breach_file,
 )
-from breachdesk.csvfiles import csv_lines
+from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
+from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile
-from notifications.forms.campaigns import LaunchForm, LetterChoicesForm, NoticeTextForm
+from notifications.forms.campaigns import LaunchConfirmForm, LaunchForm, LetterChoicesForm, NoticeTextForm
 from notifications.models import Campaign, Notice, NoticeState, NotificationAuditObject
-from notifications.selectors import exports, progress
+from notifications.selectors import exports, launch, progress
 from notifications.selectors.progress import campaign_context
 from notifications.services import campaigns, ledger, notice_texts
 
@@ -174,24 +175,38 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    """Show what a launch adds, in numbers; launch only on a POST that carries the typed number of persons."""
     user = current_user(request)
     breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
-    form = LaunchForm(request.POST)
-    if not form.is_valid():
+    data = request.POST if request.method == "POST" else request.GET
+    channels_form = LaunchForm(data)
+    if not channels_form.is_valid():
         messages.error(request, _("Choose at least one channel."))
         return _back(breach_file)
-    try:
-        result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=form.cleaned_data["channels"])
-    except campaigns.CampaignRefused as error:
-        if error.link:
-            messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
-        else:
-            messages.error(request, str(error))
+    channels = channels_form.cleaned_data["channels"]
+    preview = launch.launch_preview(breach_file=breach_file, channels=channels)
+    confirming = request.method == "POST" and "persons" in request.POST
+    form = LaunchConfirmForm(
+        request.POST if confirming else None, expected=preview.persons, initial={"channels": channels}
+    )
+    if confirming and form.is_valid() and preview.can_launch:
+        try:
+            result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=channels)
+        except campaigns.CampaignRefused as error:
+            if error.link:
+                messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
+            else:
+                messages.error(request, str(error))
+            return _back(breach_file)
+        (messages.info if result.created_nothing else messages.success)(request, result.summary())
         return _back(breach_file)
-    (messages.info if result.created_nothing else messages.success)(request, result.summary())
-    return _back(breach_file)
+    return render(
+        request,
+        "notifications/pages/campaign_launch.html",
+        {"breach_file": breach_file, "preview": preview, "form": form},
+    )
 
 
 @login_required
@@ -220,7 +235,11 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
 
     return private_response(
         StreamingHttpResponse(
-            csv_lines(exports.LEDGER_HEADER, exports.ledger_rows(breach_file)), content_type="text/csv; charset=utf-8"
+            spreadsheet_lines(
+                exports.ledger_header(language=reader_language()),
+                exports.ledger_rows(breach_file, language=reader_language()),
+            ),
+            content_type="text/csv; charset=utf-8",
         ),
         filename=f"ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv",
     )

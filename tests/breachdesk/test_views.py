@@ -7,7 +7,7 @@ from html import escape
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from breachdesk.models import AuditEvent, BreachFile
 from tests.factories import DataSubjectFactory
@@ -264,3 +264,17 @@ def test_a_dpo_cannot_attach_a_breach_file_to_another_group_incident(client, lab
     )
     assert "incident" in response.context["form"].errors
     assert not BreachFile.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_language_menu_names_each_language_in_its_own_language(client, request, lab_dpo, language):
+    # The locale middleware leaves the reader's language active in the thread: give the next test the default.
+    request.addfinalizer(translation.deactivate)
+    client.force_login(lab_dpo)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+
+    page = client.get("/").content.decode()
+
+    assert '<option value="fr" lang="fr"' in page and ">Français</option>" in page
+    assert '<option value="en" lang="en"' in page and ">English</option>" in page
+    assert "Anglais" not in page

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from breachdesk.models import BreachFile, User
 from notifications.models import Channel, Notice, NoticeState
+from notifications.selectors import register as register_selectors
 from notifications.selectors.information import informing_progress
 from notifications.selectors.register import breach_file_rows
 from notifications.services import campaigns
@@ -102,7 +103,11 @@ def test_the_dashboard_csv_adds_the_campaign_columns(client, campaign_file, othe
     response = client.get("/compliance/export.csv")
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff") and "\r\n" in text
-    rows = {row["organisation_code"]: row for row in csv.DictReader(io.StringIO(text[1:]), delimiter=";")}
+    lines = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert lines[0] == register_selectors.header(register_selectors.DASHBOARD_COLUMNS, language="fr")
+    assert "Lettres postées" in lines[0]
+    codes = [code for code, _label in register_selectors.DASHBOARD_COLUMNS]
+    rows = {row["organisation_code"]: row for row in (dict(zip(codes, line, strict=True)) for line in lines[1:])}
     rennes, brest = rows["LAB-RENNES"], rows["LAB-BREST"]
     assert [
         rennes[column]
