@@ -24,6 +24,9 @@ class NoticeState(models.TextChoices):
     PRINTED = "printed", _("Letter printed")
     POSTED = "posted", _("Letter posted")
     RETURNED = "returned", _("Letter returned")
+    # The person's stored data could not be decrypted (a damaged token or a key dropped too early): this notice
+    # stops here, the others go on, and the DPO sees it listed; never retried by a worker.
+    UNREADABLE = "unreadable", _("Data unreadable")
 
 
 # States after which no worker acts on a row any more (a person may still act on unknown ones).
@@ -35,6 +38,7 @@ TERMINAL_STATES = frozenset(
         NoticeState.UNKNOWN,
         NoticeState.POSTED,
         NoticeState.RETURNED,
+        NoticeState.UNREADABLE,
     }
 )
 
