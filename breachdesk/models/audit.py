@@ -65,6 +65,8 @@ class AuditEvent(AppendOnlyModel):
     detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail entries")
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
@@ -87,6 +89,8 @@ class BreachFileEvent(AppendOnlyModel):
     summary = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -103,6 +103,8 @@ class Incident(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -242,6 +244,8 @@ class BreachFile(models.Model):
     objects = BreachFileQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("breach file")
+        verbose_name_plural = _("breach files")
         ordering = ["became_aware_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "controller"], name="one_breach_file_per_controller"),

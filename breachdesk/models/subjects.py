@@ -190,6 +190,8 @@ class DataSubject(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("data subject")
+        verbose_name_plural = _("data subjects")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["breach_file", "patient_ref_index"], name="subject_patient_ref_unique"),
