@@ -141,9 +141,7 @@ def render_html(html: str, *, log: FetchLog | None = None) -> RenderedPdf:
     return RenderedPdf(content=content, pages=len(document.pages))
 
 
-def render_document(
-    html: str, *, author: str, log: FetchLog | None = None, created_at: datetime | None = None
-) -> RenderedPdf:
+def render_document(html: str, *, author: str, log: FetchLog | None = None) -> RenderedPdf:
     """Render a finished PDF/A document titled by its HTML's <title> and signed by the organisation that makes it."""
     import pikepdf
     from weasyprint import HTML
@@ -151,9 +149,7 @@ def render_document(
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render()
     content = document.write_pdf(pdf_variant=PDF_VARIANT)
     assert content is not None
-    info = DocumentInfo(
-        title=document.metadata.title or PRODUCER, author=author, created_at=created_at or timezone.now()
-    )
+    info = DocumentInfo(title=document.metadata.title or PRODUCER, author=author)
     with pikepdf.open(io.BytesIO(content)) as finished:
         finish(finished, info)
         output = io.BytesIO()
