@@ -54,11 +54,17 @@ seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
 # Serve the app with one Celery worker (and beat) on SQLite and the embedded broker: no server needed.
+# The links in reminders point at this server unless BREACHDESK_SITE_URL says otherwise.
+run: export BREACHDESK_SITE_URL ?= http://$(HOST):$(PORT)
+# Ctrl-C reaches the server only (the worker runs in its own session): the server stops first, then the worker gets
+# one TERM, a warm shutdown that finishes its task. The trap clears itself, so it never signals its own shell.
 run: seed
-	@echo "BreachDesk on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/celery -A breachdesk worker --beat --loglevel=INFO --concurrency=2 & \
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	@echo "BreachDesk on $$BREACHDESK_SITE_URL/ (Ctrl-C stops the server, then the worker)"
+	@setsid $(VENV)/bin/celery -A breachdesk worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload & server=$$!; \
+	stop() { trap - EXIT INT TERM; kill -TERM $$server 2>/dev/null; wait $$server; kill -TERM $$worker 2>/dev/null; wait $$worker; }; \
+	trap 'stop; exit 0' INT TERM; trap stop EXIT; \
+	wait $$server
 
 test: test-system-deps $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

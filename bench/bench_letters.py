@@ -109,6 +109,7 @@ def _stamped_worker(arguments: tuple[int, int]) -> dict[str, float]:
     from django.utils import timezone
 
     from notifications import letters
+    from notifications.pdf import DocumentInfo
 
     breach_file = _breach_file()
     texts = _texts(breach_file)
@@ -136,7 +137,8 @@ def _stamped_worker(arguments: tuple[int, int]) -> dict[str, float]:
         for token, exposures, language, reference in people[start : start + BATCH]:
             master = masters[(language, tuple(exposures))]
             batch.append((_letter(token, language, reference), master, language))
-        rendered = letters.stamp(batch, window)
+        info = DocumentInfo(title=f"Lot LAB-RENNES-{start // BATCH + 1:04d}", author=breach_file.controller.name)
+        rendered = letters.stamp(batch, window, info=info)
         pages += rendered.pages
     elapsed = time.perf_counter() - started
     return {
@@ -243,7 +245,7 @@ def _same_text() -> bool:
     from pdfminer.layout import LAParams
 
     from notifications import letters
-    from notifications.pdf import render_html
+    from notifications.pdf import DocumentInfo, render_html
 
     breach_file = _breach_file()
     texts = _texts(breach_file)
@@ -258,7 +260,7 @@ def _same_text() -> bool:
         letter_date=timezone.localdate(),
         window=window,
     )
-    stamped = letters.stamp([(letter, master, language)], window).content
+    stamped = letters.stamp([(letter, master, language)], window, info=DocumentInfo(title="Lot", author="Lab")).content
     naive = render_html(_naive_html(breach_file, texts[language], exposures, language, letter)).content
 
     def words(content: bytes) -> list[str]:

@@ -21,6 +21,11 @@ from breachdesk.models import (
     User,
 )
 
+# The back office carries the product's name, not "Django administration".
+admin.site.site_header = "BreachDesk"
+admin.site.site_title = _("BreachDesk administration")
+admin.site.index_title = _("Organisations, incidents and notifications")
+
 
 @admin.register(User)
 class BreachDeskUserAdmin(UserAdmin):

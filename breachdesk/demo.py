@@ -22,6 +22,8 @@ from breachdesk.timeline import TimelineKind
 DEMO_INCIDENT = "INC-2021-0001"
 DEMO_GROUP = "Laboratoires du Grand Ouest"
 IMPORT_COLUMNS = COLUMN_NAMES
+# The story, in order: the vendor finds the file online (discovery, its own awareness), informs each lab (the lab's
+# awareness, EDPB 9/2022), the labs act; each lab imports its patient list on the day of the demo, when it came.
 # Hours since awareness per lab: overdue ones, ones due within hours, and fresh ones.
 AWARENESS_AGES_HOURS = [
     96,
@@ -52,6 +54,9 @@ AWARENESS_AGES_HOURS = [
     2,
     1,
 ]
+PROCESSOR_AWARE_HOURS = max(AWARENESS_AGES_HOURS) + 6
+# Hours after its awareness at which a lab recorded whether NIS2 applies to it.
+NIS2_DECISION_HOURS = 12
 
 
 @dataclass
@@ -98,7 +103,7 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
             "NIR et des informations de santé de patients, circule sur internet.",
             "processor": processor,
             # Art. 33(2): the processor's own side, which its notice to each lab gives.
-            "processor_became_aware_at": now - timedelta(hours=max(AWARENESS_AGES_HOURS) + 6),
+            "processor_became_aware_at": now - timedelta(hours=PROCESSOR_AWARE_HOURS),
             "processor_account": "Un fichier exporté de notre logiciel de gestion des laboratoires, contenant "
             "l'identité, les coordonnées, le NIR et des informations de santé de patients, a été publié sur internet "
             "après l'intrusion dans un serveur de migration de données.",
@@ -141,7 +146,8 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
                 # EDPB 9/2022: a controller is in principle aware once its processor has informed it.
                 "processor_informed_at": became_aware_at,
                 "started_at": None,
-                "discovered_at": became_aware_at - timedelta(hours=2),
+                # One file found online once: the vendor's discovery precedes every lab's awareness.
+                "discovered_at": incident.processor_became_aware_at,
                 "discovery_circumstances": "Information par l'éditeur après la découverte du fichier en ligne.",
                 "natures": [Nature.CONFIDENTIALITY.value],
                 "origin": Origin.HACKING,
@@ -163,11 +169,9 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
             },
         )
         if created:
-            record_event(
-                breach_file=breach_file,
-                kind=TimelineKind.AWARE,
-                at=became_aware_at,
-            )
+            # The processor's notice makes the lab aware (EDPB 9/2022): it reads first on the timeline.
+            record_event(breach_file=breach_file, kind=TimelineKind.PROCESSOR_INFORMED, at=became_aware_at)
+            record_event(breach_file=breach_file, kind=TimelineKind.AWARE, at=became_aware_at)
             subject_count += _seed_subjects(breach_file=breach_file, count=per_lab[index], place_index=index, seed=seed)
         breach_files.append(breach_file)
 
@@ -239,7 +243,7 @@ def _seed_obligations(*, incident: Incident, breach_files: list[BreachFile], now
                     else "Site unique de moins de 50 salariés : hors du champ de NIS2."
                 ),
                 user=officer,
-                at=now,
+                at=min(breach_files[position].became_aware_at + timedelta(hours=NIS2_DECISION_HOURS), now),
             )
 
 

@@ -1150,6 +1150,10 @@ class RenderedSection:
         return any(item.lines for item in self.fields)
 
     @property
+    def has_changes(self) -> bool:
+        return any(item.is_changed for item in self.fields)
+
+    @property
     def is_shown(self) -> bool:
         """An annex with nothing in it (no campaign, no model message) is left out; the ENISA one says "not assessed"."""
         return not self.is_annex or self.key == "enisa" or self.has_values

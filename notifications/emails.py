@@ -23,7 +23,7 @@ from notifications.services.notice_texts import said_to, salutation
 
 
 def site_url(path: str) -> str:
-    base = getattr(settings, "BREACHDESK_SITE_URL", "http://localhost:8000").rstrip("/")
+    base = settings.BREACHDESK_SITE_URL.rstrip("/")
     return f"{base}{path}"
 
 

@@ -3,6 +3,7 @@
 WeasyPrint renders what many letters share once (through notifications.pdf); each copy then gets a reportlab
 overlay in fixed zones (the address in the envelope window, the reference and its barcode, the salutation, the
 reference in the footer) and pikepdf merges them, the master drawn once per batch as a shared form XObject.
+The merged file is finished as PDF/A-3b (notifications.pdf.finish): every font embedded, real metadata.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from breachdesk.formats import of_organisation, typeset, typeset_html
 from breachdesk.models import BreachFile, PersonalData
 from breachdesk.taxonomy import EXPOSURES, SensitiveDetail, data_categories_of
 from notifications.models import Notice, PrintBatch
-from notifications.pdf import render_html, render_pdf
+from notifications.pdf import DocumentInfo, finish, render_html
 from notifications.services.notice_texts import said_to, salutation
 
 logger = logging.getLogger(__name__)
@@ -315,7 +316,8 @@ def overlays(letters: Sequence[tuple[Letter, int, str]], window: Window) -> byte
     """Draw every letter's overlays in one document, so the font is embedded once per batch."""
     _register_font()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)
+    # The initial font is the embedded one: reportlab's default (Helvetica) would be declared, never embedded.
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=FONT)
     for letter, pages, language in letters:
         draw_overlay(canvas, letter, pages=pages, window=window, language=language)
     canvas.save()
@@ -325,7 +327,9 @@ def overlays(letters: Sequence[tuple[Letter, int, str]], window: Window) -> byte
 _MASTER_NAME = pikepdf.Name("/BDMaster")
 
 
-def stamp(letters: Sequence[tuple[Letter, Master, str]], window: Window, cover: bytes | None = None) -> RenderedBatch:
+def stamp(
+    letters: Sequence[tuple[Letter, Master, str]], window: Window, *, info: DocumentInfo, cover: bytes | None = None
+) -> RenderedBatch:
     """Merge the letters into one PDF: each page is its master page (a shared form) under its own overlay."""
     overlay_pdf = pikepdf.open(
         io.BytesIO(overlays([(letter, master.pages, language) for letter, master, language in letters], window))
@@ -352,8 +356,11 @@ def stamp(letters: Sequence[tuple[Letter, Master, str]], window: Window, cover: 
         cover_pdf = pikepdf.open(io.BytesIO(cover))
         for position, page in enumerate(cover_pdf.pages):
             overlay_pdf.pages.insert(position, page)
+    finish(overlay_pdf, info)
     output = io.BytesIO()
-    overlay_pdf.save(output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    overlay_pdf.save(
+        output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate, min_version="1.7"
+    )
     for source in masters.values():
         source.close()
     total = len(overlay_pdf.pages)
@@ -380,11 +387,23 @@ def render_batch(*, batch: PrintBatch, notices: Sequence[Notice]) -> RenderedBat
         )
         letters.append((letter_for(notice), master, notice.language))
     cover = render_cover(batch=batch, notices=notices, pages=sum(master.pages for _l, master, _lang in letters))
-    rendered = stamp(letters, window, cover=cover)
+    rendered = stamp(letters, window, info=batch_info(batch), cover=cover)
     return RenderedBatch(
         content=rendered.content,
         pages=rendered.pages,
         pages_by_notice={notice.pk: rendered.pages_by_notice[index] for index, notice in enumerate(notices)},
+    )
+
+
+def batch_label(batch: PrintBatch) -> str:
+    return f"{batch.campaign.breach_file.controller.code}-{batch.number:04d}"
+
+
+def batch_info(batch: PrintBatch) -> DocumentInfo:
+    """The batch's metadata: its label and incident, the controller as author; nothing about anyone in it."""
+    breach_file = batch.campaign.breach_file
+    return DocumentInfo(
+        title=f"Lot {batch_label(batch)} · {breach_file.incident.reference}", author=breach_file.controller.name
     )
 
 
@@ -394,7 +413,7 @@ def render_cover(*, batch: PrintBatch, notices: Sequence[Notice], pages: int) ->
     breach_file = campaign.breach_file
     context = {
         "batch": batch,
-        "label": f"{breach_file.controller.code}-{batch.number:04d}",
+        "label": batch_label(batch),
         "organisation": breach_file.controller,
         "incident": breach_file.incident,
         "letters": len(notices),
@@ -407,7 +426,7 @@ def render_cover(*, batch: PrintBatch, notices: Sequence[Notice], pages: int) ->
         "generated_at": timezone.localtime(),
         "languages": sorted({notice.language for notice in notices}),
     }
-    return render_pdf("notifications/pdf/letter_batch_cover.html", context).content
+    return render_html(render_to_string("notifications/pdf/letter_batch_cover.html", context)).content
 
 
 PREVIEW_PERSON = {
@@ -459,4 +478,9 @@ def render_preview(
             Notice.Addressee.REPRESENTATIVES if audience == Audience.REPRESENTATIVES else Notice.Addressee.SUBJECT
         ),
     )
-    return stamp([(letter, master, language)], window).content
+    with translation.override(language):
+        title = pgettext("letter", "Model letter, %(breach_file)s") % {
+            "breach_file": f"{breach_file.incident.reference} {breach_file.controller.code}"
+        }
+    info = DocumentInfo(title=title, author=breach_file.controller.name)
+    return stamp([(letter, master, language)], window, info=info).content

@@ -2,23 +2,35 @@
 
 Templates are fixed files; what people typed reaches them only as context values, escaped by Django.
 The URL fetcher serves the bundled stylesheets and refuses everything else (no file://, no data:, no network).
+A finished document is PDF/A-3b (fonts embedded, sRGB output intent, XMP), says what it is and who made it: print
+houses refuse fonts that are not embedded, and the copy kept as proof must stay readable for years.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    import pikepdf
 
 ASSET_DIR = Path(__file__).resolve().parent / "pdf_assets"
 ASSET_SCHEME = "breachdesk-asset:"
 # The base URL of every document: relative references resolve to bundled assets or to nothing.
 BASE_URL = f"{ASSET_SCHEME}/"
 ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+PRODUCER = "BreachDesk"
+# PDF/A-3 level B: the archival profile that allows what WeasyPrint and the stamped overlays draw.
+PDF_VARIANT = "pdf/a-3b"
 
 # WeasyPrint logs each rendering step at INFO: noise in the worker's log.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -76,8 +88,51 @@ class RenderedPdf:
         return hashlib.sha256(self.content).hexdigest()
 
 
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a finished PDF says of itself; never personal data (a title names a batch, a filing, a report)."""
+
+    title: str
+    author: str
+    created_at: datetime = field(default_factory=timezone.now)
+
+
+def _srgb_profile() -> bytes:
+    return files("weasyprint.pdf").joinpath("sRGB2014.icc").read_bytes()
+
+
+def finish(document: pikepdf.Pdf, info: DocumentInfo) -> None:
+    """Give an assembled PDF its metadata and PDF/A-3b identification, in the info dictionary and in XMP alike."""
+    import pikepdf
+
+    if "/OutputIntents" not in document.Root:
+        profile = document.make_stream(_srgb_profile(), N=3)
+        intent = pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent,
+            S=pikepdf.Name.GTS_PDFA1,
+            OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+            DestOutputProfile=profile,
+        )
+        document.Root.OutputIntents = pikepdf.Array([document.make_indirect(intent)])
+    # Start from an empty info dictionary: what a library wrote there (reportlab's "anonymous", 2000-01-01) goes.
+    document.docinfo = document.make_indirect(pikepdf.Dictionary())
+    if "/Metadata" in document.Root:
+        del document.Root.Metadata
+    created = timezone.localtime(info.created_at).isoformat(timespec="seconds")
+    with document.open_metadata(set_pikepdf_as_editor=False) as metadata:
+        metadata["dc:title"] = info.title
+        metadata["dc:creator"] = [info.author]
+        metadata["pdf:Producer"] = PRODUCER
+        metadata["xmp:CreatorTool"] = PRODUCER
+        metadata["xmp:CreateDate"] = created
+        metadata["xmp:ModifyDate"] = created
+        metadata["xmp:MetadataDate"] = created
+        metadata["pdfaid:part"] = "3"
+        metadata["pdfaid:conformance"] = "B"
+
+
 def render_html(html: str, *, log: FetchLog | None = None) -> RenderedPdf:
-    """Render an HTML document to PDF with the bundled-assets-only fetcher."""
+    """Render an HTML document to PDF with the bundled-assets-only fetcher: a part, to be assembled and finished."""
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render()
@@ -86,12 +141,26 @@ def render_html(html: str, *, log: FetchLog | None = None) -> RenderedPdf:
     return RenderedPdf(content=content, pages=len(document.pages))
 
 
+def render_document(html: str, *, author: str, log: FetchLog | None = None) -> RenderedPdf:
+    """Render a finished PDF/A document titled by its HTML's <title> and signed by the organisation that makes it."""
+    import pikepdf
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render()
+    content = document.write_pdf(pdf_variant=PDF_VARIANT)
+    assert content is not None
+    info = DocumentInfo(title=document.metadata.title or PRODUCER, author=author)
+    with pikepdf.open(io.BytesIO(content)) as finished:
+        finish(finished, info)
+        output = io.BytesIO()
+        finished.save(output, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return RenderedPdf(content=output.getvalue(), pages=len(document.pages))
+
+
 def append_documents(base: RenderedPdf, others: list[bytes]) -> RenderedPdf:
-    """Append the pages of other PDF documents (a model letter) after a rendered one."""
+    """Append the pages of other PDF documents (a model letter) after a finished one, which keeps its metadata."""
     if not others:
         return base
-    import io
-
     import pikepdf
 
     with pikepdf.open(io.BytesIO(base.content)) as merged:
@@ -104,6 +173,6 @@ def append_documents(base: RenderedPdf, others: list[bytes]) -> RenderedPdf:
     return RenderedPdf(content=output.getvalue(), pages=pages)
 
 
-def render_pdf(template_name: str, context: dict[str, Any], *, log: FetchLog | None = None) -> RenderedPdf:
-    """Render a fixed template to PDF bytes."""
-    return render_html(render_to_string(template_name, context), log=log)
+def render_pdf(template_name: str, context: dict[str, Any], *, author: str, log: FetchLog | None = None) -> RenderedPdf:
+    """Render a fixed template to a finished PDF/A document whose author is the organisation that makes it."""
+    return render_document(render_to_string(template_name, context), author=author, log=log)

@@ -68,6 +68,8 @@ class AuditEvent(AppendOnlyModel):
     detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail entries")
         ordering = ["-at", "-pk"]
         indexes = [
             # The audit trail page reads an organisation's or a user's entries newest first, a page at a time.
@@ -95,6 +97,8 @@ class BreachFileEvent(AppendOnlyModel):
     summary = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -62,6 +62,8 @@ class SubjectImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("data subject import")
+        verbose_name_plural = _("data subject imports")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

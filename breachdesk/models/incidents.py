@@ -122,6 +122,8 @@ class Incident(models.Model):
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -261,6 +263,8 @@ class BreachFile(models.Model):
     objects = BreachFileQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("breach file")
+        verbose_name_plural = _("breach files")
         ordering = ["became_aware_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "controller"], name="one_breach_file_per_controller"),

@@ -42,6 +42,8 @@ class ObligationDecision(AppendOnlyModel):
     objects = ObligationDecisionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("obligation decision")
+        verbose_name_plural = _("obligation decisions")
         ordering = ["-decided_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(reason=""), name="obligation_decision_has_reason"),
@@ -80,6 +82,8 @@ class PhaseSubmission(AppendOnlyModel):
     objects = PhaseSubmissionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("obligation submission")
+        verbose_name_plural = _("obligation submissions")
         ordering = ["-recorded_at", "-pk"]
         constraints = [
             models.CheckConstraint(

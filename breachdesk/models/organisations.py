@@ -23,6 +23,10 @@ class OrganisationGroup(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
 
+    class Meta:
+        verbose_name = _("organisation group")
+        verbose_name_plural = _("organisation groups")
+
     def __str__(self) -> str:
         return self.name
 
@@ -81,6 +85,8 @@ class Organisation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(

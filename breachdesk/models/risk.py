@@ -68,6 +68,8 @@ class RiskAssessment(AppendOnlyModel):
     objects = RiskAssessmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
         ordering = ["-assessed_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -177,6 +179,8 @@ class Decision(AppendOnlyModel):
     objects = DecisionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
         ordering = ["-decided_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(rationale=""), name="decision_has_rationale"),

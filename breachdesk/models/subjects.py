@@ -267,6 +267,8 @@ class DataSubject(models.Model):
     objects = DataSubjectQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("data subject")
+        verbose_name_plural = _("data subjects")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["breach_file", "patient_ref_index"], name="subject_patient_ref_unique"),

@@ -68,6 +68,8 @@ class Filing(models.Model):
     objects = FilingQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("CNIL filing")
+        verbose_name_plural = _("CNIL filings")
         ordering = ["breach_file", "version"]
         constraints = [
             models.UniqueConstraint(fields=["breach_file", "version"], name="filing_version_unique"),
@@ -112,6 +114,8 @@ class ProcessorNotice(models.Model):
     informed_at = models.DateTimeField(_("controller informed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("processor notice")
+        verbose_name_plural = _("processor notices")
         ordering = ["breach_file__controller__name"]
 
     def __str__(self) -> str:
@@ -146,6 +150,8 @@ class DeadlineReminder(models.Model):
     email = models.OneToOneField(OutboundEmail, on_delete=models.CASCADE, related_name="reminder")
 
     class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -184,6 +190,8 @@ class ObligationReminder(models.Model):
     email = models.OneToOneField(OutboundEmail, on_delete=models.CASCADE, related_name="obligation_reminder")
 
     class Meta:
+        verbose_name = _("obligation reminder")
+        verbose_name_plural = _("obligation reminders")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

@@ -32,6 +32,8 @@ class PublicCommunication(models.Model):
     )
 
     class Meta:
+        verbose_name = _("public communication")
+        verbose_name_plural = _("public communications")
         ordering = ["published_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(text=""), name="public_communication_has_text"),

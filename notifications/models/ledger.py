@@ -58,6 +58,8 @@ class NoticeText(models.Model):
     )
 
     class Meta:
+        verbose_name = _("notice text")
+        verbose_name_plural = _("notice texts")
         ordering = ["breach_file", "language"]
         constraints = [
             models.UniqueConstraint(fields=["breach_file", "language"], name="one_notice_text_per_language"),
@@ -85,6 +87,8 @@ class Campaign(models.Model):
     populated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("information campaign")
+        verbose_name_plural = _("information campaigns")
         ordering = ["-launched_at"]
 
     def __str__(self) -> str:
@@ -129,6 +133,8 @@ class PrintBatch(models.Model):
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("print batch")
+        verbose_name_plural = _("print batches")
         ordering = ["campaign", "number"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "number"], name="print_batch_number_unique"),
@@ -220,6 +226,8 @@ class Notice(models.Model):
     objects = NoticeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("notice to a data subject")
+        verbose_name_plural = _("notices to data subjects")
         ordering = ["pk"]
         constraints = [
             # Issue 5: one notice per person per channel, whatever the number of launches.
@@ -264,6 +272,8 @@ class NoticeEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = _("notice step")
+        verbose_name_plural = _("notice steps")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -289,6 +299,8 @@ class UnreachableSubject(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("unreachable data subject")
+        verbose_name_plural = _("unreachable data subjects")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "subject"], name="unreachable_subject_once"),

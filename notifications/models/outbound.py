@@ -72,6 +72,8 @@ class OutboundEmail(models.Model):
     objects = OutboundEmailQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("email to professionals")
+        verbose_name_plural = _("emails to professionals")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "created_at"], name="outbound_email_state")]
 
@@ -90,6 +92,8 @@ class OutboundEmailEvent(models.Model):
     error = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("email step")
+        verbose_name_plural = _("email steps")
         ordering = ["email", "at", "pk"]
 
     def __str__(self) -> str:

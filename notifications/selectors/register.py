@@ -429,4 +429,5 @@ def register_pdf(
                 "generated_at": paris_datetime(timezone.now()),
                 "generated_by": _person(user),
             },
+            author=user.organisation.name if user.organisation is not None else pdf.PRODUCER,
         )

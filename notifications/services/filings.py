@@ -302,7 +302,9 @@ def generate_filing_dossier(*, filing_id: int) -> Filing | None:
     if filing.state == Filing.State.READY and storage.exists(filing.pdf_path):
         return filing
     try:
-        rendered = pdf.render_pdf("notifications/pdf/dossier.html", dossier_context(filing))
+        rendered = pdf.render_pdf(
+            "notifications/pdf/dossier.html", dossier_context(filing), author=filing.breach_file.controller.name
+        )
         rendered = pdf.append_documents(rendered, model_letters(filing))
         relative = f"filings/{filing.breach_file_id}/dossier-{filing.pk}-v{filing.version}.pdf"
         storage.store_private(relative, rendered.content)

@@ -117,6 +117,11 @@ def processor_letter_context(notice: ProcessorNotice, *, now: datetime) -> dict[
     }
 
 
+def _letter_author(notice: ProcessorNotice) -> str:
+    processor = notice.breach_file.incident.processor
+    return processor.name if processor is not None else notice.breach_file.controller.name
+
+
 def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> ProcessorNotice | None:
     """Render the letter, then send it once to the controller's DPO and record when the controller was informed."""
     now = now or timezone.now()
@@ -130,7 +135,9 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
     if not storage.exists(notice.letter_path):
         with translation.override(NOTICE_LANGUAGE):
             rendered = pdf.render_pdf(
-                "notifications/pdf/processor_notice.html", processor_letter_context(notice, now=now)
+                "notifications/pdf/processor_notice.html",
+                processor_letter_context(notice, now=now),
+                author=_letter_author(notice),
             )
         relative = f"processor-notices/{notice.incident_id}/notice-{notice.pk}.pdf"
         storage.store_private(relative, rendered.content)

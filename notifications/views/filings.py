@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -119,11 +121,19 @@ def filing_detail(request: HttpRequest, reference: str, code: str, version: int)
         status = 400
     context = filing_services.dossier_context(filing)
     audit(user, AuditEvent.Action.VIEW, NotificationAuditObject.FILING, breach_file, object_id=filing.pk)
+    laid_out = cast("list[cnil.RenderedSection]", context["sections"]) + cast(
+        "list[cnil.RenderedSection]", context["annexes"]
+    )
+    fields = [field for section in laid_out if section.is_shown for field in section.fields]
     return render(
         request,
         "notifications/pages/filing.html",
         {
             **context,
+            # A complementary filing's copy page may list only the fields that changed since the previous filing.
+            "only_changed": filing.kind == Filing.Kind.COMPLEMENTARY and request.GET.get("only") == "changed",
+            "field_count": len(fields),
+            "changed_count": sum(field.is_changed for field in fields),
             "missing": _gaps_with_links(breach_file, filing.missing),
             "unknown": _gaps_with_links(breach_file, filing.unknown),
             "form": form,

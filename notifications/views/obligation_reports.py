@@ -48,7 +48,9 @@ def report_pdf(request: HttpRequest, reference: str, code: str, regime: str, pha
     user = current_user(request)
     breach_file, built = _report_of(user, reference, code, regime, phase)
     audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.OBLIGATION_REPORT, breach_file, detail=regime)
-    rendered = pdf.render_pdf("notifications/pdf/obligation_report.html", _context(breach_file, built))
+    rendered = pdf.render_pdf(
+        "notifications/pdf/obligation_report.html", _context(breach_file, built), author=breach_file.controller.name
+    )
     return private_response(
         HttpResponse(rendered.content, content_type="application/pdf"),
         filename=f"{regime}-{phase}-{breach_file.controller.code}.pdf",

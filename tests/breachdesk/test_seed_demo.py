@@ -71,3 +71,26 @@ def test_the_demo_grid_shows_ars_declarations_done_one_complaint_late_and_nis2_d
     assert states[("lopmi_l12_10_1", "complaint")].count("done") == 2
     nis2 = states[("nis2_art23", "early_warning")]
     assert nis2.count("not_decided") == 24 and nis2.count("not_applicable") == 2
+
+
+def test_the_demo_timeline_tells_the_story_in_order():
+    from django.utils import timezone
+
+    from breachdesk.demo import DEMO_INCIDENT
+    from breachdesk.models import Incident
+
+    call_command("seed_demo", "--subjects", "27", stdout=StringIO())
+    incident = Incident.objects.get(reference=DEMO_INCIDENT)
+    for breach_file in BreachFile.objects.filter(incident=incident):
+        # The vendor found the file online, then informed the lab, which made the lab aware (EDPB 9/2022).
+        assert breach_file.discovered_at == incident.processor_became_aware_at
+        assert incident.processor_became_aware_at < breach_file.processor_informed_at == breach_file.became_aware_at
+    rennes = BreachFile.objects.get(incident=incident, controller__code="LAB-RENNES")
+    events = list(rennes.events.all())  # as the page shows them
+    kinds = [event.kind for event in events]
+
+    assert kinds[:2] == ["processor_informed", "aware"]
+    assert kinds[-1] == "subjects_imported"
+    story = ["risk_assessed", "decision", "filing_prepared", "authority_notified", "subjects_imported"]
+    assert [kinds.index(kind) for kind in story] == sorted(kinds.index(kind) for kind in story)
+    assert all(rennes.became_aware_at <= event.at <= timezone.now() for event in events)

@@ -19,8 +19,8 @@ GOOD = {
 }
 
 
-def load_settings(*, setting: str = "DEBUG", **overrides: str) -> subprocess.CompletedProcess[str]:
-    """Load the settings in a fresh interpreter with exactly this environment and print one setting."""
+def load_settings(*, setting: str = "DEBUG", then: str = "", **overrides: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh interpreter with exactly this environment, print one setting, run `then`."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -41,7 +41,7 @@ def load_settings(*, setting: str = "DEBUG", **overrides: str) -> subprocess.Com
         [
             sys.executable,
             "-c",
-            f"import django; django.setup(); from django.conf import settings; print(settings.{setting})",
+            f"import django; django.setup(); from django.conf import settings; print(settings.{setting}); {then}",
         ],
         cwd=ROOT,
         env=environment,
@@ -122,3 +122,18 @@ def test_every_periodic_task_of_the_beat_schedule_is_a_registered_task():
     registered = set(app.tasks.keys())
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in registered
+
+
+def test_the_embedded_broker_of_development_connects_without_kombu_warning_of_a_missing_host():
+    result = load_settings(
+        **{key: "<unset>" for key in GOOD},
+        setting="CELERY_BROKER_URL",
+        then=(
+            "import logging, kombu; logging.basicConfig(); connection = kombu.Connection("
+            "settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS);"
+            " connection.info(); connection.connect(); connection.release()"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("filesystem://")
+    assert "No hostname was supplied" not in result.stderr

@@ -137,7 +137,9 @@ def test_a_complementary_filing_after_a_campaign_carries_the_counts_and_dates_fr
     complementary.refresh_from_db()
     assert (
         complementary.pdf_pages
-        > filings.pdf.render_pdf("notifications/pdf/dossier.html", filings.dossier_context(complementary)).pages
+        > filings.pdf.render_pdf(
+            "notifications/pdf/dossier.html", filings.dossier_context(complementary), author="Laboratoire"
+        ).pages
     )
 
 

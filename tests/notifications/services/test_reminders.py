@@ -276,3 +276,14 @@ def test_no_inform_reminder_without_a_decision_to_inform_or_once_decided_again(a
     assert (reminder.email.state, reminder.email.last_error) == (EmailState.CANCELLED, "decision superseded")
     assert reminders.schedule_inform_reminders(now=DECIDED + timedelta(hours=60)) == []
     assert mail.outbox == []
+
+
+def test_reminder_links_follow_the_site_url_setting(aware_file, settings):
+    settings.BREACHDESK_SITE_URL = "http://127.0.0.1:8106/"
+    for reminder in reminders.schedule_deadline_reminders(now=aware_file.authority_deadline - timedelta(hours=1)):
+        reminders.send_deadline_reminder(reminder_id=reminder.pk)
+
+    body = mail.outbox[0].body
+    path = f"/files/{aware_file.incident.reference}/{aware_file.controller.code}/"
+    assert f"http://127.0.0.1:8106{path}" in body
+    assert "localhost:8000" not in body
