@@ -29,6 +29,7 @@ DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
 _DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-production"
 _DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA="
 _DEVELOPMENT_BLIND_INDEX_KEY = "development-only-blind-index-key"
+_DEVELOPMENT_AUDIT_KEY = "development-only-audit-key"
 
 SECRET_KEY = env.str("SECRET_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_SECRET_KEY)
 # Fernet keys, newest first: the first encrypts, all decrypt (rotation).
@@ -36,6 +37,8 @@ DATA_ENCRYPTION_KEYS: list[str] = env.list(
     "BREACHDESK_DATA_KEYS", default=[] if IS_PRODUCTION else [_DEVELOPMENT_ENCRYPTION_KEY]
 )
 BLIND_INDEX_KEY = env.str("BREACHDESK_BLIND_INDEX_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_BLIND_INDEX_KEY)
+# HMAC key of the audit trail's hash chain, kept apart from the database so that its writers cannot re-seal it.
+AUDIT_CHAIN_KEY = env.str("BREACHDESK_AUDIT_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_AUDIT_KEY)
 
 if IS_PRODUCTION:
     _missing = [
@@ -44,6 +47,7 @@ if IS_PRODUCTION:
             ("SECRET_KEY", SECRET_KEY),
             ("BREACHDESK_DATA_KEYS", DATA_ENCRYPTION_KEYS),
             ("BREACHDESK_BLIND_INDEX_KEY", BLIND_INDEX_KEY),
+            ("BREACHDESK_AUDIT_KEY", AUDIT_CHAIN_KEY),
             ("DATABASE_URL", env.str("DATABASE_URL", default="")),
             ("CELERY_BROKER_URL", env.str("CELERY_BROKER_URL", default="")),
         )
@@ -55,7 +59,7 @@ if IS_PRODUCTION:
         raise ImproperlyConfigured("Production settings refuse DEBUG=true")
     if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or _DEVELOPMENT_ENCRYPTION_KEY in DATA_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("Production settings refuse the development keys")
-    if BLIND_INDEX_KEY == _DEVELOPMENT_BLIND_INDEX_KEY:
+    if BLIND_INDEX_KEY == _DEVELOPMENT_BLIND_INDEX_KEY or AUDIT_CHAIN_KEY == _DEVELOPMENT_AUDIT_KEY:
         raise ImproperlyConfigured("Production settings refuse the development keys")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
