@@ -10,7 +10,17 @@ class BreachdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import panels
+        from breachdesk import keyring, panels
+        from breachdesk.importing.selectors import waiting_uploads
+        from breachdesk.importing.storage import rewrite_upload, upload_tokens
+        from breachdesk.models import DataSubject
+
+        keyring.register_column(DataSubject, "personal_token")
+        keyring.register_files(
+            keyring.EncryptedFiles(
+                kind="import upload", paths=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload
+            )
+        )
 
         panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
         panels.register_panel(template="breachdesk/_import_panel.html", order=10)

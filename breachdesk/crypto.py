@@ -112,6 +112,35 @@ class Encryptor:
         return binascii.b2a_base64(signed + mac.digest(), newline=False).translate(_URLSAFE).decode("ascii")
 
 
+@lru_cache(maxsize=4)
+def _signing_keys(keys: tuple[str, ...]) -> tuple[bytes, ...]:
+    cipher()  # The key ring's own checks first.
+    return tuple(base64.urlsafe_b64decode(key)[:16] for key in keys)
+
+
+def key_index(token: str | bytes) -> int | None:
+    """The position in BREACHDESK_DATA_KEYS of the key that authenticates the token (None: no key does).
+
+    Checks the token's HMAC with each key's signing half, without decrypting.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(token.encode("ascii") if isinstance(token, str) else token)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < 1 + 8 + _BLOCK + _BLOCK + 32 or raw[:1] != _FERNET_VERSION:
+        return None
+    signed, mac = raw[:-32], raw[-32:]
+    for index, key in enumerate(_signing_keys(tuple(settings.DATA_ENCRYPTION_KEYS))):
+        if hmac.compare_digest(hmac.new(key, signed, "sha256").digest(), mac):
+            return index
+    return None
+
+
+def key_fingerprint(key: str) -> str:
+    """A short name for a data key that reveals nothing of it (for reports and errors)."""
+    return hashlib.sha256(b"breachdesk-key-fingerprint" + key.encode()).hexdigest()[:8]
+
+
 def rotate_token(token: str) -> str:
     """Re-encrypt a token under the primary key."""
     try:

@@ -1,4 +1,4 @@
-"""Workflows across the core models: breach files, their timeline, the audit trail, key rotation."""
+"""Workflows across the core models: breach files, their timeline, the audit trail."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from breachdesk.models import AuditEvent, AuditObject, BreachFile, BreachFileEvent, DataSubject, User
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, BreachFileEvent, User
 from breachdesk.taxonomy import Status
 from breachdesk.timeline import TimelineKind
 
@@ -138,24 +138,3 @@ def record_authority_notification(
         detail="authority_notified",
     )
     return breach_file
-
-
-def rotate_encryption_keys(*, batch_size: int = 2000) -> int:
-    """Re-encrypt every data subject under the primary key; return how many rows were rewritten."""
-    rewritten = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                DataSubject.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .order_by("pk")
-                .only("pk", "personal_token")[:batch_size]
-            )
-            if not rows:
-                return rewritten
-            for row in rows:
-                row.rotate_encryption()
-            rewritten += len(rows)
-            last_pk = rows[-1].pk
-        logger.info("rotated encryption of data subjects up to id %s", last_pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -82,3 +83,9 @@ def stale_subject_imports(*, now: datetime | None = None) -> list[int]:
         if (age is None and now - started > limit) or (age is not None and age > limit.total_seconds()):
             ids.append(subject_import.pk)
     return ids
+
+
+def waiting_uploads() -> list[tuple[int, Path]]:
+    """The encrypted uploads on disk that an import still names (complete files: the upload is recorded after)."""
+    rows = SubjectImport.objects.exclude(stored_path="").order_by("pk").values_list("pk", "stored_path")
+    return [(pk, Path(stored)) for pk, stored in rows if Path(stored).is_file()]
