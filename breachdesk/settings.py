@@ -188,6 +188,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Larger uploads are patient files: encrypted chunk by chunk as they arrive, never in clear in a temporary file.
 FILE_UPLOAD_HANDLERS = [
+    "breachdesk.importing.upload.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "breachdesk.importing.upload.EncryptedTemporaryFileUploadHandler",
 ]
