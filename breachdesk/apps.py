@@ -10,7 +10,19 @@ class BreachdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import keyring, panels
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        from breachdesk import crypto, keyring, panels
+
+        # Refuse to start (web, worker, beat, every command) with keys that would fail at the first encryption.
+        problems = crypto.key_problems(
+            settings.DATA_ENCRYPTION_KEYS,
+            blind_index_key=settings.BLIND_INDEX_KEY,
+            audit_key=settings.AUDIT_CHAIN_KEY,
+        )
+        if problems:
+            raise ImproperlyConfigured("; ".join(problems))
         from breachdesk.importing.selectors import waiting_uploads
         from breachdesk.importing.storage import rewrite_upload, upload_tokens
         from breachdesk.models import DataSubject

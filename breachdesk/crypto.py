@@ -149,6 +149,27 @@ def rotate_token(token: str) -> str:
         raise DecryptionError("stored personal data failed authentication with every configured key") from None
 
 
+def key_problems(data_keys: list[str], *, blind_index_key: str, audit_key: str) -> list[str]:
+    """What is wrong with the configured keys, naming each by its position, never by its value."""
+    problems = []
+    if not data_keys:
+        problems.append("BREACHDESK_DATA_KEYS holds no key")
+    for number, key in enumerate(data_keys, start=1):
+        try:
+            Fernet(key.strip().encode("ascii"))
+        except (ValueError, binascii.Error, UnicodeEncodeError):
+            problems.append(
+                f"BREACHDESK_DATA_KEYS: key {number} of {len(data_keys)} is not a Fernet key "
+                "(32 bytes in URL-safe base64, 44 characters)"
+            )
+    if len({key.strip() for key in data_keys}) != len(data_keys):
+        problems.append("BREACHDESK_DATA_KEYS names the same key twice")
+    for name, key in (("BREACHDESK_BLIND_INDEX_KEY", blind_index_key), ("BREACHDESK_AUDIT_KEY", audit_key)):
+        if len(key) < 16:
+            problems.append(f"{name} is shorter than 16 characters")
+    return problems
+
+
 def generate_key() -> str:
     """Return a new random data key."""
     return Fernet.generate_key().decode("ascii")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from breachdesk.queues import transport_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,12 +75,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "breachdesk",
     "notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "breachdesk.middleware.FrenchByDefaultMiddleware",
@@ -153,11 +158,48 @@ CSRF_COOKIE_SECURE = IS_PRODUCTION
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"
+# Production is HTTPS only, behind a TLS proxy: redirect plain HTTP and tell browsers never to use it (HSTS).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=IS_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=IS_PRODUCTION)
+# The header and value by which the TLS proxy says a request came over HTTPS, e.g. "X-Forwarded-Proto: https".
+# Only when configured: trusting it without a proxy that sets it would let any client claim HTTPS.
+_proxy_ssl_header = env.str("BREACHDESK_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    _header, _, _value = _proxy_ssl_header.partition(":")
+    if not _value.strip():
+        raise ImproperlyConfigured(
+            'BREACHDESK_PROXY_SSL_HEADER reads "Header-Name: value", e.g. "X-Forwarded-Proto: https"'
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+
+# Content Security Policy (django-csp 4): every script and style is a static file of this site; no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Celery: the database is the source of truth, the broker only wakes workers up.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# Two installations sharing one Redis never run each other's tasks: each has its own queue and its own key prefix.
+INSTALLATION = env.str("BREACHDESK_INSTALLATION", default="breachdesk")
+if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", INSTALLATION):
+    raise ImproperlyConfigured("BREACHDESK_INSTALLATION: 1 to 40 lower-case letters, digits, '-' or '_'")
+# The same as breachdesk.queues.celery_isolation gives any other Celery app of the installation.
+CELERY_TASK_DEFAULT_QUEUE = INSTALLATION
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = transport_options(INSTALLATION, CELERY_BROKER_URL)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
