@@ -13,7 +13,7 @@ from breachdesk.csvfiles import safe_csv_text
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import report_rows
-from breachdesk.importing.selectors import describe_format, live_counts
+from breachdesk.importing.selectors import describe_format, live_counts, same_people_elsewhere
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.upload import upload_refused
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
@@ -65,6 +65,8 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
             "can_import": can_import,
             "imports": breach_file.imports.select_related("uploaded_by")[:50],
             "columns": COLUMNS,
+            # Finding 1: only matches with files the user may also see (the group's compliance officer).
+            "same_people_elsewhere": same_people_elsewhere(user, breach_file),
         },
     )
 

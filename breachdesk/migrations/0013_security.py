@@ -1,9 +1,11 @@
-"""Seal the audit trail and the timelines in a hash chain, and refuse UPDATE and DELETE on them in PostgreSQL."""
+"""Seal the audit trail and the timelines in a hash chain, refuse UPDATE and DELETE on them in PostgreSQL; record
+the same people found at other controllers apart from the importing DPO's report."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
@@ -90,4 +92,44 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(seal_existing, migrations.RunPython.noop),
         migrations.RunPython(create_triggers, drop_triggers),
+        migrations.CreateModel(
+            name="CrossControllerMatch",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[("nir", "Same NIR"), ("identity", "Same last name, first name and birth date")],
+                        max_length=20,
+                    ),
+                ),
+                ("found_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "breach_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="breachdesk.breachfile"
+                    ),
+                ),
+                (
+                    "other_breach_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="breachdesk.breachfile"
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="breachdesk.datasubject"
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["subject_id", "other_breach_file_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subject", "other_breach_file"), name="one_match_per_subject_and_file"
+                    )
+                ],
+            },
+        ),
     ]
