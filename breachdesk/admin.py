@@ -78,8 +78,16 @@ class DataSubjectAdmin(ReadOnlyAdmin):
     """Only ids and flags: the personal data is read on the audited subject pages."""
 
     list_display = ["__str__", "breach_file", "language", "has_postal_address", "has_email"]
-    list_filter = ["language", "has_postal_address", "has_email"]
-    fields = ["breach_file", "country", "language", "exposures", "has_postal_address", "has_email"]
+    list_filter = ["language", "has_postal_address", "address_needs_review", "has_email"]
+    fields = [
+        "breach_file",
+        "country",
+        "language",
+        "exposures",
+        "has_postal_address",
+        "address_needs_review",
+        "has_email",
+    ]
     list_select_related = ["breach_file__incident", "breach_file__controller"]
 
 

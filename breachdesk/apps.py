@@ -14,6 +14,7 @@ class BreachdeskConfig(AppConfig):
         from django.core.exceptions import ImproperlyConfigured
 
         from breachdesk import crypto, keyring, panels
+        from breachdesk.audit_trail.labels import register_object_types
 
         # Refuse to start (web, worker, beat, every command) with keys that would fail at the first encryption.
         problems = crypto.key_problems(
@@ -25,7 +26,9 @@ class BreachdeskConfig(AppConfig):
             raise ImproperlyConfigured("; ".join(problems))
         from breachdesk.importing.selectors import waiting_uploads
         from breachdesk.importing.storage import rewrite_upload, upload_tokens
-        from breachdesk.models import DataSubject
+        from breachdesk.models import AuditObject, DataSubject
+
+        register_object_types(AuditObject)
 
         keyring.register_column(DataSubject, "personal_token")
         keyring.register_files(

@@ -1,4 +1,9 @@
-"""Every CSV the product writes: one escaping rule against formulas (CWE-1236), one writer, the dialects."""
+"""Every CSV the product writes: one escaping rule against formulas (CWE-1236), one writer, the dialects.
+
+A CSV a person opens (the register, the dashboard, the notice ledger, the import template) is a spreadsheet file:
+`;`-separated, UTF-8 with a byte-order mark, CRLF, so French Excel opens it in columns with its accents. A file a
+machine reads (a print batch's manifest) has no byte-order mark.
+"""
 
 from __future__ import annotations
 
@@ -62,3 +67,23 @@ def csv_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[s
         buffer.truncate()
         writer.writerow(row)
         yield buffer.getvalue()
+
+
+def excel_csv_bytes(rows: Iterable[Iterable[object]]) -> bytes:
+    """A CSV file French Excel opens in columns with accents intact: UTF-8 with a BOM, semicolons, cells made safe."""
+    return ("\ufeff" + safe_csv_text(rows, delimiter=";")).encode("utf-8")
+
+
+# Without it, Excel reads UTF-8 as Windows-1252 and breaks every accent.
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def spreadsheet_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """Write a CSV document a person opens in a spreadsheet: `;`, UTF-8 byte-order mark, CRLF, cells made safe."""
+    return BYTE_ORDER_MARK + csv_text(header, rows)
+
+
+def spreadsheet_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """Yield a spreadsheet CSV document (as spreadsheet_text) line by line, for a streamed export."""
+    yield BYTE_ORDER_MARK
+    yield from csv_lines(header, rows)

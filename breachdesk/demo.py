@@ -285,5 +285,6 @@ def _seed_subjects(*, breach_file: BreachFile, count: int, place_index: int, see
         subject_import = import_subjects(breach_file=breach_file, path=path)
     if subject_import.state != SubjectImport.State.IMPORTED:
         # The report names lines, columns and codes only, never personal values.
-        raise RuntimeError(f"demo import ended {subject_import.state}:\n{subject_import.error_report[:2000]}")
+        findings = [(entry["line"], entry["column"], entry["code"]) for entry in subject_import.findings[:50]]
+        raise RuntimeError(f"demo import ended {subject_import.state}: {findings}")
     return subject_import.rows_stored

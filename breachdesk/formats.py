@@ -16,9 +16,9 @@ PARIS = ZoneInfo("Europe/Paris")
 NO_BREAK_SPACE = "\u00a0"
 
 
-def paris_datetime(moment: datetime | None) -> str:
-    """Format an aware moment as Paris wall-clock time (dd/mm/yyyy hh:mm), or "" for none."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else ""
+def paris_datetime(moment: datetime | None, *, seconds: bool = False) -> str:
+    """Format an aware moment as Paris wall-clock time (dd/mm/yyyy hh:mm[:ss]), or "" for none."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M") if moment else ""
 
 
 def reader_language() -> str:

@@ -10,7 +10,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from breachdesk.models import AuditEvent, AuditObject, BreachFile, BreachFileEvent, User
+from breachdesk.models import (
+    AuditEvent,
+    AuditObject,
+    BreachFile,
+    BreachFileEvent,
+    Incident,
+    Organisation,
+    User,
+)
 from breachdesk.taxonomy import Status
 from breachdesk.timeline import TimelineKind
 
@@ -53,8 +61,46 @@ def record_event(
 
 
 @transaction.atomic
-def create_breach_file(*, breach_file: BreachFile, user: User | None) -> BreachFile:
-    """Save a new breach file and open its timeline with awareness."""
+def create_incident(*, incident: Incident, new_processor: Organisation | None, user: User | None) -> Incident:
+    """Save a new incident, and first the processor it names when that processor is new."""
+    if new_processor is not None:
+        new_processor.kind = Organisation.Kind.PROCESSOR
+        if user is not None and new_processor.group_id is None:
+            new_processor.group_id = user.acting_group_id
+        new_processor.full_clean()
+        new_processor.save()
+        record_audit(
+            user=user,
+            action=AuditEvent.Action.CREATE,
+            object_type=AuditObject.ORGANISATION,
+            object_id=new_processor.pk,
+            organisation_id=new_processor.pk,
+        )
+        incident.processor = new_processor
+    incident.full_clean()
+    incident.save()
+    record_audit(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        object_type=AuditObject.INCIDENT,
+        object_id=incident.pk,
+        organisation_id=incident.processor_id,
+    )
+    return incident
+
+
+@transaction.atomic
+def create_breach_files(*, breach_files: list[BreachFile], user: User | None) -> list[BreachFile]:
+    """Save the breach files of several controllers of one incident together: all of them or none."""
+    return [
+        create_breach_file(breach_file=breach_file, user=user, others=len(breach_files) - 1)
+        for breach_file in breach_files
+    ]
+
+
+@transaction.atomic
+def create_breach_file(*, breach_file: BreachFile, user: User | None, others: int = 0) -> BreachFile:
+    """Save a new breach file and open its timeline with awareness, then the opening itself."""
     breach_file.full_clean()
     breach_file.save()
     record_event(
@@ -63,6 +109,7 @@ def create_breach_file(*, breach_file: BreachFile, user: User | None) -> BreachF
         at=breach_file.became_aware_at,
         actor=user,
     )
+    record_event(breach_file=breach_file, kind=TimelineKind.OPENED, actor=user, params={"others": others})
     if breach_file.processor_informed_at:
         record_event(
             breach_file=breach_file,

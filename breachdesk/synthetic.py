@@ -198,6 +198,16 @@ def nir_for(*, sex: int, birth: date, department: str, commune: str, order: int)
     return body + nir_module.calc_check_digits(body)
 
 
+def birth_commune(place: Place, index: int) -> str:
+    """The commune of birth: the lab's for its first thousand patients, then one more per thousand.
+
+    With the order number taken from the index's last three digits, no two patients of one lab (index below a
+    million, as the demo and the benchmarks number them) share a NIR, whatever their sex and month of birth.
+    """
+    block = (index % 1_000_000) // 1000
+    return f"{(int(place.commune) - 1 + block) % 999 + 1:03d}"
+
+
 def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, list[str], str]:
     """Return one synthetic person's personal data, exposures and preferred language."""
     sex = rng.choice((1, 2))
@@ -205,7 +215,7 @@ def person(rng: random.Random, index: int, place: Place) -> tuple[PersonalData, 
     last = rng.choice(LAST_NAMES)
     # Adults only (born 1930-2001): the demo adds its minors on purpose, so a test never meets one by chance.
     birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 26000))
-    nir = nir_for(sex=sex, birth=birth, department=place.department, commune=place.commune, order=index)
+    nir = nir_for(sex=sex, birth=birth, department=place.department, commune=birth_commune(place, index), order=index)
     number = rng.randrange(1, 180)
     street = f"{number} {rng.choice(STREET_TYPES)} {rng.choice(STREET_NAMES)}"
     has_email = rng.random() < 0.6

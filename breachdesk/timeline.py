@@ -27,6 +27,7 @@ _sentences: dict[str, Sentence] = {}
 
 class TimelineKind(models.TextChoices):
     AWARE = "aware", _("Awareness")
+    OPENED = "opened", _("Breach file opened")
     PROCESSOR_INFORMED = "processor_informed", _("Informed by the processor")
     CHANGED = "changed", _("Change")
     AUTHORITY_NOTIFIED = "authority_notified", _("Supervisory authority notified")
@@ -111,6 +112,11 @@ def _obligation_submitted(params: dict[str, Any]) -> str:
 
 for _kind, _sentence in {
     TimelineKind.AWARE: lambda params: gettext("Became aware of the breach: the 72-hour clock starts."),
+    TimelineKind.OPENED: lambda params: (
+        gettext("Breach file opened in BreachDesk, with %(others)s other controllers of the incident.") % params
+        if params.get("others")
+        else gettext("Breach file opened in BreachDesk.")
+    ),
     TimelineKind.PROCESSOR_INFORMED: lambda params: (
         gettext("Informed by the processor (Art. 33(2)): notice sent to the DPO.")
         if params.get("notice_sent")

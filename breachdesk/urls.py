@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from breachdesk.obligations import views as obligations
-from breachdesk.views import pages, risk
+from breachdesk.views import incidents, pages, risk, subjects
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -15,11 +15,19 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("incidents/", incidents.incident_list, name="incident_list"),
+    path("incidents/new/", incidents.incident_create, name="incident_create"),
+    path("incidents/<str:reference>/", incidents.incident_detail, name="incident_detail"),
     path("files/new/", pages.breach_file_create, name="breach_file_create"),
     path("files/<str:reference>/<str:code>/", pages.breach_file_detail, name="breach_file_detail"),
     path("files/<str:reference>/<str:code>/edit/", pages.breach_file_edit, name="breach_file_edit"),
-    path("files/<str:reference>/<str:code>/subjects/", pages.subject_list, name="subject_list"),
-    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", pages.subject_detail, name="subject_detail"),
+    path("files/<str:reference>/<str:code>/subjects/", subjects.subject_list, name="subject_list"),
+    path("files/<str:reference>/<str:code>/subjects/<int:pk>/", subjects.subject_detail, name="subject_detail"),
+    path(
+        "files/<str:reference>/<str:code>/subjects/<int:pk>/contact/",
+        subjects.subject_contact,
+        name="subject_contact",
+    ),
     path("files/<str:reference>/<str:code>/risk/", risk.risk, name="risk"),
     path("files/<str:reference>/<str:code>/risk/assess/", risk.risk_assess, name="risk_assess"),
     path("files/<str:reference>/<str:code>/risk/decide/<str:kind>/", risk.decide, name="decide"),
@@ -34,6 +42,7 @@ urlpatterns = [
         obligations.submit,
         name="obligation_submit",
     ),
+    path("", include("breachdesk.audit_trail.urls")),
     path("", include("breachdesk.importing.urls")),
     path("", include("notifications.urls")),
 ]

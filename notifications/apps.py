@@ -11,16 +11,21 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from breachdesk import keyring, panels
+        from breachdesk.access import is_processor_side
+        from breachdesk.audit_trail.labels import register_object_types
         from breachdesk.models import Role
         from notifications import (
             checks,  # noqa: F401  (registers the system checks)
             storage,
         )
+        from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
+        from notifications.selectors import subjects
         from notifications.selectors.files import rendered_batch_files
         from notifications.timeline import register_sentences
 
         register_sentences()
+        register_object_types(NotificationAuditObject)
         register_sources()
         keyring.register_files(
             keyring.EncryptedFiles(
@@ -37,4 +42,27 @@ class NotificationsConfig(AppConfig):
         )
         panels.register_panel(template="notifications/_breach_file_panel.html", order=20)
         panels.register_panel(template="notifications/_campaign_panel.html", order=30)
+        panels.register_incident_link(
+            key="processor_notices",
+            label=_("Processor notices (Art. 33(2))"),
+            url_name="notifications:processor_notices",
+            order=10,
+            is_shown=lambda user, incident: incident.processor_id is not None and is_processor_side(user),
+        )
         panels.register_home(role=Role.MAILROOM, url_name="notifications:mailroom")
+        panels.register_subject_panel(template="notifications/_subject_notices_panel.html", order=10)
+        panels.register_subject_filter(
+            key="notice",
+            label=_("Notice state"),
+            choices=subjects.notice_state_choices,
+            apply=subjects.filter_by_notice_state,
+            order=10,
+        )
+        panels.register_subject_filter(
+            key="unreachable_reason",
+            label=_("Why unreachable (campaign)"),
+            choices=subjects.unreachable_reason_choices,
+            apply=subjects.filter_by_unreachable_reason,
+            order=20,
+        )
+        panels.register_subject_column(key="notices", label=_("Notices"), values=subjects.notice_summaries, order=10)

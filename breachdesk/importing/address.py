@@ -7,7 +7,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.utils.translation import gettext as _
+from breachdesk.importing.abbreviations import ABBREVIATIONS
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 
 MAX_LINES = 6
 MAX_LINE_LENGTH = 38
@@ -81,7 +83,9 @@ def _plain(text: str) -> str:
 class BlockProblem:
     column: str
     code: str
-    message: str
+    message: Message
+    # The line comes from a required cell (the name): the row cannot be imported without it.
+    is_required: bool = False
 
 
 @dataclass
@@ -90,12 +94,16 @@ class AddressBlock:
     problems: list[BlockProblem] = field(default_factory=list)
 
 
-def _too_long(column: str, number: int, length: int) -> BlockProblem:
+def _too_long(column: str, number: int, length: int, *, is_required: bool = False) -> BlockProblem:
     return BlockProblem(
         column,
         "address_too_long",
-        _("Address line %(number)s would be %(length)s characters; NF Z10-011 allows %(limit)s: shorten it.")
+        _(
+            "Address line %(number)s would be %(length)s characters even with the standard abbreviations; "
+            "NF Z10-011 allows %(limit)s."
+        )
         % {"number": number, "length": length, "limit": MAX_LINE_LENGTH},
+        is_required,
     )
 
 
@@ -114,6 +122,33 @@ def name_line(first_name: str, last_name: str) -> str:
     return f"{first[0].upper()}. {last}"
 
 
+@lru_cache(maxsize=8192)
+def shorten(line: str) -> str:
+    """Apply La Poste's standard abbreviations one at a time, street types first, until the line fits in 38."""
+    if len(line) <= MAX_LINE_LENGTH:
+        return line
+    words = line.split(" ")
+    folded = [postal_capitals(word) for word in words]
+    for long_form, short in ABBREVIATIONS:
+        size = len(long_form)
+        position = 0
+        while position < len(words):
+            joined = " ".join(long_form)
+            if tuple(folded[position : position + size]) == long_form:
+                words[position : position + size] = [short]
+                folded[position : position + size] = [short]
+            elif size > 1 and folded[position] == joined:
+                # A hyphenated word of lines 2 and 3 (Lieu-dit) is one word here.
+                words[position] = folded[position] = short
+            else:
+                position += 1
+                continue
+            position += 1
+            if len(" ".join(words)) <= MAX_LINE_LENGTH:
+                return " ".join(words)
+    return " ".join(words)
+
+
 def build_block(
     *,
     first_name: str,
@@ -125,7 +160,7 @@ def build_block(
     city: str,
     country: str = "FR",
 ) -> AddressBlock:
-    """Compute the NF Z10-011 block and report every line that cannot fit."""
+    """Compute the NF Z10-011 block, abbreviating long lines, and report every line that still cannot fit."""
     name = name_line(first_name, last_name)
     # Line 2: inside the building (flat, floor, "chez"); line 3: outside (building, residence, entrance).
     inside = _plain(address_2) if address_2 else ""
@@ -145,12 +180,14 @@ def build_block(
         candidates.append((COUNTRY_NAMES.get(country, country), "country"))
     lines = [text for text, _column in candidates]
     if len(lines) <= MAX_LINES and max(map(len, lines)) <= MAX_LINE_LENGTH:
-        # Almost every address fits: no line to blame.
+        # Almost every address fits: no line to shorten or blame.
         return AddressBlock(lines, [])
-    block = AddressBlock(lines, [])
+    # The name line has its own rule (initials); the others take the standard abbreviations.
+    candidates = [(text if column == "last_name" else shorten(text), column) for text, column in candidates]
+    block = AddressBlock([text for text, _column in candidates], [])
     for number, (text, column) in enumerate(candidates, start=1):
         if len(text) > MAX_LINE_LENGTH:
-            block.problems.append(_too_long(column, number, len(text)))
+            block.problems.append(_too_long(column, number, len(text), is_required=column == "last_name"))
     if len(candidates) > MAX_LINES:
         block.problems.append(
             BlockProblem(

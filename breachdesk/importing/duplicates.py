@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING
 
 from django.db import connection
-from django.utils.translation import gettext as _
 
 from breachdesk.importing import postgres
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.reader import FileFacts, FileProblem
 from breachdesk.importing.report import Report
 from breachdesk.importing.table import limits, open_table
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 index_key = hash
 
 # The message of an in-file duplicate once the first line is known (a second pass finds it).
-FIRST_LINE_MESSAGES: dict[str, Callable[[], str]] = {
+FIRST_LINE_MESSAGES: dict[str, Callable[[], Message]] = {
     "patient_ref": lambda: _("This patient_ref is already used on line %(line)s."),
     "nir": lambda: _("This NIR is already used on line %(line)s."),
     "identity": lambda: _(

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from breachdesk.importing import postgres
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.duplicates import index_key
 from breachdesk.importing.indexes import Indexer
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.report import Report, ReportEntry
 from breachdesk.importing.validation import RowValidator, ValidSubject
 from breachdesk.models import DataSubject, SubjectImport
@@ -50,6 +50,7 @@ class Importer:
         self.rows_rejected = 0
         self.duplicates = 0
         self.unreachable = 0
+        self.addresses_to_review = 0
         self.exposure_codes: set[str] = set()
         self.created_at = timezone.now()
         self.use_copy = postgres.is_postgresql()
@@ -109,6 +110,8 @@ class Importer:
                     self.rows_validated += 1
                     if not subject.is_reachable:
                         self.unreachable += 1
+                    if subject.address_needs_review:
+                        self.addresses_to_review += 1
                     self.batch.append(subject)
             if self.rows_read % self.batch_size == 0:
                 self.flush()
@@ -166,6 +169,8 @@ class Importer:
                             self.rows_validated -= 1
                             if not subject.is_reachable:
                                 self.unreachable -= 1
+                            if subject.address_needs_review:
+                                self.addresses_to_review -= 1
         return rejected
 
     def _write(self, batch: list[ValidSubject]) -> None:

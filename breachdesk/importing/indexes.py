@@ -37,6 +37,16 @@ class Indexer:
         digest.update(prefix + normalised.encode("utf-8"))
         return digest.hexdigest()[:40]
 
+    def pair_index(self, prefix: bytes, first: str, second: str) -> str | None:
+        """blind_index of two values, with the purpose given as b"purpose\\x00"."""
+        one = _normalise(first) if first else ""
+        two = _normalise(second) if second else ""
+        if not (one and two):
+            return None
+        digest = self._hmac.copy()
+        digest.update(prefix + f"{one}\x1f{two}".encode())
+        return digest.hexdigest()[:40]
+
     def identity_index(self, last_name: str, first_name: str, birth_date: str) -> str | None:
         """blind_index("identity", last_name, first_name, birth_date), without the generic path's overhead."""
         if not (last_name and first_name and birth_date):

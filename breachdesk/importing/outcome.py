@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.report import Report
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, SubjectImport, User
 from breachdesk.services import record_audit, record_event
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 State = SubjectImport.State
 
 
-def already_imported_message(earlier: SubjectImport) -> str:
+def already_imported_message(earlier: SubjectImport) -> Message:
     """Say when and as which import the same file was imported already."""
     when = timezone.localtime(earlier.finished_at or earlier.created_at)
     return _(
@@ -28,13 +29,13 @@ def already_imported_message(earlier: SubjectImport) -> str:
     ) % {"when": f"{when:%d/%m/%Y %H:%M}", "id": earlier.pk, "count": earlier.rows_stored}
 
 
-def finish_early(subject_import: SubjectImport, *, state: str, message: str, report: Report | None = None) -> None:
+def finish_early(subject_import: SubjectImport, *, state: str, message: Message, report: Report | None = None) -> None:
     """End an import that never reached its rows, saving the state, the message and the report if any."""
     subject_import.state = state
-    subject_import.message = message
+    subject_import.outcome = [message.to_json()]
     subject_import.finished_at = timezone.now()
     if report is not None:
-        subject_import.error_report = report.to_csv()
+        subject_import.findings = report.to_json()
         subject_import.errors = report.error_count
         subject_import.warnings = report.warning_count
     subject_import.save()
@@ -48,13 +49,14 @@ def save_counts(subject_import: SubjectImport, importer: Importer, report: Repor
     subject_import.rows_rejected = importer.rows_rejected
     subject_import.duplicates = importer.duplicates
     subject_import.unreachable = importer.unreachable
+    subject_import.addresses_to_review = importer.addresses_to_review
     subject_import.errors = report.error_count
     subject_import.warnings = report.warning_count
-    subject_import.error_report = report.to_csv() if report.entries or report.omitted else ""
+    subject_import.findings = report.to_json()
 
 
-def summary(subject_import: SubjectImport) -> str:
-    """Say in one line how the import ended and what it found."""
+def summary(subject_import: SubjectImport) -> list[Message]:
+    """Say how the import ended and what it found."""
     if subject_import.state == State.IMPORTED:
         parts = [_("Imported %(count)s data subjects.") % {"count": subject_import.rows_stored}]
     elif subject_import.state == State.VALID:
@@ -70,13 +72,23 @@ def summary(subject_import: SubjectImport) -> str:
             )
             % {"errors": subject_import.errors, "rows": subject_import.rows_rejected}
         ]
+    if subject_import.state != State.REJECTED and subject_import.warnings:
+        parts.append(
+            _("Warnings: %(count)s (cells set aside or facts to check, listed in the report).")
+            % {"count": subject_import.warnings}
+        )
+    if subject_import.addresses_to_review:
+        parts.append(
+            _("Addresses to review: %(count)s (no letter for them until the address is corrected).")
+            % {"count": subject_import.addresses_to_review}
+        )
     if subject_import.unreachable:
         parts.append(
             _("%(count)s can be reached neither by post nor by email.") % {"count": subject_import.unreachable}
         )
     if subject_import.duplicates:
         parts.append(_("%(count)s duplicates or possible duplicates reported.") % {"count": subject_import.duplicates})
-    return " ".join(str(part) for part in parts)
+    return parts
 
 
 def update_breach_file_counts(breach_file: BreachFile) -> BreachFile:

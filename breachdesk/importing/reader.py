@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -28,7 +30,7 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Wi
 class FileProblem(Exception):
     """The file as a whole cannot be imported; the message never holds a personal value."""
 
-    def __init__(self, code: str, message: str, *, line: int = 0, column: str = "") -> None:
+    def __init__(self, code: str, message: Message, *, line: int = 0, column: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -8,10 +8,10 @@ from typing import IO
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from breachdesk.importing import duplicates, postgres
 from breachdesk.importing.importer import Importer
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.outcome import (
     already_imported_message,
     finish_early,
@@ -144,11 +144,12 @@ def _end_imported(subject_import: SubjectImport, importer: Importer, report: Rep
     save_counts(subject_import, importer, report)
     subject_import.state = State.IMPORTED
     subject_import.finished_at = timezone.now()
-    subject_import.message = summary(subject_import)
+    messages = summary(subject_import)
     if subject_import.breach_file.counts_override_reason.strip():
-        subject_import.message += " " + _("The breach file's counts were kept: they are overridden.")
+        messages.append(_("The breach file's counts were kept: they are overridden."))
     else:
         update_breach_file_counts(subject_import.breach_file)
+    subject_import.outcome = [message.to_json() for message in messages]
     subject_import.save()
     record_outcome(subject_import, user=user)
 
@@ -158,7 +159,7 @@ def _end_valid(subject_import: SubjectImport, importer: Importer, report: Report
     save_counts(subject_import, importer, report)
     subject_import.state = State.VALID
     subject_import.finished_at = timezone.now()
-    subject_import.message = summary(subject_import)
+    subject_import.outcome = [message.to_json() for message in summary(subject_import)]
     subject_import.save()
     record_outcome(subject_import, user=user)
 
@@ -189,9 +190,10 @@ def _end_rejected(
     subject_import.rows_stored = 0
     subject_import.state = State.REJECTED
     subject_import.finished_at = timezone.now()
-    subject_import.message = (
-        reason.message if isinstance(reason, FileProblem) and not importer.rows_read else summary(subject_import)
+    messages = (
+        [reason.message] if isinstance(reason, FileProblem) and not importer.rows_read else summary(subject_import)
     )
+    subject_import.outcome = [message.to_json() for message in messages]
     subject_import.save()
     record_outcome(subject_import, user=user)
 
@@ -203,6 +205,8 @@ def _end_failed(subject_import: SubjectImport, error: Exception, *, user: User |
     subject_import.state = State.FAILED
     subject_import.finished_at = timezone.now()
     subject_import.rows_stored = 0
-    subject_import.message = _("An unexpected error stopped the import; nothing was stored. Try again or ask support.")
+    subject_import.outcome = [
+        _("An unexpected error stopped the import; nothing was stored. Try again or ask support.").to_json()
+    ]
     subject_import.save()
     record_outcome(subject_import, user=user)

@@ -54,7 +54,8 @@ def live_counts(subject_import: SubjectImport) -> dict[str, Any]:
         "unreachable": subject_import.unreachable,
         "errors": subject_import.errors,
         "warnings": subject_import.warnings,
-        "message": subject_import.message,
+        "addresses_to_review": subject_import.addresses_to_review,
+        "message": subject_import.summary_text,
     }
 
 

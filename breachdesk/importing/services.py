@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from breachdesk.importing import progress as progress_file
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.outcome import already_imported_message, finish_early, record_outcome
 from breachdesk.importing.reader import CSV, FactsCollector, FileFacts, FileProblem, read_chunks
 from breachdesk.importing.report import Report
@@ -43,13 +44,13 @@ class Upload(Protocol):
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
 
 
-def _megabytes(size: int) -> str:
+def _megabytes(size: int) -> Message:
     if size >= 1024 * 1024:
         return _("%(size).0f MB") % {"size": size / (1024 * 1024)}
     return _("%(size)s bytes") % {"size": size}
 
 
-def _too_large(size: int, limit: int) -> str:
+def _too_large(size: int, limit: int) -> Message:
     return _("The file is %(size)s; the limit is %(limit)s. Split it into several files.") % {
         "size": _megabytes(size),
         "limit": _megabytes(limit),

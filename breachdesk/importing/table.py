@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import IO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.reader import CSV, FileFacts, FileProblem, Table, count_csv_rows, open_csv, open_xlsx
 from breachdesk.importing.validation import COLUMN_NAMES
 from breachdesk.models import SubjectImport

@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum.fr import nir as nir_module
 
 from breachdesk.importing.address import build_block
 from breachdesk.importing.indexes import Indexer
+from breachdesk.importing.messages import Message
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.report import Report
 from breachdesk.models.subjects import AgeGroup, Title, age_group_on, is_postally_reachable
 from breachdesk.taxonomy import EXPOSURES
@@ -109,6 +110,10 @@ TITLES = {
 }
 YES_NO = {"yes": True, "oui": True, "1": True, "true": True, "no": False, "non": False, "0": False, "false": False}
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"FR"}
+# Optional cells whose problem sets the cell aside with a warning instead of rejecting the file: the person is still
+# identified and told through what remains (no valid email: a letter; no usable address: the address to review).
+SET_ASIDE_COLUMNS = frozenset(("email", "phone", "address_1", "address_2", "address_3", "postcode", "city", "title"))
+ADDRESS_COLUMNS = ("address_1", "address_2", "address_3", "postcode", "city")
 EARLIEST_BIRTH_YEAR = 1880
 StrOrPromise = str | Promise
 
@@ -161,7 +166,7 @@ EXPOSURE_LIST = ", ".join(EXPOSURES)
 class CellError(ValueError):
     """A cell breaks a rule; the message names the rule, never the value."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Message) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -283,6 +288,8 @@ class ValidSubject:
     country: str
     language: str
     has_postal_address: bool
+    # An address was given that cannot be printed as it is: stored, kept out of letters until corrected.
+    address_needs_review: bool
     has_email: bool
     age_group: str
     has_confidential_care: bool
@@ -290,6 +297,9 @@ class ValidSubject:
     nir_index: str | None
     email_index: str | None
     identity_index: str | None
+    last_name_index: str | None = None
+    full_name_index: str | None = None
+    postcode_index: str | None = None
 
     @property
     def is_reachable(self) -> bool:
@@ -347,6 +357,18 @@ class RowValidator:
                 values[name] = cell if cell.isalnum() else " ".join(cell.split())
         return values
 
+    def _blame(self, line: int, column: str, code: str, problem: Message) -> None:
+        """Report a broken cell: an error, or a warning when the cell can be set aside and the person kept."""
+        if column in SET_ASIDE_COLUMNS:
+            self.report.warning(
+                line,
+                column,
+                code,
+                _("%(problem)s The cell is set aside: the person is imported without it.") % {"problem": problem},
+            )
+        else:
+            self.report.error(line, column, code, problem)
+
     def validate(self, line: int, cells: list[str]) -> ValidSubject | None:
         """Return the subject of a valid row; None after reporting every broken rule of the row."""
         report = self.report
@@ -360,6 +382,8 @@ class RowValidator:
                 % {"cells": len(cells), "width": self.width},
             )
         values = self._cells(cells)
+        # Before any cell is set aside: an address given, even unusable, is an address to review, not no address.
+        address_given = any(values[name] for name in ADDRESS_COLUMNS)
         blamed: set[str] = set()
         # One look at the whole row first: almost every row has no long cell and no control character (and a row
         # shorter than the limit cannot hold a longer cell).
@@ -369,13 +393,12 @@ class RowValidator:
         ):
             for name, value in values.items():
                 if len(value) > MAX_CELL_LENGTH:
-                    report.error(
-                        line, name, "too_long", _("At most %(limit)s characters.") % {"limit": MAX_CELL_LENGTH}
-                    )
+                    too_long = _("At most %(limit)s characters.") % {"limit": MAX_CELL_LENGTH}
+                    self._blame(line, name, "too_long", too_long)
                     values[name] = ""
                     blamed.add(name)
                 elif _CONTROL.search(value):
-                    report.error(line, name, "control_character", _("This cell holds a control character."))
+                    self._blame(line, name, "control_character", _("This cell holds a control character."))
                     values[name] = ""
                     blamed.add(name)
 
@@ -424,7 +447,7 @@ class RowValidator:
         if raw_title := values.get("title", ""):
             title = TITLES.get(raw_title.strip().lower().rstrip("."), "")
             if not title:
-                report.error(line, "title", "title_invalid", _("Write Mme or M. (or leave the cell empty)."))
+                self._blame(line, "title", "title_invalid", _("Write Mme or M. (or leave the cell empty)."))
 
         has_confidential_care = False
         if raw_care := values.get("confidential_care", ""):
@@ -446,14 +469,14 @@ class RowValidator:
             try:
                 email = clean_email(raw_email)
             except CellError as error:
-                report.error(line, "email", error.code, error.message)
+                self._blame(line, "email", error.code, error.message)
 
         phone = ""
         if raw_phone := values.get("phone", ""):
             try:
                 phone = clean_phone(raw_phone, country)
             except CellError as error:
-                report.error(line, "phone", error.code, error.message)
+                self._blame(line, "phone", error.code, error.message)
 
         exposures: tuple[str, ...] = ()
         raw_exposed = values["exposed"]
@@ -484,15 +507,20 @@ class RowValidator:
                         _("The postcode had 4 digits: read with a leading 0 (spreadsheets drop it)."),
                     )
                 if not _FRENCH_POSTCODE.match(postcode) or postcode < "01000":
-                    report.error(line, "postcode", "postcode_invalid", _("A French postcode has 5 digits."))
+                    self._blame(line, "postcode", "postcode_invalid", _("A French postcode has 5 digits."))
                     postcode = ""
             elif not _FOREIGN_POSTCODE.match(postcode):
-                report.error(line, "postcode", "postcode_invalid", _("This postcode holds unexpected characters."))
+                self._blame(line, "postcode", "postcode_invalid", _("This postcode holds unexpected characters."))
                 postcode = ""
-        address_given = bool(address_1 or address_2 or address_3 or postcode or city)
         has_postal_address = is_postally_reachable(address_1=address_1, postcode=postcode, city=city)
+        address_needs_review = False
+        review_column = ""
         address_block: list[str] = []
-        if has_postal_address:
+        if blamed and (set_aside := [name for name in ADDRESS_COLUMNS if name in blamed]):
+            # A line of the address was set aside (too long a cell, a control character): the letter could go astray.
+            address_needs_review = True
+            review_column = set_aside[0]
+        elif has_postal_address:
             block = build_block(
                 first_name=first_name,
                 last_name=last_name,
@@ -504,9 +532,16 @@ class RowValidator:
                 country=country,
             )
             for problem in block.problems:
-                report.error(line, problem.column, problem.code, problem.message)
-            address_block = block.lines
-        elif address_given and report.error_count == errors_before:
+                if problem.is_required:
+                    report.error(line, problem.column, problem.code, problem.message)
+                else:
+                    report.warning(line, problem.column, problem.code, problem.message)
+            if any(not problem.is_required for problem in block.problems):
+                address_needs_review = True
+                review_column = next(problem.column for problem in block.problems if not problem.is_required)
+            else:
+                address_block = block.lines
+        elif address_given:
             missing = [
                 name for name, value in (("address_1", address_1), ("postcode", postcode), ("city", city)) if not value
             ]
@@ -514,8 +549,20 @@ class RowValidator:
                 line,
                 missing[0],
                 "address_incomplete",
-                _("The postal address lacks %(missing)s: this subject cannot be reached by post.")
-                % {"missing": ", ".join(missing)},
+                _("The postal address lacks %(missing)s.") % {"missing": ", ".join(missing)},
+            )
+            address_needs_review = True
+            review_column = missing[0]
+        if address_needs_review:
+            has_postal_address = False
+            report.warning(
+                line,
+                review_column,
+                "address_to_review",
+                _(
+                    "The postal address cannot be used as given: the person is imported with the address to review "
+                    "and gets no letter until it is corrected."
+                ),
             )
 
         if report.error_count != errors_before:
@@ -546,7 +593,7 @@ class RowValidator:
             "city": city,
             "address_block": address_block,
         }
-        if not (has_postal_address or has_email):
+        if not (has_postal_address or has_email or address_needs_review):
             report.warning(
                 line,
                 "",
@@ -564,6 +611,7 @@ class RowValidator:
             country=country,
             language=language,
             has_postal_address=has_postal_address,
+            address_needs_review=address_needs_review,
             has_email=has_email,
             age_group=age_group,
             has_confidential_care=has_confidential_care,
@@ -571,4 +619,7 @@ class RowValidator:
             nir_index=indexer.index_of(b"nir\x00", nir),
             email_index=indexer.index_of(b"email\x00", email),
             identity_index=indexer.identity_index(last_name, first_name, birth_text),
+            last_name_index=indexer.index_of(b"last_name\x00", last_name),
+            full_name_index=indexer.pair_index(b"full_name\x00", last_name, first_name),
+            postcode_index=indexer.index_of(b"postcode\x00", postcode),
         )

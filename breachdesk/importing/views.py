@@ -9,15 +9,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from breachdesk import services, tasks
 from breachdesk.access import current_user, require_editor, visible_breach_file
-from breachdesk.csvfiles import safe_csv_text
+from breachdesk.csvfiles import excel_csv_bytes
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
-from breachdesk.importing.report import report_rows
+from breachdesk.importing.report import has_report, report_csv, report_entries
 from breachdesk.importing.selectors import describe_format, live_counts, same_people_elsewhere
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.upload import upload_refused
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, SubjectImport
+from breachdesk.taxonomy import EXPOSURES
 
 REPORT_PREVIEW_ROWS = 200
 
@@ -65,6 +66,7 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
             "can_import": can_import,
             "imports": breach_file.imports.select_related("uploaded_by")[:50],
             "columns": COLUMNS,
+            "exposures": EXPOSURES.values(),
             # Finding 1: only matches with files the user may also see (the group's compliance officer).
             "same_people_elsewhere": same_people_elsewhere(user, breach_file),
         },
@@ -77,7 +79,7 @@ def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> H
     user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
-    entries = report_rows(subject_import.error_report) if subject_import.error_report else []
+    entries = report_entries(subject_import)
     return render(
         request,
         "breachdesk/import_detail.html",
@@ -108,7 +110,7 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
     user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject_import = _subject_import(breach_file, pk)
-    if not subject_import.error_report:
+    if not has_report(subject_import):
         raise Http404
     services.record_audit(
         user=user,
@@ -118,7 +120,7 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
         organisation_id=breach_file.controller_id,
     )
     return private_response(
-        HttpResponse(subject_import.error_report, content_type="text/csv; charset=utf-8"),
+        HttpResponse(report_csv(subject_import), content_type="text/csv; charset=utf-8"),
         filename=f"import-{subject_import.pk}-report.csv",
     )
 
@@ -128,9 +130,7 @@ def import_report(request: HttpRequest, reference: str, code: str, pk: int) -> H
 def import_template(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
     visible_breach_file(user, reference, code)
-    # Semicolons and a BOM: French Excel opens it in columns, with accents intact.
-    text = "\ufeff" + safe_csv_text([COLUMN_NAMES], delimiter=";")
     return private_response(
-        HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8"),
+        HttpResponse(excel_csv_bytes([COLUMN_NAMES]), content_type="text/csv; charset=utf-8"),
         filename="data-subjects-template.csv",
     )

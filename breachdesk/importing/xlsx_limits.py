@@ -15,8 +15,8 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 from defusedxml.ElementTree import fromstring
-from django.utils.translation import gettext as _
 
+from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.reader import FileProblem
 
 # An XML sheet expands about five to ten times when unzipped: the whole archive may expand to ten times the upload

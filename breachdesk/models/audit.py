@@ -80,12 +80,15 @@ class HashChainedModel(AppendOnlyModel):
 class AuditObject(models.TextChoices):
     """What an audit entry of the core app is about (each app built on it has its own codes)."""
 
+    AUDIT_TRAIL = "audit_trail", _("Audit trail")
     BREACH_FILE = "breach_file", _("Breach file")
     DATA_SUBJECT = "data_subject", _("Data subject")
     DATA_SUBJECT_LIST = "data_subject_list", _("List of data subjects")
     DECISION = "decision", _("Decision")
+    INCIDENT = "incident", _("Incident")
     OBLIGATION_DECISION = "obligation_decision", _("Decision on an obligation")
     OBLIGATION_SUBMISSION = "obligation_submission", _("Submission of an obligation")
+    ORGANISATION = "organisation", _("Organisation")
     OVERSIGHT = "oversight", _("Oversight pages")
     PROCESSOR_SIDE = "processor_side", _("Processor's pages")
     RISK_ASSESSMENT = "risk_assessment", _("Risk assessment")
@@ -124,6 +127,11 @@ class AuditEvent(HashChainedModel):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [
+            # The audit trail page reads an organisation's or a user's entries newest first, a page at a time.
+            models.Index(fields=["organisation_id", "-at"], name="audit_organisation_at"),
+            models.Index(fields=["user", "-at"], name="audit_user_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"

@@ -51,9 +51,15 @@ class SubjectImport(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     unreachable = models.PositiveIntegerField(default=0)
+    # Subjects stored without a usable postal address although one was given: kept out of letters until corrected.
+    addresses_to_review = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
-    # CSV (line, column, code, message) with personal values masked.
+    # The findings (line, column, code, message as its gettext id and parameters), told in the reader's language.
+    findings = models.JSONField(default=list, blank=True)
+    # How the import ended, as messages (gettext id and parameters) told in the reader's language.
+    outcome = models.JSONField(default=list, blank=True)
+    # Imports before codes: the report as a CSV of French sentences and the summary as a sentence, shown as they are.
     error_report = models.TextField(blank=True)
     message = models.TextField(blank=True)
 
@@ -73,6 +79,13 @@ class SubjectImport(models.Model):
 
     def __str__(self) -> str:
         return f"import #{self.pk} ({self.state})"
+
+    @property
+    def summary_text(self) -> str:
+        """How the import ended, in the active language."""
+        from breachdesk.importing.messages import render_all
+
+        return render_all(self.outcome) if self.outcome else self.message
 
     @property
     def is_finished(self) -> bool:

@@ -62,6 +62,23 @@ def validate_choice_list(choices: type[models.TextChoices]) -> ChoiceListValidat
     return ChoiceListValidator(f"{choices.__module__}.{choices.__qualname__}")
 
 
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def visible_to(self, user: User) -> IncidentQuerySet:
+        """Keep the incidents of the user's organisations, of their groups' processors, or tied to no one yet."""
+        if not user.is_authenticated:
+            return self.none()
+        organisations = user.visible_organisations()
+        if not organisations.exists():
+            return self.none()
+        groups = organisations.exclude(group__isnull=True).values("group")
+        return self.filter(
+            models.Q(processor__in=organisations)
+            | models.Q(processor__group__in=groups)
+            | models.Q(breach_files__controller__in=organisations)
+            | models.Q(processor__isnull=True, breach_files__isnull=True)
+        ).distinct()
+
+
 class Incident(models.Model):
     """What happened once, often at a processor, and touches one or more controllers."""
 
@@ -101,6 +118,8 @@ class Incident(models.Model):
         help_text=_("What the processor did or proposes to do about the breach and its effects."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -158,5 +158,42 @@ class User(AbstractUser):
                 return Organisation.objects.filter(pk=self.organisation_id)
         return Organisation.objects.none()
 
+    def can_read_audit_trail(self) -> bool:
+        """Admins and compliance officers read the audit trail, a DPO their own organisation's entries."""
+        return self.is_active and (
+            self.is_admin_role
+            or (self.role == Role.COMPLIANCE_OFFICER and bool(self.group_id))
+            or (self.role == Role.DPO and bool(self.organisation_id))
+        )
+
     def can_edit_breach_files(self) -> bool:
         return self.is_active and (self.is_admin_role or (self.role == Role.DPO and bool(self.organisation_id)))
+
+    def can_record_breach_files(self) -> bool:
+        """Open incidents and breach files and describe them: a lab's DPO, a group's compliance officer, an admin."""
+        if self.can_edit_breach_files():
+            return True
+        return self.is_active and self.role == Role.COMPLIANCE_OFFICER and bool(self.group_id)
+
+    def acting_controllers(self) -> models.QuerySet[Organisation]:
+        """Return the controllers this user may open breach files for (a DPO their lab, an officer their group's)."""
+        if not self.can_record_breach_files():
+            return Organisation.objects.none()
+        return self.visible_organisations().filter(kind=Organisation.Kind.CONTROLLER)
+
+    def available_processors(self) -> models.QuerySet[Organisation]:
+        """Return the processors this user may name on an incident: those of their organisations' groups."""
+        processors = Organisation.objects.filter(kind=Organisation.Kind.PROCESSOR)
+        if not self.can_record_breach_files():
+            return processors.none()
+        if self.is_admin_role:
+            return processors
+        groups = self.visible_organisations().exclude(group__isnull=True).values("group")
+        return processors.filter(group__in=groups)
+
+    @property
+    def acting_group_id(self) -> int | None:
+        """The group a processor this user creates belongs to (the officer's, or the DPO's lab's)."""
+        if self.group_id:
+            return self.group_id
+        return self.organisation.group_id if self.organisation is not None else None

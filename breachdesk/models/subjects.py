@@ -110,6 +110,14 @@ class PersonalData:
         )
 
     @property
+    def address_lines(self) -> list[str]:
+        """Return the postal address as lines: the printable block when built, else the lines the lab gave."""
+        if self.address_block:
+            return list(self.address_block)
+        locality = " ".join(part for part in (self.postcode, self.city) if part)
+        return [line for line in (self.address_1, self.address_2, self.address_3, locality) if line]
+
+    @property
     def masked_nir(self) -> str:
         """Show only the sex digit and the key, as DOMAIN.md asks: NIR displayed masked."""
         if not self.nir:
@@ -137,6 +145,65 @@ class BlindIndexField(models.CharField):
         return parameters
 
 
+def name_condition(words: Sequence[str]) -> models.Q | None:
+    """Return the lookup of a searched name through the name blind indexes, each an exact match.
+
+    "Le Gall" is a last name of two words; "Dupont Marie" and "Marie Dupont" are a last and a first name in either
+    order: every split of the words is tried, so a few index lookups answer, never a scan. A full name is looked up
+    among the rows of its last name, so the last-name index answers both.
+    """
+    whole = crypto.blind_index("last_name", "".join(words))
+    last_names: set[str] = {whole} if whole else set()
+    full_names: set[str] = set()
+    for cut in range(1, len(words)):
+        head, tail = "".join(words[:cut]), "".join(words[cut:])
+        for last, first in ((head, tail), (tail, head)):
+            last_index = crypto.blind_index("last_name", last)
+            full_index = crypto.blind_index("full_name", last, first)
+            if last_index and full_index:
+                last_names.add(last_index)
+                full_names.add(full_index)
+    if not last_names:
+        return None
+    names = models.Q(full_name_index__in=sorted(full_names))
+    if whole:
+        names |= models.Q(last_name_index=whole)
+    return models.Q(last_name_index__in=sorted(last_names)) & names
+
+
+class DataSubjectQuerySet(models.QuerySet["DataSubject"]):
+    """The questions asked of many data subjects, each answered by indexed columns."""
+
+    def matching(self, query: str) -> DataSubjectQuerySet:
+        """Find a patient reference, a name, a postcode or an email, exactly as the import normalised them."""
+        words = query.split()
+        if not words:
+            return self
+        text = " ".join(words)
+        condition = models.Q(patient_ref_index=crypto.blind_index("patient_ref", text) or "")
+        if "@" in text:
+            condition |= models.Q(email_index=crypto.blind_index("email", text))
+        compact = text.replace(" ", "")
+        if compact.isdigit() and len(compact) in (4, 5):
+            # Spreadsheets drop a postcode's leading zero; the import put it back.
+            condition |= models.Q(postcode_index=crypto.blind_index("postcode", compact.zfill(5)))
+        elif compact.isalnum() and any(char.isdigit() for char in compact) and len(compact) <= 10:
+            condition |= models.Q(postcode_index=crypto.blind_index("postcode", compact))
+        names = name_condition(words)
+        if names is not None:
+            condition |= names
+        return self.filter(condition)
+
+    def reachable(self) -> DataSubjectQuerySet:
+        return self.filter(models.Q(has_postal_address=True) | models.Q(has_email=True))
+
+    def unreachable(self) -> DataSubjectQuerySet:
+        return self.filter(has_postal_address=False, has_email=False)
+
+    def reachable_by(self, channel: str) -> DataSubjectQuerySet:
+        return self.filter(has_email=True) if channel == Channel.EMAIL else self.filter(has_postal_address=True)
+
+
 class DataSubject(models.Model):
     """A person whose personal data a breach file exposed."""
 
@@ -159,6 +226,10 @@ class DataSubject(models.Model):
     nir_index = BlindIndexField(null=True, blank=True)
     email_index = BlindIndexField(null=True, blank=True)
     identity_index = BlindIndexField(null=True, blank=True)
+    # The subject list's search: a last name alone, a last and a first name, a postcode, each an exact match.
+    last_name_index = BlindIndexField(null=True, blank=True)
+    full_name_index = BlindIndexField(null=True, blank=True)
+    postcode_index = BlindIndexField(null=True, blank=True)
 
     country = models.CharField(_("country"), max_length=2, default="FR")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
@@ -169,6 +240,8 @@ class DataSubject(models.Model):
     has_confidential_care = models.BooleanField(_("care kept confidential from the parents"), default=False)
     has_postal_address = models.BooleanField(_("reachable by post"), default=False)
     has_email = models.BooleanField(_("reachable by email"), default=False)
+    # An address was given but cannot be printed (NF Z10-011) or is incomplete: no letter until a person corrects it.
+    address_needs_review = models.BooleanField(_("address to review"), default=False)
     # Which import stored the subject: provenance, written only by the import, in the transaction that holds its
     # SubjectImport row, and never looked up by the product. So no database constraint and no index: PostgreSQL
     # would check the constraint and grow the index once per subject (about 14 % of its work in an import). Django
@@ -187,7 +260,11 @@ class DataSubject(models.Model):
     # The line of the imported file the subject came from: with import_batch, where to find the row again. The
     # import's last checks (same person twice in the file, or at another lab) name lines from it.
     source_line = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # When a DPO last corrected the postal address or the email: a notice that came back before it may go again.
+    contact_corrected_at = models.DateTimeField(_("contact details corrected at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = DataSubjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -202,9 +279,13 @@ class DataSubject(models.Model):
             ),
         ]
         # Every index costs each imported row: only the lookups that exist get one. Blind indexes are looked up by
-        # equality, never by prefix (no _like twins); email_index is never looked up, so it has no index.
+        # equality, never by prefix (no _like twins). The search of one breach file's list looks up a last name
+        # (a full name is checked on the rows of its last name, so it needs no index), an email or a postcode.
         indexes = [
             models.Index(fields=["identity_index"], name="subject_identity_index"),
+            models.Index(fields=["breach_file", "last_name_index"], name="subject_last_name_search"),
+            models.Index(fields=["breach_file", "email_index"], name="subject_email_search"),
+            models.Index(fields=["breach_file", "postcode_index"], name="subject_postcode_search"),
         ]
 
     def __str__(self) -> str:
@@ -229,6 +310,9 @@ class DataSubject(models.Model):
         self.identity_index = crypto.blind_index(
             "identity", value.last_name, value.first_name, value.birth_date.isoformat() if value.birth_date else ""
         )
+        self.last_name_index = crypto.blind_index("last_name", value.last_name)
+        self.full_name_index = crypto.blind_index("full_name", value.last_name, value.first_name)
+        self.postcode_index = crypto.blind_index("postcode", value.postcode)
         self.has_postal_address = value.has_postal_address
         self.has_email = bool(value.email)
         self.__dict__["_personal"] = value
@@ -236,11 +320,12 @@ class DataSubject(models.Model):
     @property
     def channels(self) -> list[str]:
         """Return the channels this person can be reached by ("post", "email"), empty when unreachable."""
-        return [name for name, ok in (("post", self.has_postal_address), ("email", self.has_email)) if ok]
+        has_post = self.has_postal_address and not self.address_needs_review
+        return [name for name, ok in (("post", has_post), ("email", self.has_email)) if ok]
 
     @property
     def is_reachable(self) -> bool:
-        return self.has_postal_address or self.has_email
+        return bool(self.channels)
 
     @property
     def data_categories(self) -> list[str]:

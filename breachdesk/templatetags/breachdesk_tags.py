@@ -23,6 +23,18 @@ def breach_file_tabs() -> list[panels.Tab]:
 
 
 @register.simple_tag
+def breach_file_tab(key: str) -> panels.Tab | None:
+    """One tab of a breach file's navigation by its key, when its app is installed."""
+    return panels.tab(key)
+
+
+@register.simple_tag
+def incident_links(user: Any, incident: Any) -> list[panels.IncidentLink]:
+    """The pages other apps add about an incident, those the user may open."""
+    return panels.incident_links(user, incident)
+
+
+@register.simple_tag
 def breach_file_panels() -> list[str]:
     """The templates of the panels other apps add to the breach file page."""
     return panels.panels()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from breachdesk import panels, services
-from breachdesk.access import current_user, editable_breach_file, require_editor, visible_breach_file
+from breachdesk.access import current_user, describable_breach_file, require_recorder, visible_breach_file
 from breachdesk.forms import BreachFileForm, DashboardFilterForm
-from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject, Role
+from breachdesk.models import AuditEvent, AuditObject, BreachFile, Role
+from breachdesk.sections import case_sections, still_unknown
 
 
 @login_required
@@ -38,7 +41,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "breach_files": breach_files,
             "filters": filters,
             "now": now,
-            "can_create": user.can_edit_breach_files(),
+            "can_create": user.can_record_breach_files(),
         },
     )
 
@@ -47,13 +50,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def breach_file_create(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    require_editor(user, AuditObject.BREACH_FILE)
-    form = BreachFileForm(request.POST or None, user=user)
+    require_recorder(user, AuditObject.BREACH_FILE)
+    initial = {"incident": request.GET["incident"]} if request.GET.get("incident") else {}
+    form = BreachFileForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
-        breach_file = services.create_breach_file(breach_file=form.save(commit=False), user=user)
-        return redirect(
-            "breach_file_detail", reference=breach_file.incident.reference, code=breach_file.controller.code
-        )
+        try:
+            created = services.create_breach_files(breach_files=form.new_breach_files(), user=user)
+        except (IntegrityError, ValidationError):
+            # Another person opened one of them meanwhile: the unique constraint refused it; say which.
+            form.find_duplicates()
+            if not form.duplicates:
+                raise
+        else:
+            if len(created) == 1:
+                return redirect(
+                    "breach_file_detail", reference=created[0].incident.reference, code=created[0].controller.code
+                )
+            messages.success(
+                request,
+                ngettext("%(count)s breach file opened.", "%(count)s breach files opened.", len(created))
+                % {"count": len(created)},
+            )
+            return redirect("incident_detail", reference=created[0].incident.reference)
     return render(request, "breachdesk/breach_file_form.html", {"form": form, "breach_file": None})
 
 
@@ -61,7 +79,7 @@ def breach_file_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def breach_file_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
-    breach_file = editable_breach_file(user, reference, code)
+    breach_file = describable_breach_file(user, reference, code)
     form = BreachFileForm(request.POST or None, instance=breach_file, user=user)
     if request.method == "POST" and form.is_valid():
         services.update_breach_file(breach_file=form.save(commit=False), changed_fields=form.changed_data, user=user)
@@ -81,54 +99,19 @@ def breach_file_detail(request: HttpRequest, reference: str, code: str) -> HttpR
         organisation_id=breach_file.controller_id,
     )
     subjects = breach_file.data_subjects.all()
+    shown = case_sections(breach_file)
     return render(
         request,
         "breachdesk/breach_file_detail.html",
         {
             "breach_file": breach_file,
+            "sections": shown,
+            "unknown": still_unknown(shown),
             "events": breach_file.events.select_related("actor"),
             "subject_count": subjects.count(),
             "unreachable_count": subjects.filter(has_postal_address=False, has_email=False).count(),
             "can_edit": user.can_edit_breach_files(),
+            "can_describe": user.can_record_breach_files(),
             "now": timezone.now(),
-        },
-    )
-
-
-@login_required
-def subject_list(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    user = current_user(request)
-    breach_file = visible_breach_file(user, reference, code)
-    page = Paginator(breach_file.data_subjects.order_by("pk"), 50).get_page(request.GET.get("page"))
-    services.record_audit(
-        user=user,
-        action=AuditEvent.Action.VIEW,
-        object_type=AuditObject.DATA_SUBJECT_LIST,
-        object_id=breach_file.pk,
-        organisation_id=breach_file.controller_id,
-        detail=f"page {page.number}",
-    )
-    return render(request, "breachdesk/subject_list.html", {"breach_file": breach_file, "page": page})
-
-
-@login_required
-def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
-    user = current_user(request)
-    breach_file = visible_breach_file(user, reference, code)
-    subject = get_object_or_404(DataSubject, pk=pk, breach_file=breach_file)
-    services.record_audit(
-        user=user,
-        action=AuditEvent.Action.VIEW,
-        object_type=AuditObject.DATA_SUBJECT,
-        object_id=subject.pk,
-        organisation_id=breach_file.controller_id,
-    )
-    return render(
-        request,
-        "breachdesk/subject_detail.html",
-        {
-            "breach_file": breach_file,
-            "subject": subject,
-            "exposure_labels": subject.exposure_labels(get_language() or "fr"),
         },
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
@@ -56,8 +60,40 @@ class LaunchForm(forms.Form):
     )
 
 
+class LaunchConfirmForm(forms.Form):
+    """The typed number of data subjects a launch informs: the DPO reads the figure, the server recounts it."""
+
+    channels = forms.MultipleChoiceField(choices=Channel.choices, widget=forms.MultipleHiddenInput)
+    persons = forms.CharField(
+        label=gettext_lazy("To confirm, type the number of data subjects this launch informs"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 8}),
+    )
+
+    def __init__(self, *args: Any, expected: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean_persons(self) -> int:
+        typed = "".join(character for character in self.cleaned_data["persons"] if character.isdigit())
+        if typed != str(self.expected):
+            raise forms.ValidationError(
+                _("Type %(count)s, the number of data subjects shown above: nothing was launched.")
+                % {"count": self.expected},
+                code="mismatch",
+            )
+        return self.expected
+
+
 class PostedForm(forms.Form):
-    posted_on = forms.DateField(label=gettext_lazy("Posted on"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input reads and sends ISO dates, whatever the page's language.
+    posted_on = forms.DateField(
+        label=gettext_lazy("Posted on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def cleaned_posted_on(self) -> date | None:
+        """The date given, or None when it is missing or not a date."""
+        return self.cleaned_data["posted_on"] if self.is_valid() else None
 
 
 class ReturnForm(forms.Form):
@@ -65,4 +101,11 @@ class ReturnForm(forms.Form):
         label=gettext_lazy("Letter reference (scan the barcode or type it)"),
         max_length=40,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+
+
+class PostedConfirmForm(PostedForm):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I confirm that every letter of this batch was handed to the post on this date."),
+        required=True,
     )

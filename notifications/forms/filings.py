@@ -49,3 +49,12 @@ class PublicCommunicationForm(forms.Form):
     medium = forms.ChoiceField(label=_("medium"), choices=PublicCommunication.Medium.choices)
     medium_detail = forms.CharField(label=_("where exactly"), max_length=300, required=False)
     published_on = forms.DateField(label=_("published on"), widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+
+
+class FanOutConfirmForm(forms.Form):
+    """The processor's explicit go before one action emails the DPO of every controller listed."""
+
+    confirm = forms.BooleanField(
+        label=_("I confirm: send the processor's notice to the DPO of each controller listed above (Art. 33(2))."),
+        required=True,
+    )

@@ -24,6 +24,9 @@ class NoticeState(models.TextChoices):
     PRINTED = "printed", _("Letter printed")
     POSTED = "posted", _("Letter posted")
     RETURNED = "returned", _("Letter returned")
+    # The person's stored data could not be decrypted (a damaged token or a key dropped too early): this notice
+    # stops here, the others go on, and the DPO sees it listed; never retried by a worker.
+    UNREADABLE = "unreadable", _("Data unreadable")
 
 
 # States after which no worker acts on a row any more (a person may still act on unknown ones).
@@ -35,6 +38,7 @@ TERMINAL_STATES = frozenset(
         NoticeState.UNKNOWN,
         NoticeState.POSTED,
         NoticeState.RETURNED,
+        NoticeState.UNREADABLE,
     }
 )
 
@@ -148,8 +152,10 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
         )
 
     def unbatched_letters(self) -> NoticeQuerySet:
-        """Pending letters not yet in a print batch."""
-        return self.filter(channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True)
+        """Pending letters not yet in a print batch, but for persons whose address is to review (until corrected)."""
+        return self.filter(channel=Channel.POST, state=NoticeState.PENDING, batch__isnull=True).exclude(
+            subject__address_needs_review=True
+        )
 
     def waiting_on_back_off(self) -> NoticeQuerySet:
         """Pending emails that wait for their next attempt."""
@@ -163,6 +169,8 @@ class Notice(models.Model):
         LAUNCH = "launch", _("Campaign launch")
         EMAIL_UNDELIVERED = "email_undelivered", _("Email not delivered")
         LETTER_RETURNED = "letter_returned", _("Letter returned")
+        # The same channel again, after the person's address or email was corrected.
+        RESENT = "resent", _("Sent again after a correction")
 
     # Every state change rewrites each index of the row (state is indexed, so no update is HOT): no index here that
     # another one covers. The work queue leads with campaign, the unique constraint with breach_file.
@@ -203,6 +211,11 @@ class Notice(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A notice sent again after this one came back (letter returned, email bounced) and the person's details were
+    # corrected: at most one per notice, so a returned letter is followed by one new letter, never two.
+    resend_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resent_as", editable=False
+    )
 
     objects = NoticeQuerySet.as_manager()
 
@@ -211,8 +224,11 @@ class Notice(models.Model):
         constraints = [
             # Issue 5: one notice per person per channel, whatever the number of launches.
             # A minor of 15 to 17 may get a letter and the legal representatives another: one per addressee.
+            # A notice sent again after a return (resend_of set) is the only other one, and only one per return.
             models.UniqueConstraint(
-                fields=["breach_file", "subject", "channel", "addressee"], name="one_notice_per_subject_channel"
+                fields=["breach_file", "subject", "channel", "addressee"],
+                condition=models.Q(resend_of__isnull=True),
+                name="one_notice_per_subject_channel",
             ),
             # A constraint rather than unique=True: references are looked up whole, never by prefix (no _like twin).
             models.UniqueConstraint(fields=["reference"], name="notice_reference_unique"),

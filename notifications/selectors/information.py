@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from breachdesk.assessment import subjects_to_inform
 from breachdesk.models import BreachFile, Channel
@@ -124,3 +125,99 @@ def persons_informed(breach_file: BreachFile) -> PersonsInformed:
         last_sent_on=max(days) if days else None,
         languages=[language for language in languages if language in campaign.texts],
     )
+
+
+@dataclass(frozen=True)
+class InformingProgress:
+    """How far one breach file's campaign went (Art. 34): the compliance dashboard's columns for one lab."""
+
+    launched_at: datetime
+    persons: int
+    told: int
+    letters_posted: int
+    letters_returned: int
+    emails_sent: int
+    emails_bounced: int
+    emails_unknown: int
+    unreachable: int
+
+    @property
+    def percent(self) -> int:
+        """The share of the campaign's persons told, rounded down so 100 means everyone."""
+        return 100 * self.told // self.persons if self.persons else 0
+
+
+def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgress]:
+    """Read the ledger of every launched campaign among these breach files in one query grouped by campaign.
+
+    The persons of a campaign are those it has a row for or lists unreachable (every channel failed is both);
+    a person is told once a letter was posted and not returned or an email was sent and did not bounce.
+    """
+    unreachable = UnreachableSubject.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    campaigns = (
+        Campaign.objects.filter(breach_file_id__in=breach_file_ids)
+        .order_by()
+        .annotate(
+            letters_posted=Count("notices", filter=Q(notices__channel=Channel.POST, notices__state__in=POSTED_STATES)),
+            letters_returned=Count(
+                "notices", filter=Q(notices__channel=Channel.POST, notices__state=NoticeState.RETURNED)
+            ),
+            emails_sent=Count("notices", filter=Q(notices__channel=Channel.EMAIL, notices__state__in=SENT_STATES)),
+            emails_bounced=Count(
+                "notices", filter=Q(notices__channel=Channel.EMAIL, notices__state__in=UNDELIVERED_EMAIL_STATES)
+            ),
+            emails_unknown=Count(
+                "notices", filter=Q(notices__channel=Channel.EMAIL, notices__state=NoticeState.UNKNOWN)
+            ),
+            with_notice=Count("notices__subject", distinct=True),
+            told=Count("notices__subject", distinct=True, filter=Q(notices__state__in=DELIVERED_STATES)),
+            unreachable_count=Coalesce(Subquery(unreachable.annotate(count=Count("pk")).values("count")), 0),
+            only_unreachable_count=Coalesce(
+                Subquery(
+                    unreachable.exclude(reason=UnreachableSubject.Reason.ALL_FAILED)
+                    .annotate(count=Count("pk"))
+                    .values("count")
+                ),
+                0,
+            ),
+        )
+        .values_list(
+            "breach_file_id",
+            "launched_at",
+            "with_notice",
+            "only_unreachable_count",
+            "told",
+            "letters_posted",
+            "letters_returned",
+            "emails_sent",
+            "emails_bounced",
+            "emails_unknown",
+            "unreachable_count",
+        )
+    )
+    return {
+        breach_file_id: InformingProgress(
+            launched_at=launched_at,
+            persons=with_notice + only_unreachable,
+            told=told,
+            letters_posted=letters_posted,
+            letters_returned=letters_returned,
+            emails_sent=emails_sent,
+            emails_bounced=emails_bounced,
+            emails_unknown=emails_unknown,
+            unreachable=unreachable,
+        )
+        for (
+            breach_file_id,
+            launched_at,
+            with_notice,
+            only_unreachable,
+            told,
+            letters_posted,
+            letters_returned,
+            emails_sent,
+            emails_bounced,
+            emails_unknown,
+            unreachable,
+        ) in campaigns
+    }

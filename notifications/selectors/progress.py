@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models
 
-from breachdesk.models import BreachFile, User
+from breachdesk.models import BreachFile, DataSubject, User
 from notifications.models import (
     TERMINAL_STATES,
     Campaign,
@@ -89,4 +89,5 @@ def campaign_context(breach_file: BreachFile, user: User) -> dict[str, Any]:
         "progress": campaign_progress(campaign) if campaign else None,
         "has_decision": campaigns.inform_decision(breach_file) is not None,
         "can_edit": user.can_edit_breach_files(),
+        "addresses_to_review": DataSubject.objects.filter(breach_file=breach_file, address_needs_review=True).count(),
     }

@@ -9,8 +9,10 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from breachdesk.formats import PARIS, paris_datetime
 from breachdesk.models import (
@@ -28,6 +30,7 @@ from breachdesk.risk import Band
 from breachdesk.taxonomy import Cause, Consequence, DataCategory, Nature, Origin, PersonCategory, Severity, Status
 from notifications import pdf
 from notifications.models import Filing, ProcessorNotice
+from notifications.selectors.information import InformingProgress, informing_progress
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class BreachFileRow:
     decision_history: list[Decision]
     filings: list[Filing]
     notice: ProcessorNotice | None
+    # None until the campaign informing the data subjects (Art. 34) is launched.
+    informing: InformingProgress | None = None
 
     @property
     def submitted_filings(self) -> list[Filing]:
@@ -67,7 +72,7 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
 
 
 def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFileRow]:
-    """Load breach files with their assessments, decisions, filings and notices in five queries."""
+    """Load breach files with their assessments, decisions, filings, notices and campaigns in six queries."""
     files = list(breach_files.select_related("incident", "controller", "incident__processor"))
     ids = [breach_file.pk for breach_file in files]
     assessments = _grouped(
@@ -79,6 +84,7 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
         notice.breach_file_id: notice
         for notice in ProcessorNotice.objects.filter(breach_file__in=ids).select_related("email")
     }
+    informing = informing_progress(ids)
     rows = []
     for breach_file in files:
         history: list[Decision] = decisions.get(breach_file.pk, [])
@@ -94,6 +100,7 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
                 decision_history=history,
                 filings=filings.get(breach_file.pk, []),
                 notice=notices.get(breach_file.pk),
+                informing=informing.get(breach_file.pk),
             )
         )
     return rows
@@ -157,25 +164,58 @@ def _time_left_text(breach_file: BreachFile, now: datetime) -> str:
     return f"{sign}{seconds // 3600}h{(seconds % 3600) // 60:02d}"
 
 
-DASHBOARD_HEADER = [
-    "incident",
-    "organisation_code",
-    "organisation",
-    "status",
-    "became_aware_at",
-    "deadline_at",
-    "time_left",
-    "is_overdue",
-    "authority_notified_at",
-    "risk_score",
-    "risk_level",
-    "notify_decision",
-    "inform_decision",
-    "filings_prepared",
-    "filings_submitted",
-    "cnil_case_number",
-    "processor_informed_at",
+def _informing_cells(informing: InformingProgress | None) -> list[object]:
+    """The campaign's columns (Art. 34); empty, not zero, while it is not launched."""
+    if informing is None:
+        return [""] * 9
+    return [
+        paris_datetime(informing.launched_at),
+        informing.persons,
+        informing.told,
+        informing.letters_posted,
+        informing.emails_sent,
+        informing.letters_returned,
+        informing.emails_bounced,
+        informing.unreachable,
+        informing.emails_unknown,
+    ]
+
+
+DASHBOARD_COLUMNS: list[tuple[str, Promise]] = [
+    ("incident", pgettext_lazy("csv column", "Incident")),
+    ("organisation_code", pgettext_lazy("csv column", "Organisation code")),
+    ("organisation", pgettext_lazy("csv column", "Organisation")),
+    ("status", pgettext_lazy("csv column", "Status")),
+    ("became_aware_at", pgettext_lazy("csv column", "Became aware at")),
+    ("deadline_at", pgettext_lazy("csv column", "CNIL deadline")),
+    ("time_left", pgettext_lazy("csv column", "Time left")),
+    ("is_overdue", pgettext_lazy("csv column", "Overdue")),
+    ("authority_notified_at", pgettext_lazy("csv column", "CNIL notified at")),
+    ("risk_score", pgettext_lazy("csv column", "Risk score")),
+    ("risk_level", pgettext_lazy("csv column", "Risk level")),
+    ("notify_decision", pgettext_lazy("csv column", "Decision to notify the CNIL")),
+    ("inform_decision", pgettext_lazy("csv column", "Decision to inform the data subjects")),
+    ("filings_prepared", pgettext_lazy("csv column", "Filings prepared")),
+    ("filings_submitted", pgettext_lazy("csv column", "Filings submitted")),
+    ("cnil_case_number", pgettext_lazy("csv column", "CNIL case number")),
+    ("processor_informed_at", pgettext_lazy("csv column", "Informed by the processor at")),
+    # The campaign (Art. 34): empty, not zero, while it is not launched.
+    ("informing_launched_at", pgettext_lazy("csv column", "Informing launched at")),
+    ("persons_to_inform", pgettext_lazy("csv column", "Persons to inform")),
+    ("persons_informed", pgettext_lazy("csv column", "Persons informed")),
+    ("letters_posted", pgettext_lazy("csv column", "Letters posted")),
+    ("emails_sent", pgettext_lazy("csv column", "Emails sent")),
+    ("letters_returned", pgettext_lazy("csv column", "Letters returned")),
+    ("emails_bounced", pgettext_lazy("csv column", "Emails bounced")),
+    ("unreachable", pgettext_lazy("csv column", "Unreachable")),
+    ("emails_unknown", pgettext_lazy("csv column", "Emails of unknown fate")),
 ]
+
+
+def header(columns: list[tuple[str, Promise]], *, language: str) -> list[str]:
+    """Name a CSV's columns in the reader's language, as a person reads them in a spreadsheet."""
+    with translation.override(language):
+        return [str(label) for _code, label in columns]
 
 
 def dashboard_rows_for_csv(rows: list[BreachFileRow], *, now: datetime, language: str) -> list[list[object]]:
@@ -199,7 +239,8 @@ def _dashboard_rows(rows: list[BreachFileRow], *, now: datetime) -> list[list[ob
                 _time_left_text(breach_file, now),
                 _yes_no(breach_file.is_overdue(now=now)),
                 paris_datetime(breach_file.authority_notified_at),
-                f"{row.assessment.score.normalize():f}" if row.assessment else "",
+                # A decimal comma in French: a spreadsheet reads "4,75" as a number there, "4.75" as text.
+                number_format(f"{row.assessment.score.normalize():f}") if row.assessment else "",
                 _label(Band, row.assessment.level) if row.assessment else "",
                 _decision_text(row.notify_decision),
                 _decision_text(row.inform_decision),
@@ -207,46 +248,47 @@ def _dashboard_rows(rows: list[BreachFileRow], *, now: datetime) -> list[list[ob
                 len(row.submitted_filings),
                 row.case_number,
                 paris_datetime(breach_file.processor_informed_at),
+                *_informing_cells(row.informing),
             ]
         )
     return result
 
 
-REGISTER_HEADER = [
-    "incident",
-    "organisation_code",
-    "organisation",
-    "status",
-    "became_aware_at",
-    "started_at",
-    "discovered_at",
-    "ended_at",
-    "is_ongoing",
-    "natures",
-    "origin",
-    "cause",
-    "description",
-    "person_categories",
-    "approximate_persons",
-    "approximate_records",
-    "data_categories",
-    "consequences",
-    "consequences_detail",
-    "severity",
-    "risk_assessment",
-    "risk_level",
-    "measures_immediate",
-    "measures_medium_term",
-    "measures_long_term",
-    "notify_decision",
-    "notify_rationale",
-    "inform_decision",
-    "inform_rationale",
-    "authority_notified_at",
-    "delay_reasons",
-    "filings",
-    "cnil_case_number",
-    "other_obligations",
+REGISTER_COLUMNS: list[tuple[str, Promise]] = [
+    ("incident", pgettext_lazy("csv column", "Incident")),
+    ("organisation_code", pgettext_lazy("csv column", "Organisation code")),
+    ("organisation", pgettext_lazy("csv column", "Organisation")),
+    ("status", pgettext_lazy("csv column", "Status")),
+    ("became_aware_at", pgettext_lazy("csv column", "Became aware at")),
+    ("started_at", pgettext_lazy("csv column", "Start of the breach")),
+    ("discovered_at", pgettext_lazy("csv column", "Discovered at")),
+    ("ended_at", pgettext_lazy("csv column", "End of the breach")),
+    ("is_ongoing", pgettext_lazy("csv column", "Still ongoing")),
+    ("natures", pgettext_lazy("csv column", "Nature of the breach")),
+    ("origin", pgettext_lazy("csv column", "Origin")),
+    ("cause", pgettext_lazy("csv column", "Cause")),
+    ("description", pgettext_lazy("csv column", "Description")),
+    ("person_categories", pgettext_lazy("csv column", "Categories of persons")),
+    ("approximate_persons", pgettext_lazy("csv column", "Approximate number of persons")),
+    ("approximate_records", pgettext_lazy("csv column", "Approximate number of records")),
+    ("data_categories", pgettext_lazy("csv column", "Categories of data")),
+    ("consequences", pgettext_lazy("csv column", "Likely consequences")),
+    ("consequences_detail", pgettext_lazy("csv column", "Consequences in detail")),
+    ("severity", pgettext_lazy("csv column", "Severity")),
+    ("risk_assessment", pgettext_lazy("csv column", "Risk assessment (ENISA)")),
+    ("risk_level", pgettext_lazy("csv column", "Risk level")),
+    ("measures_immediate", pgettext_lazy("csv column", "Immediate measures")),
+    ("measures_medium_term", pgettext_lazy("csv column", "Medium-term measures")),
+    ("measures_long_term", pgettext_lazy("csv column", "Long-term measures")),
+    ("notify_decision", pgettext_lazy("csv column", "Decision to notify the CNIL")),
+    ("notify_rationale", pgettext_lazy("csv column", "Rationale of the decision to notify")),
+    ("inform_decision", pgettext_lazy("csv column", "Decision to inform the data subjects")),
+    ("inform_rationale", pgettext_lazy("csv column", "Rationale of the decision to inform")),
+    ("authority_notified_at", pgettext_lazy("csv column", "CNIL notified at")),
+    ("delay_reasons", pgettext_lazy("csv column", "Reasons for the delay")),
+    ("filings", pgettext_lazy("csv column", "Filings")),
+    ("cnil_case_number", pgettext_lazy("csv column", "CNIL case number")),
+    ("other_obligations", pgettext_lazy("csv column", "Other obligations")),
 ]
 
 
@@ -289,7 +331,7 @@ def _filing_text(filing: Filing) -> str:
 
 
 def register_rows_for_csv(rows: list[BreachFileRow], *, language: str) -> list[list[object]]:
-    """The register's rows with labels, not codes, in the reader's language (the header keeps stable names)."""
+    """The register's rows with labels, not codes, in the reader's language."""
     from breachdesk.obligations.selectors import obligations_of_breach_files
 
     obligations = obligations_of_breach_files(breach_files=[row.breach_file for row in rows])

@@ -104,17 +104,23 @@ def inform_decision(breach_file: BreachFile) -> Any:
     return decision
 
 
+def require_inform_decision(breach_file: BreachFile) -> Any:
+    """Return the decision to inform the data subjects, or refuse: a launch needs one."""
+    decision = inform_decision(breach_file)
+    if decision is None:
+        raise CampaignRefused(
+            _("No decision to inform the data subjects (Art. 34) is recorded for this breach file: record it first.")
+        )
+    return decision
+
+
 def launch_campaign(
     *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
 ) -> LaunchResult:
     """Give every data subject the inform decision covers a ledger row per channel, or list them unreachable."""
     chosen = parse_channels(channels)
     now = now or timezone.now()
-    decision = inform_decision(breach_file)
-    if decision is None:
-        raise CampaignRefused(
-            _("No decision to inform the data subjects (Art. 34) is recorded for this breach file: record it first.")
-        )
+    decision = require_inform_decision(breach_file)
     if not Campaign.objects.filter(breach_file=breach_file).exists():
         ensure_ready_to_launch(breach_file)
     texts = notice_texts(breach_file)
@@ -252,7 +258,15 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
     subjects = (
         subjects_to_inform(campaign.breach_file)
         .order_by("pk")
-        .only("pk", "personal_token", "language", "has_postal_address", "has_email", "has_confidential_care")
+        .only(
+            "pk",
+            "personal_token",
+            "language",
+            "has_postal_address",
+            "address_needs_review",
+            "has_email",
+            "has_confidential_care",
+        )
     )
     last_pk = 0
     while True:
@@ -296,9 +310,12 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
                 created[channel] += 1
         Notice.objects.bulk_create(new, ignore_conflicts=True)
         UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
-        # A later launch with another channel may reach people listed unreachable before.
+        # A later launch with another channel, or after an address to review was corrected, may reach people listed
+        # unreachable before.
         UnreachableSubject.objects.filter(
-            campaign=campaign, subject_id__in=reachable, reason=UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+            campaign=campaign,
+            subject_id__in=reachable,
+            reason__in=[UnreachableSubject.Reason.NO_CHANNEL_CHOSEN, UnreachableSubject.Reason.NO_CHANNEL],
         ).delete()
     return dict(created)
 

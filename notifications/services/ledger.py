@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from breachdesk.models import AuditEvent, BreachFile, User
+from breachdesk.models import AuditEvent, BreachFile, DataSubject, User
 from breachdesk.models.subjects import age_group_on
 from breachdesk.services import record_audit
 from notifications import postgres
@@ -28,6 +29,7 @@ from notifications.models import (
 )
 from notifications.services.campaigns import new_notice, recipients_of, wake_campaign
 from notifications.services.outbound import retry_delay
+from notifications.services.references import make_reference
 
 
 def event_rows(
@@ -296,3 +298,94 @@ def record_bounce_of_notice(*, notice_id: int, at: datetime | None = None, reaso
     if moved:
         fall_back_to_other_channel(notice_id=notice_id, now=at)
     return notices.first()
+
+
+class ResendRefused(Exception):
+    """Raised when a notice cannot be sent again now; the message names no person."""
+
+
+# States of a notice that came back: the only ones a person may send again, once the details are corrected.
+UNDELIVERED_STATES = frozenset({NoticeState.RETURNED, NoticeState.BOUNCED, NoticeState.FAILED_PERMANENT})
+
+
+def came_back_at(notice: Notice) -> datetime | None:
+    """Return when a notice came back (returned letter, bounced or refused email)."""
+    return notice.returned_at or notice.bounced_at or notice.failed_at
+
+
+def can_send_again(notice: Notice, subject: DataSubject) -> bool:
+    """Tell whether a notice that came back may go again: not resent yet, and the person's details corrected since."""
+    returned = came_back_at(notice)
+    reachable = subject.has_email if notice.channel == Channel.EMAIL else subject.has_postal_address
+    return (
+        notice.state in UNDELIVERED_STATES
+        and returned is not None
+        and subject.contact_corrected_at is not None
+        and subject.contact_corrected_at > returned
+        and reachable
+        and not Notice.objects.filter(resend_of=notice).exists()
+    )
+
+
+def send_again(*, breach_file: BreachFile, notice_id: int, user: User | None, now: datetime | None = None) -> Notice:
+    """Queue the same channel again for a notice that came back, once the person's address or email was corrected.
+
+    One new notice per return (resend_of is unique): a second letter never goes without the first one's return.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice = (
+            Notice.objects.select_for_update()
+            .select_related("campaign", "subject")
+            .filter(breach_file=breach_file, pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            raise ResendRefused(_("No such notice in this breach file."))
+        subject = DataSubject.objects.select_for_update().get(pk=notice.subject_id)
+        if not can_send_again(notice, subject):
+            raise ResendRefused(
+                _("Only a notice that came back can be sent again, once, after the address or email was corrected.")
+            )
+        sequence = (
+            2
+            + Notice.objects.filter(
+                breach_file=breach_file, subject=subject, channel=notice.channel, addressee=notice.addressee
+            )
+            .exclude(resend_of__isnull=True)
+            .count()
+        )
+        resent = new_notice(
+            notice.campaign, subject, notice.channel, now, Notice.Origin.RESENT, addressee=notice.addressee
+        )
+        resent.reference = make_reference(
+            breach_file.pk, subject.pk, notice.channel, notice.addressee, sequence=sequence
+        )
+        resent.resend_of = notice
+        try:
+            with transaction.atomic():
+                resent.save(force_insert=True)
+        except IntegrityError:
+            raise ResendRefused(_("This notice was already sent again.")) from None
+        NoticeEvent.objects.create(
+            notice=resent,
+            from_state="",
+            to_state=NoticeState.PENDING,
+            at=now,
+            actor=user,
+            error=f"after {notice.reference}",
+        )
+        # The person has a channel again: no longer among those every channel failed (Art. 34(3)(c) input).
+        UnreachableSubject.objects.filter(
+            campaign=notice.campaign, subject=subject, reason=UnreachableSubject.Reason.ALL_FAILED
+        ).delete()
+        record_audit(
+            user=user,
+            action=AuditEvent.Action.CREATE,
+            object_type=NotificationAuditObject.NOTICE,
+            object_id=resent.pk,
+            organisation_id=breach_file.controller_id,
+            detail=f"sent again after notice {notice.pk}",
+        )
+        wake_campaign(notice.campaign_id)
+    return resent

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -134,16 +134,26 @@ def send_outbound_email(*, email_id: int, message: Any, recipients: list[str], n
     )
 
 
+def requeueable(prefix: str = "") -> models.Q:
+    """The failed emails a person may try again: not given up (no address to send to), attempts left.
+
+    `prefix` reaches the email through a relation ("email__" from a processor notice).
+    """
+    return models.Q(
+        **{
+            f"{prefix}state": EmailState.FAILED,
+            f"{prefix}attempts__lt": max_attempts(),
+            f"{prefix}next_attempt_at__isnull": False,
+        }
+    )
+
+
 def requeue_outbound_email(*, email_id: int, now: datetime | None = None) -> bool:
     """A person asks for another attempt of a failed email: due now, back-off waived (attempts stay bounded).
 
     An email given up (no next attempt: no address to send to) is not taken up again.
     """
-    return bool(
-        OutboundEmail.objects.filter(
-            pk=email_id, state=EmailState.FAILED, attempts__lt=max_attempts(), next_attempt_at__isnull=False
-        ).update(next_attempt_at=now or timezone.now())
-    )
+    return bool(OutboundEmail.objects.filter(requeueable(), pk=email_id).update(next_attempt_at=now or timezone.now()))
 
 
 def mark_stalled_unknown(*, now: datetime) -> int:

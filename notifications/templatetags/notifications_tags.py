@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
-from breachdesk.models import BreachFile, User
+from breachdesk.formats import reader_language
+from breachdesk.models import BreachFile, Organisation, User
 from breachdesk.risk import SeverityScore, band_label
 from notifications import cnil
 from notifications.selectors.obligations import ObligationGrid
@@ -90,3 +93,31 @@ def notifications_panel(context: template.Context, breach_file: BreachFile) -> d
 @register.filter
 def join_lines(value: object) -> str:
     return " ; ".join(as_lines(value))
+
+
+@register.filter
+def gap_name(gap: cnil.Gap | dict[str, Any]) -> str:
+    """Name a missing or unknown filing item for the reader: the CNIL's own words in French (what the DPO types into
+    the teleservice), else the form field where it is filled in, in the reader's language.
+
+    A gap is a `cnil.Gap`, or its JSON as a filing stored it.
+    """
+    item: dict[str, Any] = gap.as_json() if isinstance(gap, cnil.Gap) else gap
+    if reader_language() == "fr":
+        return f"{item['section']} — {item['label']}"
+    target, _separator, name = str(item.get("edit") or "organisation:name").partition(":")
+    models: dict[str, Any] = {"breach_file": BreachFile, "organisation": Organisation}
+    if target not in models:
+        key = str(item["key"])
+        return gettext("Decision to inform the data subjects") if key == "information.status" else key
+    field = models[target]._meta.get_field(name)
+    label = capfirst(str(getattr(field, "verbose_name", name)))
+    if target == "organisation":
+        return f"{capfirst(str(Organisation._meta.verbose_name))} — {label}"
+    return label
+
+
+@register.filter
+def gap_rule(required_by: str) -> str:
+    """Name the rule that asks for an item; the teleservice's own word is named in the reader's language."""
+    return gettext("CNIL teleservice") if required_by == "Téléservice" else required_by

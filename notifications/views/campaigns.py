@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from breachdesk.access import (
     audit,
@@ -18,12 +18,13 @@ from breachdesk.access import (
     editable_breach_file,
     visible_breach_file,
 )
-from breachdesk.csvfiles import csv_lines
+from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
+from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile
-from notifications.forms.campaigns import LaunchForm, LetterChoicesForm, NoticeTextForm
-from notifications.models import Campaign, NoticeState, NotificationAuditObject
-from notifications.selectors import exports, progress
+from notifications.forms.campaigns import LaunchConfirmForm, LaunchForm, LetterChoicesForm, NoticeTextForm
+from notifications.models import Campaign, Notice, NoticeState, NotificationAuditObject
+from notifications.selectors import exports, launch, progress
 from notifications.selectors.progress import campaign_context
 from notifications.services import campaigns, ledger, notice_texts
 
@@ -48,9 +49,13 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     current: Campaign | None = context["campaign"]
     unreachable = unknown = None
     if current is not None:
-        unreachable = Paginator(current.unreachable.select_related("subject").order_by("pk"), 50).get_page(
-            request.GET.get("unreachable")
-        )
+        # Named by patient reference and name: only the rows of the page shown are decrypted.
+        unreachable = Paginator(
+            current.unreachable.select_related("subject")
+            .only("pk", "reason", "recorded_at", "subject_id", "subject__personal_token")
+            .order_by("pk"),
+            50,
+        ).get_page(request.GET.get("unreachable"))
         unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
     audit(
         user,
@@ -170,24 +175,38 @@ def campaign_preview(request: HttpRequest, reference: str, code: str) -> HttpRes
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    """Show what a launch adds, in numbers; launch only on a POST that carries the typed number of persons."""
     user = current_user(request)
     breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
-    form = LaunchForm(request.POST)
-    if not form.is_valid():
+    data = request.POST if request.method == "POST" else request.GET
+    channels_form = LaunchForm(data)
+    if not channels_form.is_valid():
         messages.error(request, _("Choose at least one channel."))
         return _back(breach_file)
-    try:
-        result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=form.cleaned_data["channels"])
-    except campaigns.CampaignRefused as error:
-        if error.link:
-            messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
-        else:
-            messages.error(request, str(error))
+    channels = channels_form.cleaned_data["channels"]
+    preview = launch.launch_preview(breach_file=breach_file, channels=channels)
+    confirming = request.method == "POST" and "persons" in request.POST
+    form = LaunchConfirmForm(
+        request.POST if confirming else None, expected=preview.persons, initial={"channels": channels}
+    )
+    if confirming and form.is_valid() and preview.can_launch:
+        try:
+            result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=channels)
+        except campaigns.CampaignRefused as error:
+            if error.link:
+                messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
+            else:
+                messages.error(request, str(error))
+            return _back(breach_file)
+        (messages.info if result.created_nothing else messages.success)(request, result.summary())
         return _back(breach_file)
-    (messages.info if result.created_nothing else messages.success)(request, result.summary())
-    return _back(breach_file)
+    return render(
+        request,
+        "notifications/pages/campaign_launch.html",
+        {"breach_file": breach_file, "preview": preview, "form": form},
+    )
 
 
 @login_required
@@ -216,7 +235,11 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
 
     return private_response(
         StreamingHttpResponse(
-            csv_lines(exports.LEDGER_HEADER, exports.ledger_rows(breach_file)), content_type="text/csv; charset=utf-8"
+            spreadsheet_lines(
+                exports.ledger_header(language=reader_language()),
+                exports.ledger_rows(breach_file, language=reader_language()),
+            ),
+            content_type="text/csv; charset=utf-8",
         ),
         filename=f"ledger-{breach_file.incident.reference}-{breach_file.controller.code}.csv",
     )
@@ -235,3 +258,20 @@ def campaign_unknown(request: HttpRequest, reference: str, code: str) -> HttpRes
     moved = ledger.resolve_unknown(breach_file=breach_file, notice_ids=ids, resend=decision == "resend", user=user)
     messages.success(request, _("%(count)s emails updated.") % {"count": len(moved)})
     return _back(breach_file)
+
+
+@login_required
+@require_POST
+def notice_send_again(request: HttpRequest, reference: str, code: str, pk: int) -> HttpResponse:
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.NOTICE)
+    try:
+        resent = ledger.send_again(breach_file=breach_file, notice_id=pk, user=user)
+    except ledger.ResendRefused as error:
+        messages.error(request, str(error))
+        subject_id = Notice.objects.filter(breach_file=breach_file, pk=pk).values_list("subject_id", flat=True).first()
+        if subject_id is None:
+            raise Http404 from None
+        return redirect("subject_detail", reference=reference, code=code, pk=subject_id)
+    messages.success(request, _("Queued again as %(reference)s.") % {"reference": resent.reference})
+    return redirect("subject_detail", reference=reference, code=code, pk=resent.subject_id)

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from breachdesk.access import (
     audit,
@@ -20,7 +20,7 @@ from breachdesk.access import (
 )
 from breachdesk.downloads import private_response
 from breachdesk.models import AuditEvent, Organisation, User
-from notifications.forms.campaigns import PostedForm, ReturnForm
+from notifications.forms.campaigns import PostedConfirmForm, PostedForm, ReturnForm
 from notifications.models import Channel, Notice, NoticeState, NotificationAuditObject, PrintBatch
 from notifications.selectors import exports
 from notifications.services import campaigns
@@ -136,21 +136,30 @@ def mailroom_batch_printed(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def mailroom_batch_posted(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show what marking a batch posted records; record it only on a POST with the confirmation ticked."""
     user = current_user(request)
     batch = _batch(user, pk)
-    form = PostedForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the date the batch was handed to the post."))
-        return redirect("notifications:mailroom")
-    posted_on: date = form.cleaned_data["posted_on"]
-    try:
-        mailroom_services.mark_batch_posted(batch=batch, user=user, posted_on=posted_on)
-        messages.success(request, _("Batch %(label)s marked posted.") % {"label": batch.label})
-    except campaigns.CampaignRefused as error:
-        messages.error(request, str(error))
-    return redirect("notifications:mailroom")
+    # The confirmation page's own form says so: a POST from anywhere else only shows what would be recorded.
+    if request.method == "POST" and "confirming" in request.POST:
+        form = PostedConfirmForm(request.POST)
+        if form.is_valid():
+            posted_on: date = form.cleaned_data["posted_on"]
+            try:
+                mailroom_services.mark_batch_posted(batch=batch, user=user, posted_on=posted_on)
+                messages.success(request, _("Batch %(label)s marked posted.") % {"label": batch.label})
+            except campaigns.CampaignRefused as error:
+                messages.error(request, str(error))
+            return redirect("notifications:mailroom")
+    else:
+        data = request.POST if request.method == "POST" else request.GET
+        form = PostedConfirmForm(initial={"posted_on": PostedForm(data).cleaned_posted_on() or timezone.localdate()})
+    return render(
+        request,
+        "notifications/pages/mailroom_posted.html",
+        {"batch": batch, "form": form, "letters": exports.batch_letter_counts(batch)},
+    )
 
 
 @login_required

@@ -15,7 +15,7 @@ from breachdesk.access import (
     current_user,
     require_oversight,
 )
-from breachdesk.csvfiles import csv_text
+from breachdesk.csvfiles import spreadsheet_text
 from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, User
@@ -61,8 +61,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _csv_response(content: str, filename: str) -> HttpResponse:
-    # A byte-order mark lets spreadsheets read the accents.
-    return private_response(HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8"), filename=filename)
+    return private_response(HttpResponse(content, content_type="text/csv; charset=utf-8"), filename=filename)
 
 
 @login_required
@@ -73,8 +72,8 @@ def compliance_export(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.COMPLIANCE_DASHBOARD_CSV, detail=f"{len(rows)} files")
     return _csv_response(
-        csv_text(
-            register_selectors.DASHBOARD_HEADER,
+        spreadsheet_text(
+            register_selectors.header(register_selectors.DASHBOARD_COLUMNS, language=reader_language()),
             register_selectors.dashboard_rows_for_csv(rows, now=now, language=reader_language()),
         ),
         f"breachdesk-dashboard-{now:%Y%m%d-%H%M}.csv",
@@ -142,8 +141,8 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     selection = _register_rows(request, user)
     audit(user, AuditEvent.Action.EXPORT, NotificationAuditObject.REGISTER_CSV, detail=selection.audit_detail)
     return _csv_response(
-        csv_text(
-            register_selectors.REGISTER_HEADER,
+        spreadsheet_text(
+            register_selectors.header(register_selectors.REGISTER_COLUMNS, language=reader_language()),
             register_selectors.register_rows_for_csv(selection.rows, language=reader_language()),
         ),
         f"registre-violations-{timezone.now():%Y%m%d}.csv",

@@ -42,7 +42,7 @@ def test_a_dpo_logs_in_and_sees_a_live_countdown_and_the_overdue_file_in_red(
     page.wait_for_timeout(1500)
     assert countdown.inner_text() != first
     assert "soon" in (rows.nth(1).get_attribute("class") or "")
-    page.click(f"text={other_incident_file.incident.reference}")
+    rows.nth(1).get_by_role("link", name=other_incident_file.controller.name).click()
     page.wait_for_selector("[data-testid=timeline]")
     assert "Échéance" in page.content() or "Deadline" in page.content()
 

@@ -7,7 +7,7 @@ from html import escape
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from breachdesk.models import AuditEvent, BreachFile
 from tests.factories import DataSubjectFactory
@@ -24,7 +24,8 @@ ALL_PERSONAS = [
 ]
 # Who may read the lab's breach file (LAB-RENNES): its DPO, the group's compliance officer, the admin.
 READERS = {"lab_dpo", "compliance_officer", "admin_user"}
-EDITORS = {"lab_dpo", "admin_user"}
+# Who may describe it (its case, in the edit form): its DPO, the group's compliance officer, the admin.
+EDITORS = {"lab_dpo", "compliance_officer", "admin_user"}
 
 
 def breach_file_urls(breach_file: BreachFile, subject_pk: int) -> dict[str, str]:
@@ -139,14 +140,13 @@ def test_creating_a_breach_file_with_bad_dates_shows_clear_errors(client, lab_dp
     response = client.post(
         reverse("breach_file_create"),
         {
-            "incident": incident.pk,
-            "controller": lab_dpo.organisation_id,
+            "incident": incident.reference,
+            "controllers": [lab_dpo.organisation_id],
             "became_aware_at": "2026-03-27T10:00",
             "started_at": "2026-03-27T09:00",
             "ended_at": "2026-03-20T09:00",
             "origin": "hacking",
             "cause": "unknown",
-            "status": "detected",
         },
     )
     assert response.status_code == 200
@@ -160,13 +160,12 @@ def test_a_dpo_creates_a_breach_file_for_their_lab_and_the_timeline_starts(clien
     response = client.post(
         reverse("breach_file_create"),
         {
-            "incident": incident.pk,
-            "controller": lab_dpo.organisation_id,
+            "incident": incident.reference,
+            "controllers": [lab_dpo.organisation_id],
             "became_aware_at": "2026-03-27T10:00",
             "origin": "hacking",
             "cause": "external_malicious",
             "natures": ["confidentiality"],
-            "status": "detected",
             "is_established": "on",
         },
     )
@@ -174,7 +173,7 @@ def test_a_dpo_creates_a_breach_file_for_their_lab_and_the_timeline_starts(clien
     breach_file = BreachFile.objects.get()
     # Entered in Paris time (UTC+1 that day).
     assert breach_file.became_aware_at.isoformat() == "2026-03-27T09:00:00+00:00"
-    assert list(breach_file.events.values_list("kind", flat=True)) == ["aware"]
+    assert list(breach_file.events.values_list("kind", flat=True)) == ["aware", "opened"]
     assert AuditEvent.objects.filter(action="create", object_type="breach_file", object_id=str(breach_file.pk)).exists()
 
 
@@ -183,25 +182,29 @@ def test_a_dpo_cannot_create_a_breach_file_for_another_lab(client, lab_dpo, inci
     response = client.post(
         reverse("breach_file_create"),
         {
-            "incident": incident.pk,
-            "controller": other_lab.pk,
+            "incident": incident.reference,
+            "controllers": [other_lab.pk],
             "became_aware_at": "2026-03-27T10:00",
             "origin": "hacking",
             "cause": "unknown",
-            "status": "detected",
         },
     )
     assert response.status_code == 200
-    assert "controller" in response.context["form"].errors
+    assert "controllers" in response.context["form"].errors
     assert BreachFile.objects.count() == 0
 
 
-def test_editing_records_the_changed_fields_on_the_timeline_and_status_never_goes_back(client, lab_dpo, breach_file):
+def test_editing_records_the_changed_fields_and_a_forged_status_or_notification_date_is_ignored(
+    client, lab_dpo, breach_file
+):
     breach_file.status = "assessed"
     breach_file.save()
     client.force_login(lab_dpo)
     url = reverse("breach_file_edit", args=[breach_file.incident.reference, breach_file.controller.code])
     form = client.get(url).context["form"]
+    # The guided filing records the status and the authority's notification: they are not fields here.
+    assert "status" not in form.fields
+    assert "authority_notified_at" not in form.fields
     data = {name: value for name, value in form.initial.items() if value not in (None, "")}
     data.update(
         {
@@ -211,19 +214,21 @@ def test_editing_records_the_changed_fields_on_the_timeline_and_status_never_goe
             "measures_immediate": "Mots de passe réinitialisés",
             "natures": ["confidentiality"],
             "person_categories": ["patients"],
-            "status": "detected",
+            "status": "closed",
+            "authority_notified_at": "2026-03-28T10:00",
         }
     )
-    data.pop("incident"), data.pop("controller")
+    data.pop("incident")
     data = {key: value for key, value in data.items() if not isinstance(value, bool) or value}
-    response = client.post(url, data)
-    assert "status" in response.context["form"].errors
-    data["status"] = "assessed"
     response = client.post(url, data)
     assert response.status_code == 302, response.context["form"].errors
     breach_file.refresh_from_db()
     assert breach_file.measures_immediate == "Mots de passe réinitialisés"
-    assert any("measures_immediate" in event.params["fields"] for event in breach_file.events.filter(kind="changed"))
+    assert breach_file.status == "assessed"
+    assert breach_file.authority_notified_at is None
+    (changed,) = [event.params["fields"] for event in breach_file.events.filter(kind="changed")]
+    assert "measures_immediate" in changed
+    assert not {"status", "authority_notified_at"} & set(changed)
 
 
 def test_the_subject_pages_show_a_masked_nir_and_are_audited(client, lab_dpo, breach_file):
@@ -250,13 +255,26 @@ def test_a_dpo_cannot_attach_a_breach_file_to_another_group_incident(client, lab
     response = client.post(
         reverse("breach_file_create"),
         {
-            "incident": foreign.pk,
-            "controller": lab_dpo.organisation_id,
+            "incident": foreign.reference,
+            "controllers": [lab_dpo.organisation_id],
             "became_aware_at": "2026-03-27T10:00",
             "origin": "hacking",
             "cause": "unknown",
-            "status": "detected",
         },
     )
     assert "incident" in response.context["form"].errors
     assert not BreachFile.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_language_menu_names_each_language_in_its_own_language(client, request, lab_dpo, language):
+    # The locale middleware leaves the reader's language active in the thread: give the next test the default.
+    request.addfinalizer(translation.deactivate)
+    client.force_login(lab_dpo)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+
+    page = client.get("/").content.decode()
+
+    assert '<option value="fr" lang="fr"' in page and ">Français</option>" in page
+    assert '<option value="en" lang="en"' in page and ">English</option>" in page
+    assert "Anglais" not in page

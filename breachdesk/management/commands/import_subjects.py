@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from breachdesk.commands import EXIT_USAGE, breach_file_named
-from breachdesk.csvfiles import safe_csv_text
+from breachdesk.importing.report import report_csv
 from breachdesk.importing.services import import_subjects
 from breachdesk.models import SubjectImport
 
@@ -45,8 +45,8 @@ class Command(BaseCommand):
 
         subject_import = import_subjects(breach_file=breach_file, path=path, dry_run=options["dry_run"])
 
-        report_text = subject_import.error_report or safe_csv_text([("line", "column", "code", "message")])
-        report_path.write_text(report_text, encoding="utf-8")
+        # The same file the import page downloads: semicolons and a BOM, in the active language.
+        report_path.write_bytes(report_csv(subject_import))
         write = self.stdout.write
         write(f"import: #{subject_import.pk} {subject_import.state}")
         write(f"read: {subject_import.rows_read}")
@@ -54,13 +54,14 @@ class Command(BaseCommand):
         write(f"rejected: {subject_import.rows_rejected}")
         write(f"duplicates: {subject_import.duplicates}")
         write(f"unreachable: {subject_import.unreachable}")
+        write(f"addresses to review: {subject_import.addresses_to_review}")
         write(f"errors: {subject_import.errors}")
         write(f"warnings: {subject_import.warnings}")
         write(f"error report: {report_path}")
-        write(subject_import.message)
+        write(subject_import.summary_text)
         if subject_import.state not in (
             SubjectImport.State.IMPORTED,
             SubjectImport.State.VALID,
             SubjectImport.State.ALREADY_IMPORTED,
         ):
-            raise CommandError(subject_import.message or "The file was rejected.", returncode=EXIT_REJECTED)
+            raise CommandError(subject_import.summary_text or "The file was rejected.", returncode=EXIT_REJECTED)

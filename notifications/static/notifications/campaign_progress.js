@@ -14,7 +14,8 @@
             row.querySelector('[data-role="bar"]').value = info.done;
             row.querySelector('[data-role="done"]').textContent = info.done;
             row.querySelector('[data-role="total"]').textContent = info.total;
-            row.querySelector('[data-role="percent"]').textContent = info.percent;
+            row.querySelector('[data-role="percent"]').textContent = Number(info.percent).toLocaleString(
+              document.documentElement.lang || undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
           }
           var states = box.querySelector('[data-channel-states="' + channel + '"]');
           if (states) {
@@ -24,7 +25,9 @@
               var badge = document.createElement("span");
               badge.className = "badge state-" + item.state;
               badge.dataset.state = item.state;
-              badge.textContent = item.label + " : " + item.count;
+              // The page gives the pattern in its language ("{label}: {count}", French "{label} : {count}").
+              badge.textContent = (box.dataset.countFormat || "{label}: {count}")
+                .replace("{label}", item.label).replace("{count}", String(item.count));
               states.appendChild(badge);
               states.appendChild(document.createTextNode(" "));
             });

@@ -95,8 +95,14 @@ def write_csv(path: Path, data: Iterable[dict[str, str]], **options: object) -> 
 
 
 def report_of(subject_import: SubjectImport) -> list[dict[str, str]]:
-    """Return the import's report as rows of a CSV reader."""
-    return list(csv.DictReader(io.StringIO(subject_import.error_report)))
+    """Return the import's report as the page shows it, in the active language, every value as text."""
+    from breachdesk.importing.report import report_entries
+
+    return [
+        {key: str(value) for key, value in entry.items() if key != "is_error"}
+        | {"level": "error" if entry["is_error"] else "warning"}
+        for entry in report_entries(subject_import)
+    ]
 
 
 def write_xlsx(path: Path, data: Iterable[dict[str, str | object]], *, columns: Iterable[str] = HEADER) -> Path:

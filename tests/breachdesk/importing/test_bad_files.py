@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import pytest
 
+from breachdesk.importing.report import report_csv
 from breachdesk.importing.services import import_subjects
 from breachdesk.models import DataSubject, SubjectImport
-from tests.breachdesk.importing.conftest import HEADER, csv_bytes, rows, subject_row, write_csv
+from tests.breachdesk.importing.conftest import HEADER, csv_bytes, report_of, rows, subject_row, write_csv
 
 State = SubjectImport.State
 pytestmark = pytest.mark.django_db
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def run(breach_file, path: Path) -> tuple[SubjectImport, list[dict[str, str]]]:
     subject_import = import_subjects(breach_file=breach_file, path=path)
-    report = list(csv.DictReader(io.StringIO(subject_import.error_report))) if subject_import.error_report else []
-    return subject_import, report
+    return subject_import, report_of(subject_import)
 
 
 def codes(report: list[dict[str, str]]) -> list[tuple[str, str, str]]:
@@ -79,7 +78,7 @@ def test_a_utf16_unicode_text_export_is_rejected_with_how_to_save_it(breach_file
     subject_import, report = run(breach_file, path)
     assert_rejected_and_nothing_stored(subject_import)
     assert codes(report) == [("", "", "utf16_not_supported")]
-    assert "CSV UTF-8" in subject_import.message
+    assert "CSV UTF-8" in subject_import.summary_text
 
 
 def test_an_old_xls_workbook_is_rejected_with_how_to_save_it(breach_file, tmp_path):
@@ -142,12 +141,13 @@ def test_formula_injection_in_names_is_stored_as_text_and_escaped_in_the_report(
     columns = [*HEADER, "=1+1"]
     path = write_csv(tmp_path / "formula.csv", data, columns=columns)
     subject_import, _report = run(breach_file, path)
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     stored = DataSubject.objects.order_by("pk").first()
     assert stored is not None and stored.personal.last_name == formula
-    assert "'=1+1" in subject_import.error_report
-    for line in subject_import.error_report.splitlines()[1:]:
-        for cell in next(csv.reader([line])):
+    text = report_csv(subject_import).decode("utf-8-sig")
+    assert "'=1+1" in text
+    for line in text.splitlines()[1:]:
+        for cell in next(csv.reader([line], delimiter=";")):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
@@ -160,7 +160,9 @@ def test_html_in_names_is_stored_as_given(breach_file, tmp_path):
     assert stored.personal.last_name == html
 
 
-def test_an_address_too_long_for_the_envelope_window_rejects_the_file_with_the_column(breach_file, tmp_path):
+def test_an_address_too_long_even_abbreviated_is_imported_as_an_address_to_review_naming_the_column(
+    breach_file, tmp_path
+):
     data = [
         subject_row(1, address_1="123 boulevard du Maréchal Jean Marie de Lattre de Tassigny"),
         subject_row(2, address_2="Chez Madame Marie-Christine de La Villemarqué"),
@@ -169,12 +171,20 @@ def test_an_address_too_long_for_the_envelope_window_rejects_the_file_with_the_c
     ]
     path = write_csv(tmp_path / "long.csv", data)
     subject_import, report = run(breach_file, path)
-    assert_rejected_and_nothing_stored(subject_import)
+    assert subject_import.state == State.IMPORTED and subject_import.rows_stored == 4
+    assert subject_import.addresses_to_review == 3
     assert codes(report) == [
         ("2", "address_1", "address_too_long"),
+        ("2", "address_1", "address_to_review"),
         ("3", "address_2", "address_too_long"),
+        ("3", "address_2", "address_to_review"),
         ("4", "city", "address_too_long"),
+        ("4", "city", "address_to_review"),
     ]
+    flagged = DataSubject.objects.filter(address_needs_review=True).order_by("source_line")
+    assert [subject.source_line for subject in flagged] == [2, 3, 4]
+    assert all(not subject.has_postal_address and subject.personal.address_block == [] for subject in flagged)
+    assert DataSubject.objects.get(source_line=5).has_postal_address
 
 
 def test_a_row_with_more_cells_than_the_header_is_rejected(breach_file, tmp_path):
@@ -196,11 +206,21 @@ def test_an_unclosed_quote_is_reported_at_its_line(breach_file, tmp_path):
 
 
 def test_many_errors_are_all_counted_and_the_report_stays_readable(breach_file, tmp_path):
-    data = [subject_row(index, email="not-an-email") for index in range(50)]
-    subject_import, report = run(breach_file, write_csv(tmp_path / "emails.csv", data))
+    data = [subject_row(index, nir="1234") for index in range(50)]
+    subject_import, report = run(breach_file, write_csv(tmp_path / "nirs.csv", data))
     assert_rejected_and_nothing_stored(subject_import)
     assert subject_import.errors == 50 and subject_import.rows_rejected == 50
-    assert len([entry for entry in report if entry["code"] == "email_invalid"]) == 50
+    assert len([entry for entry in report if entry["code"] == "nir_length"]) == 50
+
+
+def test_bad_optional_emails_are_set_aside_with_a_warning_each_and_the_persons_get_a_letter(breach_file, tmp_path):
+    data = [subject_row(index, email="not-an-email") for index in range(50)]
+    subject_import, report = run(breach_file, write_csv(tmp_path / "emails.csv", data))
+    assert subject_import.state == State.IMPORTED and subject_import.rows_stored == 50
+    assert subject_import.errors == 0 and subject_import.warnings == 50
+    assert [entry["level"] for entry in report if entry["code"] == "email_invalid"] == ["warning"] * 50
+    assert not DataSubject.objects.filter(has_email=True).exists()
+    assert all(subject.channels == ["post"] and not subject.personal.email for subject in DataSubject.objects.all())
 
 
 def test_a_file_without_a_header_row_never_repeats_patient_data_in_its_report(breach_file):
@@ -215,9 +235,10 @@ def test_a_file_without_a_header_row_never_repeats_patient_data_in_its_report(br
         path.write_bytes(row.encode() * 2)
         outcome = run_import(breach_file=breach_file, path=path)
     assert outcome.state == "rejected"
-    assert "column_missing" in outcome.error_report
+    text = report_csv(outcome).decode("utf-8-sig")
+    assert "column_missing" in text
     for value in ("Zyxwvutsrq", "marie.zyx", "Pasteur", "P000001"):
-        assert value not in outcome.error_report
+        assert value not in text
 
 
 def test_a_first_line_too_long_for_a_header_is_refused_on_row_1(breach_file, tmp_path):

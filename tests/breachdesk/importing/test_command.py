@@ -41,7 +41,7 @@ def test_an_imported_file_exits_0_and_prints_the_counts_and_the_report_path(brea
     assert printed["duplicates"] == "0" and printed["unreachable"] == "1"
     report = Path(printed["error report"])
     assert report == tmp_path / "lab.csv.report.csv"
-    assert report.read_text().startswith("line,column,code,message")
+    assert report.read_bytes().startswith("\ufeffligne;colonne;code;message".encode())
     assert DataSubject.objects.count() == 4
 
 
@@ -54,7 +54,7 @@ def test_a_rejected_file_exits_1_and_writes_its_report(breach_file, tmp_path):
     )
     assert status == 1
     assert counts(output)["rejected"] == "1" and counts(output)["imported"] == "0"
-    assert "3,nir,nir_key" in report.read_text()
+    assert "3;nir;nir_key" in report.read_text(encoding="utf-8-sig")
     assert DataSubject.objects.count() == 0
 
 

@@ -31,7 +31,7 @@ def test_the_same_name_and_birth_date_twice_in_a_file_is_a_warning_naming_the_fi
     data.append({**data[1], "patient_ref": "TWIN-1", "nir": ""})
     data.append({**data[1], "patient_ref": "TWIN-2", "nir": ""})
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "f.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.rows_stored == 6 and subject_import.duplicates == 2
     warnings = [entry for entry in report_of(subject_import) if entry["code"] == "possible_duplicate_in_file"]
     assert [(entry["line"], entry["column"]) for entry in warnings] == [("6", "last_name"), ("7", "last_name")]
@@ -56,10 +56,10 @@ def test_the_same_person_at_another_lab_is_recorded_for_the_compliance_officer_a
         {**data[2], "patient_ref": "R-3", "nir": ""},
     ]
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "rennes.csv", mine))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     # Finding 1: nothing the Rennes DPO reads depends on Brest's data subjects.
     assert subject_import.duplicates == 0
-    assert "LAB-BREST" not in subject_import.error_report + subject_import.message
+    assert "LAB-BREST" not in str(report_of(subject_import)) + str(subject_import.outcome) + subject_import.summary_text
     assert not {entry["code"] for entry in report_of(subject_import)} & {
         "same_person_other_controller",
         "possibly_same_person_other_controller",
@@ -96,14 +96,14 @@ def test_a_dry_run_says_the_same_whether_or_not_another_lab_has_these_people(bre
     )
     rehearsal = import_subjects(breach_file=breach_file, path=mine, dry_run=True)
     assert rehearsal.state == before.state == State.VALID and rehearsal.rows_stored == 0
-    assert (rehearsal.error_report, rehearsal.message, rehearsal.duplicates) == (
-        before.error_report,
-        before.message,
+    assert (rehearsal.findings, rehearsal.outcome, rehearsal.duplicates) == (
+        before.findings,
+        before.outcome,
         before.duplicates,
     )
     assert not CrossControllerMatch.objects.exists()
     imported = import_subjects(breach_file=breach_file, path=mine)
-    assert imported.error_report == rehearsal.error_report
+    assert imported.findings == rehearsal.findings
     assert CrossControllerMatch.objects.filter(breach_file=breach_file).count() == 1
 
 

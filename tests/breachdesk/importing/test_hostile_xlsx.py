@@ -92,4 +92,4 @@ def test_an_entity_expansion_in_the_sheet_is_refused(breach_file, tmp_path):
 
 def test_an_ordinary_xlsx_still_imports(breach_file, tmp_path):
     subject_import = import_subjects(breach_file=breach_file, path=write_xlsx(tmp_path / "lab.xlsx", rows(5)))
-    assert subject_import.state == SubjectImport.State.IMPORTED, subject_import.error_report
+    assert subject_import.state == SubjectImport.State.IMPORTED, subject_import.findings

@@ -10,7 +10,7 @@ from breachdesk.importing import duplicates, postgres
 from breachdesk.importing.importer import Importer
 from breachdesk.importing.services import import_subjects
 from breachdesk.models import BreachFile, CrossControllerMatch, DataSubject, SubjectImport
-from tests.breachdesk.importing.conftest import rows, subject_row, write_csv
+from tests.breachdesk.importing.conftest import report_of, rows, subject_row, write_csv
 
 State = SubjectImport.State
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -49,8 +49,8 @@ def test_a_failure_at_row_n_leaves_zero_rows_after_earlier_batches_were_copied(
     assert subject_import.rows_stored == 0
     assert snapshot(breach_file) == before
     assert DataSubject.objects.count() == 0
-    assert [entry.split(",")[:3] for entry in subject_import.error_report.splitlines()[1:]] == [
-        ["238", "nir", "nir_key"]
+    assert [(entry["line"], entry["column"], entry["code"]) for entry in subject_import.findings] == [
+        (238, "nir", "nir_key")
     ]
 
 
@@ -69,14 +69,14 @@ def test_an_unexpected_error_mid_import_rolls_everything_back(postgresql_only, b
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", rows(50)))
     assert subject_import.state == State.FAILED
     assert DataSubject.objects.count() == 0
-    assert "295109912611193" not in subject_import.message
+    assert "295109912611193" not in subject_import.summary_text
 
 
 def test_copy_stores_rows_the_model_reads_back(postgresql_only, breach_file, tmp_path):
     data = rows(120)
     data[5] = subject_row(5, nir="", email="", birth_date="")
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     subjects = DataSubject.objects.filter(breach_file=breach_file).order_by("pk")
     assert subjects.count() == 120
     first = subjects.first()
@@ -101,7 +101,7 @@ def test_the_database_refuses_a_subject_twice_even_if_a_concurrent_import_slippe
     second = write_csv(tmp_path / "b.csv", rows(5), delimiter=",")
     subject_import = import_subjects(breach_file=breach_file, path=second)
     assert subject_import.state == State.REJECTED
-    assert "concurrent_import" in subject_import.error_report
+    assert [entry["code"] for entry in subject_import.findings] == ["concurrent_import"]
     assert DataSubject.objects.count() == 5
 
 
@@ -202,7 +202,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_records_the_s
     # B looked while A's rows were uncommitted: A, looking last, names both shared patients (lines 2 and 3).
     assert _same_person_lines(b) == []
     assert _same_person_lines(a) == ["2", "3"]
-    assert a.duplicates == 0 and "LAB-" not in a.error_report
+    assert a.duplicates == 0 and "LAB-" not in str(report_of(a))
 
 
 def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
@@ -237,4 +237,4 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
     assert (a.state, b.state) == (State.IMPORTED, State.IMPORTED)
     assert _same_person_lines(a) == []
     assert _same_person_lines(b) == ["2", "3"]
-    assert "LAB-" not in b.error_report
+    assert "LAB-" not in str(report_of(b))

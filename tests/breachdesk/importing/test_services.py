@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def test_a_valid_file_is_imported_encrypted_with_blind_indexes_equal_to_the_models(breach_file, tmp_path):
     data = rows(20)
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "lab.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.rows_read == subject_import.rows_validated == subject_import.rows_stored == 20
     subjects = list(DataSubject.objects.filter(breach_file=breach_file).order_by("pk"))
     assert len(subjects) == 20
@@ -41,7 +41,17 @@ def test_a_valid_file_is_imported_encrypted_with_blind_indexes_equal_to_the_mode
     # The indexes the import computed are those the model's setter computes.
     twin = DataSubject(breach_file=breach_file)
     twin.personal = PersonalData.from_json(personal.to_json())
-    for name in ("patient_ref_index", "nir_index", "email_index", "identity_index", "has_postal_address", "has_email"):
+    for name in (
+        "patient_ref_index",
+        "nir_index",
+        "email_index",
+        "identity_index",
+        "last_name_index",
+        "full_name_index",
+        "postcode_index",
+        "has_postal_address",
+        "has_email",
+    ):
         assert getattr(first, name) == getattr(twin, name), name
     assert first.import_batch_id == subject_import.pk
     assert first.channels == ["post", "email"]
@@ -56,7 +66,7 @@ def test_a_french_excel_export_in_windows_1252_with_semicolons_and_crlf_is_impor
     path = write_csv(tmp_path / "export.csv", data, encoding="cp1252", delimiter=";", newline="\r\n")
     assert b"\r\n" in path.read_bytes() and "Quéré".encode("cp1252") in path.read_bytes()
     subject_import = import_subjects(breach_file=breach_file, path=path)
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert (subject_import.file_encoding, subject_import.delimiter) == ("cp1252", ";")
     names = {subject.personal.last_name for subject in DataSubject.objects.filter(breach_file=breach_file)}
     assert names == {"Quéré", "Lefèvre", "Jégou"}
@@ -68,7 +78,7 @@ def test_a_utf8_export_with_a_bom_semicolons_and_crlf_is_imported(breach_file, t
     data = [subject_row(1, last_name="Cœurdevey", first_name="Maëlle"), subject_row(2)]
     path = write_csv(tmp_path / "export.csv", data, encoding="utf-8", bom=True, delimiter=";", newline="\r\n")
     subject_import = import_subjects(breach_file=breach_file, path=path)
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.file_encoding == "utf-8-sig"
     assert {subject.personal.last_name for subject in DataSubject.objects.all()} == {"Cœurdevey", data[1]["last_name"]}
 
@@ -77,7 +87,7 @@ def test_a_comma_separated_lf_file_with_a_quoted_line_break_is_imported(breach_f
     data = [subject_row(1, address_3="Résidence Les Pins\nBâtiment B"), subject_row(2, last_name="Martin, dit Bob")]
     path = write_csv(tmp_path / "export.csv", data, delimiter=",", newline="\n")
     subject_import = import_subjects(breach_file=breach_file, path=path)
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.delimiter == ","
     subjects = {subject.personal.patient_ref: subject.personal for subject in DataSubject.objects.all()}
     assert subjects[data[0]["patient_ref"]].address_3 == "Résidence Les Pins Bâtiment B"
@@ -103,7 +113,7 @@ def test_an_xlsx_sheet_is_imported_with_dates_and_numbers_as_excel_stores_them(b
         {**second, "postcode": 1000, "city": "Bourg-en-Bresse", "phone": 299451234},
     ]
     subject_import = import_subjects(breach_file=breach_file, path=write_xlsx(tmp_path / "lab.xlsx", data))
-    assert subject_import.state == State.IMPORTED, subject_import.error_report
+    assert subject_import.state == State.IMPORTED, subject_import.findings
     assert subject_import.file_format == "xlsx"
     stored = {subject.personal.patient_ref: subject.personal for subject in DataSubject.objects.all()}
     assert str(stored[first["patient_ref"]].birth_date) == "1985-07-12"
@@ -135,7 +145,7 @@ def test_reimporting_the_same_file_is_harmless_and_reported(breach_file, tmp_pat
     again = import_subjects(breach_file=breach_file, path=path)
     assert first.state == State.IMPORTED
     assert again.state == State.ALREADY_IMPORTED
-    assert f"#{first.pk}" in again.message
+    assert f"#{first.pk}" in again.summary_text
     assert DataSubject.objects.count() == 3
 
 
@@ -167,7 +177,7 @@ def test_an_override_reason_keeps_the_counts_the_dpo_set(breach_file, tmp_path):
     breach_file.refresh_from_db()
     assert breach_file.approximate_persons == 500_000
     assert breach_file.data_categories == ["health"]
-    assert "corrigés manuellement" in subject_import.message
+    assert "corrigés manuellement" in subject_import.summary_text
 
 
 def test_the_timeline_and_audit_trail_record_the_import_without_personal_data(breach_file, tmp_path):
@@ -194,21 +204,21 @@ def test_the_row_limit_is_checked_before_parsing_with_a_clear_message(breach_fil
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(4)))
     assert subject_import.state == State.REJECTED
     assert subject_import.rows_read == 0
-    assert "limite de 3 lignes" in subject_import.message
+    assert "limite de 3 lignes" in subject_import.summary_text
 
 
 def test_quoted_line_breaks_do_not_count_as_rows_against_the_limit(breach_file, tmp_path, settings):
     settings.IMPORT_MAX_ROWS = 3
     data = [subject_row(index, address_3="Bâtiment\nB") for index in range(3)]
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", data))
-    assert subject_import.state == State.IMPORTED, subject_import.message
+    assert subject_import.state == State.IMPORTED, subject_import.summary_text
 
 
 def test_the_size_limit_is_checked_before_reading(breach_file, tmp_path, settings):
     settings.IMPORT_MAX_BYTES = 100
     subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(4)))
     assert subject_import.state == State.REJECTED
-    assert "limit" in subject_import.message and subject_import.rows_read == 0
+    assert "limit" in subject_import.summary_text and subject_import.rows_read == 0
 
 
 def test_an_upload_waits_encrypted_and_is_deleted_once_imported(breach_file, lab_dpo):
@@ -224,7 +234,7 @@ def test_an_upload_waits_encrypted_and_is_deleted_once_imported(breach_file, lab
     for row in rows(3):
         assert row["last_name"].encode() not in raw and row["nir"].encode() not in raw
     done = process_subject_import(subject_import_id=subject_import.pk)
-    assert done.state == State.IMPORTED, done.error_report
+    assert done.state == State.IMPORTED, done.findings
     assert not stored.exists()
     assert SubjectImport.objects.get(pk=subject_import.pk).stored_path == ""
     assert DataSubject.objects.count() == 3
@@ -297,7 +307,7 @@ def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
     Path(subject_import.stored_path).unlink()
     done = process_subject_import(subject_import_id=subject_import.pk)
     assert done.state == State.FAILED
-    assert "déposez-le de nouveau" in done.message
+    assert "déposez-le de nouveau" in done.summary_text
 
 
 def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_path, monkeypatch, caplog):
@@ -313,7 +323,7 @@ def test_an_unexpected_error_logs_ids_only_and_stores_nothing(breach_file, tmp_p
         subject_import = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", data))
     assert subject_import.state == State.FAILED
     assert DataSubject.objects.count() == 0
-    logged = caplog.text + subject_import.message + subject_import.error_report
+    logged = caplog.text + subject_import.summary_text + str(subject_import.findings)
     assert f"import {subject_import.pk} failed" in caplog.text
     for row in data:
         assert row["last_name"] not in logged and row["nir"] not in logged

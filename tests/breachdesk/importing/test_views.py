@@ -4,13 +4,15 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.models import DataSubject, SubjectImport
-from tests.breachdesk.importing.conftest import HEADER, FakeUpload, csv_bytes, rows, subject_row
+from tests.breachdesk.importing.conftest import HEADER, FakeUpload, csv_bytes, rows, subject_row, write_csv
 from tests.conftest import PASSWORD
 
 State = SubjectImport.State
@@ -94,8 +96,30 @@ def test_a_rejected_import_shows_its_report_and_offers_it_for_download(breach_fi
     assert report.status_code == 200
     assert report["Content-Type"].startswith("text/csv")
     assert "attachment" in report["Content-Disposition"]
-    assert list(csv.reader(io.StringIO(report.content.decode())))[1][:3] == ["2", "nir", "nir_key"]
-    assert "Bold" not in report.content.decode()
+    assert report.content.startswith(b"\xef\xbb\xbf")
+    text = report.content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text), delimiter=";"))[1][:3] == ["2", "nir", "nir_key"]
+    assert "Bold" not in text
+
+
+def test_an_english_reader_gets_the_report_of_the_same_import_in_english(breach_file, lab_dpo):
+    # The English requests activate English in this thread: give the next tests the language they found.
+    with translation.override("fr"):
+        from breachdesk.importing.services import process_subject_import
+
+        content = csv_bytes([subject_row(1, nir="295109912611199")])
+        subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
+        process_subject_import(subject_import_id=subject_import.pk)
+        client = client_for(lab_dpo)
+        url = reverse("subject_import_report", args=[*ARGS, subject_import.pk])
+        french = client.get(url).content.decode("utf-8-sig").splitlines()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(url).content.decode("utf-8-sig").splitlines()
+        assert french[0] == "ligne;colonne;code;message" and english[0] == "line;column;code;message"
+        assert english[1] == "2;nir;nir_key;The NIR key (last 2 digits) does not match the first 13 characters."
+        assert french[1].startswith("2;nir;nir_key;La clé du NIR")
+        page = client.get(reverse("subject_import_detail", args=[*ARGS, subject_import.pk]))
+        assert "Rejected: 1 errors on 1 rows; nothing was stored." in page.content.decode()
 
 
 def test_html_in_a_name_is_escaped_in_pages(breach_file, lab_dpo, admin_user):
@@ -170,7 +194,9 @@ def test_other_labs_mailroom_and_users_without_role_get_404_everywhere(breach_fi
     from breachdesk.importing.services import process_subject_import
 
     process_subject_import(subject_import_id=subject_import.pk)
-    SubjectImport.objects.filter(pk=subject_import.pk).update(error_report="line,column,code,message\n")
+    SubjectImport.objects.filter(pk=subject_import.pk).update(
+        findings=[{"line": 1, "column": "", "code": "column_unknown", "message": {"text": "x"}, "is_error": False}]
+    )
     client = client_for(request.getfixturevalue(persona))
     for name, args in (
         ("subject_import", ARGS),
@@ -206,3 +232,30 @@ def test_the_panel_links_the_dpo_to_the_import_page(breach_file, lab_dpo, compli
     assert "Importer les personnes concernées" in html and reverse("subject_import", args=ARGS) in html
     html = render_to_string("breachdesk/_import_panel.html", {"breach_file": breach_file, "user": compliance_officer})
     assert "Importer les personnes concernées" not in html and reverse("subject_import", args=ARGS) in html
+
+
+def test_the_breach_file_panel_shows_what_is_stored_before_a_rejected_last_attempt(breach_file, lab_dpo, tmp_path):
+    from breachdesk.importing.services import import_subjects
+
+    stored = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "a.csv", rows(3)))
+    rejected = import_subjects(breach_file=breach_file, path=write_csv(tmp_path / "b.csv", [subject_row(9, nir="1")]))
+    assert rejected.state == SubjectImport.State.REJECTED
+    page = client_for(lab_dpo).get(reverse("breach_file_detail", args=ARGS)).content.decode()
+    panel = page[page.index('data-testid="import-panel"') :]
+    assert panel.index("3 personnes concernées enregistrées") < panel.index("Dernière tentative")
+    assert f"#{stored.pk}" in panel and f"#{rejected.pk}" in panel
+    last_attempt = panel[panel.index('data-testid="import-last-attempt"') :]
+    assert f"#{rejected.pk}</a>" in last_attempt and "Rejeté" in last_attempt
+    assert f"#{stored.pk}</a>" not in last_attempt
+
+
+def test_the_import_page_lists_the_exposure_codes_in_the_reader_s_language(breach_file, lab_dpo):
+    # The English requests activate English in this thread: give the next tests the language they found.
+    with translation.override("fr"):
+        client = client_for(lab_dpo)
+        french = client.get(reverse("subject_import", args=ARGS)).content.decode()
+        assert "<code>hiv</code></td><td>Statut VIH</td>" in french
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.get(reverse("subject_import", args=ARGS)).content.decode()
+        assert "<code>test_results</code></td><td>Test results</td>" in english
+        assert "<code>hiv</code></td><td>HIV status</td>" in english

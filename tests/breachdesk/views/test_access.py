@@ -16,23 +16,24 @@ def _denials(user) -> int:
 
 
 @pytest.mark.parametrize(
-    ("method", "name"),
+    ("persona", "method", "name"),
     [
-        ("get", "breach_file_create"),
-        ("get", "breach_file_edit"),
-        ("post", "subject_import"),
+        ("mailroom_operator", "get", "breach_file_create"),
+        ("mailroom_operator", "get", "incident_create"),
+        ("mailroom_operator", "get", "breach_file_edit"),
+        ("user_without_role", "get", "breach_file_edit"),
+        ("compliance_officer", "post", "subject_import"),
     ],
 )
-def test_a_compliance_officer_refused_a_change_leaves_an_audited_404(
-    client, breach_file, compliance_officer, method, name
-):
-    client.login(username=compliance_officer.username, password=PASSWORD)
+def test_a_persona_refused_a_change_leaves_an_audited_404(client, request, breach_file, persona, method, name):
+    user = request.getfixturevalue(persona)
+    client.login(username=user.username, password=PASSWORD)
     ref, code = breach_file.incident.reference, breach_file.controller.code
-    url = reverse(name) if name == "breach_file_create" else reverse(name, args=[ref, code])
-    before = _denials(compliance_officer)
+    url = reverse(name) if name in ("breach_file_create", "incident_create") else reverse(name, args=[ref, code])
+    before = _denials(user)
     response = getattr(client, method)(url)
     assert response.status_code == 404
-    assert _denials(compliance_officer) == before + 1
+    assert _denials(user) == before + 1
 
 
 def test_the_processor_page_of_an_incident_without_a_visible_file_is_an_audited_404(

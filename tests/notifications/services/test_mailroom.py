@@ -70,6 +70,7 @@ def test_other_personas_get_a_404_in_the_mailroom(client, request, batch, person
     assert client.get(urls["manifest"]).status_code == 404
     assert client.post(urls["printed"]).status_code == 404
     assert client.post(urls["posted"], {"posted_on": timezone.localdate().isoformat()}).status_code == 404
+    assert client.get(urls["posted"]).status_code == 404
     reference = batch.notices.first().reference
     assert client.post(reverse("notifications:mailroom_return"), {"reference": reference}).status_code == 404
     batch.refresh_from_db()
@@ -105,10 +106,11 @@ def test_printed_then_posted_then_a_return_recorded_by_reference(client, batch, 
     urls = _batch_urls(batch)
     today = timezone.localdate().isoformat()
 
-    refused = client.post(urls["posted"], {"posted_on": today}, follow=True)
+    confirmed = {"posted_on": today, "confirming": "1", "confirm": "on"}
+    refused = client.post(urls["posted"], confirmed, follow=True)
     assert "Seul un lot imprimé peut être marqué comme posté" in refused.content.decode()
     client.post(urls["printed"])
-    client.post(urls["posted"], {"posted_on": today})
+    client.post(urls["posted"], confirmed)
     reference = batch.notices.filter(subject__has_email=True).first().reference
     returned = client.post(reverse("notifications:mailroom_return"), {"reference": reference.lower()}, follow=True)
     mistyped = reference[:-1] + ("1" if reference[-1] == "0" else "0")
@@ -142,6 +144,9 @@ def test_the_mailroom_flow_in_a_browser(browser_page, live_server, informed_file
     row.get_by_role("button").click()
     page.locator(f'tr[data-batch="{batch.label}"] input[name=posted_on]').wait_for()
     page.locator(f'tr[data-batch="{batch.label}"] button').click()
+    assert page.locator("[data-testid=posted-letters]").inner_text() == str(batch.letters)
+    page.check("input[name=confirm]")
+    page.click("[data-testid=confirm-posted]")
     page.locator(f'tr[data-batch="{batch.label}"] .badge').filter(has_text="Post").wait_for()
     reference = batch.notices.order_by("pk").first().reference
     page.fill("input[name=reference]", reference)
@@ -151,6 +156,37 @@ def test_the_mailroom_flow_in_a_browser(browser_page, live_server, informed_file
     batch.refresh_from_db()
     assert batch.state == PrintBatch.State.POSTED
     assert Notice.objects.get(reference=reference).state == NoticeState.RETURNED
+
+
+def test_marking_a_batch_posted_shows_what_it_records_and_waits_for_the_confirmation(client, batch, mailroom_operator):
+    client.login(username=mailroom_operator.username, password=PASSWORD)
+    urls = _batch_urls(batch)
+    client.post(urls["printed"])
+    today = timezone.localdate().isoformat()
+    persons = batch.notices.values("subject").distinct().count()
+
+    page = client.get(urls["posted"], {"posted_on": today})
+    unconfirmed = client.post(urls["posted"], {"posted_on": today})
+    unticked = client.post(urls["posted"], {"posted_on": today, "confirming": "1"})
+
+    html = page.content.decode()
+    assert batch.label in html
+    assert f'data-testid="posted-letters">{batch.letters}<' in html
+    assert f"Les {batch.letters} courriers imprimés passent à «\u00a0posté\u00a0»" in html
+    assert f"pour chacune des {persons} personnes" in html
+    assert f'value="{today}"' in html
+    assert 'data-testid="posted-preview"' in unconfirmed.content.decode()
+    assert "Ce champ est obligatoire" in unticked.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == PrintBatch.State.PRINTED
+    assert not batch.notices.filter(state=NoticeState.POSTED).exists()
+
+    confirmed = client.post(urls["posted"], {"posted_on": today, "confirming": "1", "confirm": "on"})
+
+    batch.refresh_from_db()
+    assert confirmed.status_code == 302
+    assert batch.state == PrintBatch.State.POSTED
+    assert batch.notices.filter(state=NoticeState.POSTED).count() == batch.letters
 
 
 def test_a_batch_of_a_breach_file_without_campaign_cannot_exist_and_bad_ids_are_404(client, mailroom_operator, lab):

@@ -208,6 +208,59 @@ def test_the_notices_page_says_what_is_missing_before_the_controllers_can_be_not
     client.force_login(compliance_officer)
     page = client.get(f"/incidents/{incident.reference}/processor-notices/").content.decode()
     assert 'data-testid="processor-side-missing"' in page
-    response = client.post(f"/incidents/{incident.reference}/processor-notices/", follow=True)
+    confirm_page = client.get(f"/incidents/{incident.reference}/processor-notices/confirm/").content.decode()
+    assert 'data-testid="processor-side-missing"' in confirm_page and "disabled" in confirm_page
+    response = client.post(
+        f"/incidents/{incident.reference}/processor-notices/", {"confirming": "1", "confirm": "on"}, follow=True
+    )
     assert "renseignez le côté sous-traitant" in response.content.decode().replace("&#x27;", "'")
     assert not ProcessorNotice.objects.exists()
+
+
+def test_notifying_the_controllers_names_them_first_and_sends_nothing_without_the_tick(
+    client, breach_file, other_breach_file, compliance_officer
+):
+    url = f"/incidents/{breach_file.incident.reference}/processor-notices/"
+    client.force_login(compliance_officer)
+
+    page = client.get(url + "confirm/").content.decode()
+    not_confirmed = client.post(url)
+    unticked = client.post(url, {"confirming": "1"})
+
+    assert "Un courrier et un e-mail partent vers le DPO de chacun des 2 responsables du traitement" in page
+    assert breach_file.controller.name in page and other_breach_file.controller.name in page
+    assert "Notifier 2 responsables du traitement" in page
+    assert not_confirmed.status_code == 302 and not_confirmed["Location"] == url + "confirm/"
+    assert unticked.status_code == 200 and "Ce champ est obligatoire" in unticked.content.decode()
+    assert not ProcessorNotice.objects.exists()
+
+    confirmed = client.post(url, {"confirming": "1", "confirm": "on"}, follow=True)
+
+    assert "Avis mis en file d&#x27;envoi : 2" in confirmed.content.decode()
+    assert ProcessorNotice.objects.count() == 2
+
+
+def test_the_confirmation_tells_which_controllers_are_notified_retried_left_or_already_informed(
+    breach_file, other_breach_file, compliance_officer, monkeypatch
+):
+    from notifications.selectors.processor_notices import fan_out_preview
+
+    incident = breach_file.incident
+    notice = processor_notices.notify_controllers(incident=incident, user=compliance_officer).queued[0]
+    processor_notices.deliver_processor_notice(notice_id=notice.pk)
+    other = ProcessorNotice.objects.exclude(pk=notice.pk).get()
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPConnectError(421, "try later")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMessage.send", refuse)
+        processor_notices.deliver_processor_notice(notice_id=other.pk)
+    third = BreachFileFactory(incident=incident, controller=OrganisationFactory(code="LAB-VANNES"))
+
+    preview = fan_out_preview(incident=incident, user=compliance_officer)
+
+    assert preview.already_informed == [notice.breach_file]
+    assert preview.to_retry == [other.breach_file]
+    assert preview.to_notify == [third]
+    assert preview.acting_on == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -85,20 +86,89 @@ def _text_post(language="fr", **overrides):
 def test_the_dpo_edits_the_text_and_launches(client, request, informed_file, persona):
     _client(client, request, persona)
 
+    confirmed = {"channels": ["post", "email"], "persons": "12"}
     saved = client.post(_url("campaign_text", informed_file), _text_post())
-    refused = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
+    refused = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
     client.post(_url("campaign_text", informed_file), _text_post("en"))
-    launched = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
-    again = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]}, follow=True)
+    launched = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
+    again = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
 
     assert saved.status_code == 302
     # English readers exist and only the French text was written: the launch says so, with a link to the form.
-    assert "Anglais" in refused.content.decode() and 'href="#text-en"' in refused.content.decode()
+    assert "Anglais" in refused.content.decode()
+    assert f'href="{_url("campaign", informed_file)}#text-en"' in refused.content.decode()
+    assert 'data-testid="launch-refused"' in refused.content.decode()
     assert NoticeText.objects.get(breach_file=informed_file, language="fr").what_happened == "Texte what_happened"
     assert "8 courriers et 8 e-mails" in launched.content.decode()
     assert "rien de nouveau" in again.content.decode()
     assert Campaign.objects.get().texts["fr"]["advice"] == "Texte advice"
     assert Notice.objects.count() == 16
+
+
+def _texts_saved(informed_file, lab_dpo):
+    for language in ("fr", "en"):
+        values = {section: f"Texte {section}" for section in notice_texts.SECTIONS}
+        campaigns.save_notice_text(breach_file=informed_file, language=language, values=values, user=lab_dpo)
+
+
+def test_the_launch_asks_first_with_the_numbers_per_language(client, informed_file, lab_dpo):
+    _texts_saved(informed_file, lab_dpo)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    page = client.get(_url("campaign_launch", informed_file, "?channels=post&channels=email"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "12 personnes concernées sont couvertes par la décision d'informer." in html
+    assert 'data-testid="letters-fr">7<' in html and 'data-testid="emails-fr">7<' in html
+    assert 'data-testid="letters-en">1<' in html and 'data-testid="emails-en">1<' in html
+    assert 'data-testid="letters-total">8<' in html and 'data-testid="emails-total">8<' in html
+    assert "1 personne concernée ne peut être jointe" in html
+    assert "le texte enregistré le" in html
+    assert not Campaign.objects.exists()
+
+
+def test_a_launch_without_the_typed_number_or_with_another_launches_nothing(client, informed_file, lab_dpo):
+    _texts_saved(informed_file, lab_dpo)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    unconfirmed = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"]})
+    mistyped = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"], "persons": "11"})
+
+    assert unconfirmed.status_code == 200 and 'data-testid="launch-preview"' in unconfirmed.content.decode()
+    assert "Tapez 12" in mistyped.content.decode()
+    assert not Campaign.objects.exists()
+    assert not Notice.objects.exists()
+
+
+def test_the_typed_number_launches_what_the_page_announced(client, informed_file, lab_dpo):
+    _texts_saved(informed_file, lab_dpo)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    response = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"], "persons": "12"})
+
+    assert response.status_code == 302
+    assert Notice.objects.filter(channel="post").count() == 8
+    assert Notice.objects.filter(channel="email").count() == 8
+
+
+def test_a_relaunch_with_another_channel_counts_only_what_it_adds(client, informed_file, lab_dpo):
+    _texts_saved(informed_file, lab_dpo)
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    html = client.get(_url("campaign_launch", informed_file, "?channels=email")).content.decode()
+
+    assert 'data-testid="letters-total">0<' in html and 'data-testid="emails-total">8<' in html
+    assert "8 envois figurent déjà au registre des envois" in html
+    assert html.count("figé le") == 2  # French and English readers: both texts frozen at the first launch
+
+
+@pytest.mark.parametrize("persona", NOT_EDITORS)
+def test_only_the_dpo_and_admins_see_what_a_launch_would_do(client, request, informed_file, persona):
+    _client(client, request, persona)
+
+    assert client.get(_url("campaign_launch", informed_file, "?channels=post")).status_code == 404
 
 
 @pytest.mark.parametrize("persona", NOT_EDITORS)
@@ -119,7 +189,7 @@ def test_launching_without_a_decision_says_why(client, breach_file, lab_dpo):
     make_subjects(breach_file, 2)
     client.login(username=lab_dpo.username, password=PASSWORD)
 
-    response = client.post(_url("campaign_launch", breach_file), {"channels": ["post"]}, follow=True)
+    response = client.post(_url("campaign_launch", breach_file), {"channels": ["post"], "persons": "0"}, follow=True)
 
     assert "Aucune décision d&#x27;informer les personnes concernées (art. 34)" in response.content.decode()
     assert not Campaign.objects.exists()
@@ -168,12 +238,26 @@ def test_the_ledger_export_is_the_per_person_proof_and_spreadsheet_safe(client, 
     client.login(username=lab_dpo.username, password=PASSWORD)
 
     response = client.get(_url("campaign_ledger", informed_file))
-    body = b"".join(response.streaming_content).decode()
-    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    body = b"".join(response.streaming_content).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"), newline=""), delimiter=";"))
 
-    assert rows[0] == exports.LEDGER_HEADER
+    assert body.startswith("\ufeff") and body.count("\r\n") == len(rows)
+    assert rows[0] == exports.ledger_header(language="fr")
+    assert rows[0][:7] == [
+        "N° d'envoi",
+        "Référence",
+        "N° de personne concernée",
+        "Référence patient",
+        "Canal",
+        "Origine",
+        "État",
+    ]
     assert len(rows) == 1 + Notice.objects.count()
     assert any(row[3] == '\'=HYPERLINK("http://evil")' for row in rows[1:])
+    # Labels, not codes; Paris time a French spreadsheet reads as a date.
+    assert {row[4] for row in rows[1:]} == {"Courrier", "E-mail"}
+    assert {row[6] for row in rows[1:]} == {"En attente"}
+    assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row[8]) for row in rows[1:])
     assert AuditEvent.objects.filter(action="export", object_type="notice_ledger").exists()
 
 
@@ -200,3 +284,16 @@ def test_the_campaign_panel_shows_progress_on_the_breach_file_page(rf, launched,
     assert "campaign-progress" in html
     assert _url("campaign", launched) in html
     assert 'data-channel="post"' in html
+
+
+def test_a_decision_that_covers_nobody_yet_says_so_beside_a_disabled_launch(client, breach_file, lab_dpo):
+    decide_to_inform(breach_file, lab_dpo)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    html = client.get(_url("campaign_launch", breach_file, "?channels=post")).content.decode()
+    refused = client.post(_url("campaign_launch", breach_file), {"channels": ["post"], "persons": "0"})
+
+    assert "0 personne concernée est couverte" in html
+    assert "ne couvre encore aucune personne concernée" in html and "disabled" in html
+    assert refused.status_code == 200
+    assert not Campaign.objects.exists()

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from breachdesk.models import AuditEvent, Decision, RiskAssessment, Role
 from notifications.models import Filing, ProcessorNotice
+from notifications.selectors import register as register_selectors
 from notifications.services import filings, processor_notices
 from tests.conftest import PASSWORD
 from tests.factories import OrganisationGroupFactory, UserFactory
@@ -105,6 +106,7 @@ def test_the_processor_fan_out_page_answers_compliance_officers_and_admins_of_th
         client.force_login(user)
         expected = 200 if name in {"compliance_officer", "admin_user"} else 404
         assert client.get(url).status_code == expected, name
+        assert client.get(url + "confirm/").status_code == expected, name
         assert client.post(url).status_code == (302 if expected == 200 else 404), name
 
 
@@ -138,13 +140,24 @@ def test_the_dashboard_of_another_lab_dpo_does_not_list_this_lab(client, filed, 
     assert "LAB-BREST" in content and "LAB-RENNES" in content
 
 
+def _spreadsheet_rows(content: bytes, columns, *, language: str = "fr") -> list[dict[str, str]]:
+    """Read a CSV a person opens (`;`, UTF-8 with BOM, CRLF, headers in their language), keyed by column code."""
+    text = content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert text.count("\r\n") == text.count("\n")
+    rows = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert rows[0] == register_selectors.header(columns, language=language)
+    return [dict(zip([code for code, _label in columns], row, strict=True)) for row in rows[1:]]
+
+
 def test_the_dashboard_csv_lists_every_file_of_the_group_with_time_left_status_decisions_and_filings(
     client, filed, compliance_officer, outside_breach_file
 ):
     client.force_login(compliance_officer)
     response = client.get("/compliance/export.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    rows = _spreadsheet_rows(response.content, register_selectors.DASHBOARD_COLUMNS)
+    assert response.content.decode("utf-8-sig").startswith("Incident;Code de l'organisme;Organisme;Statut;")
     by_code = {row["organisation_code"]: row for row in rows}
     assert set(by_code) == {"LAB-RENNES", "LAB-BREST"}  # not the other group's LAB-LYON
     rennes = by_code["LAB-RENNES"]
@@ -189,9 +202,7 @@ def test_the_register_keeps_every_breach_file_notified_or_not_filtered_by_organi
     other_breach_file.became_aware_at = timezone.now() - timedelta(days=40)
     other_breach_file.save()
     client.force_login(compliance_officer)
-    rows = list(
-        csv.DictReader(io.StringIO(client.get("/register/export.csv").content.decode("utf-8-sig")), delimiter=";")
-    )
+    rows = _spreadsheet_rows(client.get("/register/export.csv").content, register_selectors.REGISTER_COLUMNS)
     assert {row["organisation_code"] for row in rows} == {"LAB-RENNES", "LAB-BREST"}
     rennes = next(row for row in rows if row["organisation_code"] == "LAB-RENNES")
     assert rennes["cnil_case_number"] == "CNIL-2021-004217"
@@ -408,8 +419,8 @@ def test_the_register_page_csv_and_pdf_name_labels_in_the_readers_language_not_c
 ):
     client.force_login(compliance_officer)
     client.cookies["django_language"] = language
-    rows = list(
-        csv.DictReader(io.StringIO(client.get("/register/export.csv").content.decode("utf-8-sig")), delimiter=";")
+    rows = _spreadsheet_rows(
+        client.get("/register/export.csv").content, register_selectors.REGISTER_COLUMNS, language=language
     )
     rennes = next(row for row in rows if row["organisation_code"] == "LAB-RENNES")
     cells = list(rennes.values())
@@ -423,3 +434,45 @@ def test_the_register_page_csv_and_pdf_name_labels_in_the_readers_language_not_c
     for code in codes:
         assert code not in " ".join(cells)
         assert code not in pdf_text
+
+
+def test_a_disabled_button_says_why_beside_it_not_only_in_a_tooltip(client, complete_breach_file, lab_dpo):
+    complete_breach_file.became_aware_at = timezone.now() - timedelta(hours=80)
+    complete_breach_file.delay_reasons = ""
+    complete_breach_file.save()
+    client.force_login(lab_dpo)
+
+    page = client.get(f"{FILE}/filings/").content.decode()
+
+    assert 'disabled aria-describedby="prepare-refused-initial"' in page
+    assert (
+        '<span class="disabled-reason" id="prepare-refused-initial" data-testid="disabled-reason">'
+        "Indiquez d'abord les motifs du retard</span>"
+    ) in page
+
+
+def test_a_missing_filing_item_is_named_in_the_readers_language_and_in_the_cnils_words_in_french():
+    from notifications import cnil
+    from notifications.templatetags.notifications_tags import gap_name, gap_rule
+
+    start = cnil.Gap(
+        key="dates.start",
+        section="Dates et heures",
+        label="Début de la violation",
+        required_by="",
+        edit="breach_file:started_at",
+    )
+    siren = cnil.Gap(
+        key="organisation.siren",
+        section="Organisme",
+        label="Numéro SIREN",
+        required_by="Téléservice",
+        edit="organisation:siret",
+    )
+
+    with translation.override("en"):
+        assert gap_name(start) == "Breach started at"
+        assert gap_name(siren.as_json()) == "Organisation — SIREN or SIRET"
+        assert gap_rule(siren.required_by) == "CNIL teleservice"
+    with translation.override("fr"):
+        assert gap_name(start) == "Dates et heures — Début de la violation"

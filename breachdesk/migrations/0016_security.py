@@ -70,7 +70,7 @@ def drop_triggers(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("breachdesk", "0012_obligations")]
+    dependencies = [("breachdesk", "0015_import_findings_and_address_review")]
 
     operations = [
         migrations.AddField(
