@@ -10,11 +10,32 @@ class BreachdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import panels
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
+        from breachdesk import crypto, keyring, panels
         from breachdesk.audit_trail.labels import register_object_types
-        from breachdesk.models import AuditObject
+
+        # Refuse to start (web, worker, beat, every command) with keys that would fail at the first encryption.
+        problems = crypto.key_problems(
+            settings.DATA_ENCRYPTION_KEYS,
+            blind_index_key=settings.BLIND_INDEX_KEY,
+            audit_key=settings.AUDIT_CHAIN_KEY,
+        )
+        if problems:
+            raise ImproperlyConfigured("; ".join(problems))
+        from breachdesk.importing.selectors import waiting_uploads
+        from breachdesk.importing.storage import rewrite_upload, upload_tokens
+        from breachdesk.models import AuditObject, DataSubject
 
         register_object_types(AuditObject)
+
+        keyring.register_column(DataSubject, "personal_token")
+        keyring.register_files(
+            keyring.EncryptedFiles(
+                kind="import upload", paths=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload
+            )
+        )
 
         panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
         panels.register_panel(template="breachdesk/_import_panel.html", order=10)

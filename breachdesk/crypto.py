@@ -112,12 +112,62 @@ class Encryptor:
         return binascii.b2a_base64(signed + mac.digest(), newline=False).translate(_URLSAFE).decode("ascii")
 
 
+@lru_cache(maxsize=4)
+def _signing_keys(keys: tuple[str, ...]) -> tuple[bytes, ...]:
+    cipher()  # The key ring's own checks first.
+    return tuple(base64.urlsafe_b64decode(key)[:16] for key in keys)
+
+
+def key_index(token: str | bytes) -> int | None:
+    """The position in BREACHDESK_DATA_KEYS of the key that authenticates the token (None: no key does).
+
+    Checks the token's HMAC with each key's signing half, without decrypting.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(token.encode("ascii") if isinstance(token, str) else token)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < 1 + 8 + _BLOCK + _BLOCK + 32 or raw[:1] != _FERNET_VERSION:
+        return None
+    signed, mac = raw[:-32], raw[-32:]
+    for index, key in enumerate(_signing_keys(tuple(settings.DATA_ENCRYPTION_KEYS))):
+        if hmac.compare_digest(hmac.new(key, signed, "sha256").digest(), mac):
+            return index
+    return None
+
+
+def key_fingerprint(key: str) -> str:
+    """A short name for a data key that reveals nothing of it (for reports and errors)."""
+    return hashlib.sha256(b"breachdesk-key-fingerprint" + key.encode()).hexdigest()[:8]
+
+
 def rotate_token(token: str) -> str:
     """Re-encrypt a token under the primary key."""
     try:
         return cipher().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken:
         raise DecryptionError("stored personal data failed authentication with every configured key") from None
+
+
+def key_problems(data_keys: list[str], *, blind_index_key: str, audit_key: str) -> list[str]:
+    """What is wrong with the configured keys, naming each by its position, never by its value."""
+    problems = []
+    if not data_keys:
+        problems.append("BREACHDESK_DATA_KEYS holds no key")
+    for number, key in enumerate(data_keys, start=1):
+        try:
+            Fernet(key.strip().encode("ascii"))
+        except (ValueError, binascii.Error, UnicodeEncodeError):
+            problems.append(
+                f"BREACHDESK_DATA_KEYS: key {number} of {len(data_keys)} is not a Fernet key "
+                "(32 bytes in URL-safe base64, 44 characters)"
+            )
+    if len({key.strip() for key in data_keys}) != len(data_keys):
+        problems.append("BREACHDESK_DATA_KEYS names the same key twice")
+    for name, key in (("BREACHDESK_BLIND_INDEX_KEY", blind_index_key), ("BREACHDESK_AUDIT_KEY", audit_key)):
+        if len(key) < 16:
+            problems.append(f"{name} is shorter than 16 characters")
+    return problems
 
 
 def generate_key() -> str:

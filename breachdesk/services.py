@@ -1,4 +1,4 @@
-"""Workflows across the core models: breach files, their timeline, the audit trail, key rotation."""
+"""Workflows across the core models: breach files, their timeline, the audit trail."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from breachdesk.models import (
     AuditObject,
     BreachFile,
     BreachFileEvent,
-    DataSubject,
     Incident,
     Organisation,
     User,
@@ -186,24 +185,3 @@ def record_authority_notification(
         detail="authority_notified",
     )
     return breach_file
-
-
-def rotate_encryption_keys(*, batch_size: int = 2000) -> int:
-    """Re-encrypt every data subject under the primary key; return how many rows were rewritten."""
-    rewritten = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                DataSubject.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .order_by("pk")
-                .only("pk", "personal_token")[:batch_size]
-            )
-            if not rows:
-                return rewritten
-            for row in rows:
-                row.rotate_encryption()
-            rewritten += len(rows)
-            last_pk = rows[-1].pk
-        logger.info("rotated encryption of data subjects up to id %s", last_pk)

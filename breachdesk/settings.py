@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from breachdesk.queues import transport_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +32,7 @@ DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
 _DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-production"
 _DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA="
 _DEVELOPMENT_BLIND_INDEX_KEY = "development-only-blind-index-key"
+_DEVELOPMENT_AUDIT_KEY = "development-only-audit-key"
 
 SECRET_KEY = env.str("SECRET_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_SECRET_KEY)
 # Fernet keys, newest first: the first encrypts, all decrypt (rotation).
@@ -36,6 +40,8 @@ DATA_ENCRYPTION_KEYS: list[str] = env.list(
     "BREACHDESK_DATA_KEYS", default=[] if IS_PRODUCTION else [_DEVELOPMENT_ENCRYPTION_KEY]
 )
 BLIND_INDEX_KEY = env.str("BREACHDESK_BLIND_INDEX_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_BLIND_INDEX_KEY)
+# HMAC key of the audit trail's hash chain, kept apart from the database so that its writers cannot re-seal it.
+AUDIT_CHAIN_KEY = env.str("BREACHDESK_AUDIT_KEY", default="" if IS_PRODUCTION else _DEVELOPMENT_AUDIT_KEY)
 
 if IS_PRODUCTION:
     _missing = [
@@ -44,6 +50,7 @@ if IS_PRODUCTION:
             ("SECRET_KEY", SECRET_KEY),
             ("BREACHDESK_DATA_KEYS", DATA_ENCRYPTION_KEYS),
             ("BREACHDESK_BLIND_INDEX_KEY", BLIND_INDEX_KEY),
+            ("BREACHDESK_AUDIT_KEY", AUDIT_CHAIN_KEY),
             ("DATABASE_URL", env.str("DATABASE_URL", default="")),
             ("CELERY_BROKER_URL", env.str("CELERY_BROKER_URL", default="")),
         )
@@ -55,7 +62,7 @@ if IS_PRODUCTION:
         raise ImproperlyConfigured("Production settings refuse DEBUG=true")
     if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or _DEVELOPMENT_ENCRYPTION_KEY in DATA_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("Production settings refuse the development keys")
-    if BLIND_INDEX_KEY == _DEVELOPMENT_BLIND_INDEX_KEY:
+    if BLIND_INDEX_KEY == _DEVELOPMENT_BLIND_INDEX_KEY or AUDIT_CHAIN_KEY == _DEVELOPMENT_AUDIT_KEY:
         raise ImproperlyConfigured("Production settings refuse the development keys")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -68,12 +75,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "breachdesk",
     "notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "breachdesk.middleware.FrenchByDefaultMiddleware",
@@ -155,12 +164,49 @@ CSRF_COOKIE_SECURE = IS_PRODUCTION
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"
+# Production is HTTPS only, behind a TLS proxy: redirect plain HTTP and tell browsers never to use it (HSTS).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=IS_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=IS_PRODUCTION)
+# The header and value by which the TLS proxy says a request came over HTTPS, e.g. "X-Forwarded-Proto: https".
+# Only when configured: trusting it without a proxy that sets it would let any client claim HTTPS.
+_proxy_ssl_header = env.str("BREACHDESK_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    _header, _, _value = _proxy_ssl_header.partition(":")
+    if not _value.strip():
+        raise ImproperlyConfigured(
+            'BREACHDESK_PROXY_SSL_HEADER reads "Header-Name: value", e.g. "X-Forwarded-Proto: https"'
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+
+# Content Security Policy (django-csp 4): every script and style is a static file of this site; no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Celery: the database is the source of truth, the broker only wakes workers up.
 # The filesystem transport ignores the host, but kombu warns at every connection when the URL names none.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# Two installations sharing one Redis never run each other's tasks: each has its own queue and its own key prefix.
+INSTALLATION = env.str("BREACHDESK_INSTALLATION", default="breachdesk")
+if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", INSTALLATION):
+    raise ImproperlyConfigured("BREACHDESK_INSTALLATION: 1 to 40 lower-case letters, digits, '-' or '_'")
+# The same as breachdesk.queues.celery_isolation gives any other Celery app of the installation.
+CELERY_TASK_DEFAULT_QUEUE = INSTALLATION
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = transport_options(INSTALLATION, CELERY_BROKER_URL)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
@@ -191,6 +237,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Larger uploads are patient files: encrypted chunk by chunk as they arrive, never in clear in a temporary file.
 FILE_UPLOAD_HANDLERS = [
+    "breachdesk.importing.upload.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "breachdesk.importing.upload.EncryptedTemporaryFileUploadHandler",
 ]

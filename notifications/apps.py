@@ -10,19 +10,31 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import panels
+        from breachdesk import keyring, panels
         from breachdesk.access import is_processor_side
         from breachdesk.audit_trail.labels import register_object_types
         from breachdesk.models import Role
-        from notifications import checks  # noqa: F401  (registers the system checks)
+        from notifications import (
+            checks,  # noqa: F401  (registers the system checks)
+            storage,
+        )
         from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
         from notifications.selectors import subjects
+        from notifications.selectors.files import rendered_batch_files
         from notifications.timeline import register_sentences
 
         register_sentences()
         register_object_types(NotificationAuditObject)
         register_sources()
+        keyring.register_files(
+            keyring.EncryptedFiles(
+                kind="print batch",
+                paths=rendered_batch_files,
+                tokens=storage.whole_file_tokens,
+                rewrite=storage.rewrite_whole_file,
+            )
+        )
 
         panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)
         panels.register_tab(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -38,3 +39,14 @@ def store_private(relative: str, content: bytes) -> Path:
 
 def exists(relative: str) -> bool:
     return bool(relative) and private_path(relative).is_file()
+
+
+def whole_file_tokens(path: Path) -> Iterator[bytes]:
+    """Yield the one Fernet token a file encrypted whole holds (key rotation and its count)."""
+    yield path.read_bytes()
+
+
+def rewrite_whole_file(path: Path, transform: Callable[[bytes], bytes]) -> None:
+    """Replace a file encrypted whole, atomically, with its token passed through transform (key rotation)."""
+    root = Path(settings.PRIVATE_STORAGE_DIR).resolve()
+    store_private(str(path.resolve().relative_to(root)), transform(path.read_bytes()))

@@ -15,7 +15,7 @@ from breachdesk.importing.reader import FileFacts, FileProblem
 from breachdesk.importing.report import Report
 from breachdesk.importing.table import limits, open_table
 from breachdesk.importing.validation import RowValidator
-from breachdesk.models import BreachFile, DataSubject
+from breachdesk.models import BreachFile, CrossControllerMatch, DataSubject
 
 if TYPE_CHECKING:
     from breachdesk.importing.importer import Importer
@@ -63,53 +63,50 @@ def report_same_identity_twice(importer: Importer) -> None:
         )
 
 
-def report_same_people_elsewhere(importer: Importer, *, heartbeat: Callable[[], None]) -> None:
-    """Warn of each stored subject also in another breach file of the incident: the same person at two labs.
+def record_same_people_elsewhere(importer: Importer, *, heartbeat: Callable[[], None]) -> None:
+    """Record each stored subject also in another breach file of the incident: the same person at two labs.
+
+    Recorded, never told in this import's report: whether someone is another lab's data subject is that lab's
+    data, so only a user who may see both breach files sees the match (CrossControllerMatch.objects.visible_to).
+    A dry run stores nothing and records nothing.
 
     Run once every row is stored, under the incident's lock held until the commit: of two imports into the
     incident at once, the later one to get here sees the earlier one's committed subjects, so no pair is missed.
     The NIR identifies a person; name and birth date are the fallback for subjects without one.
     """
-    if not importer.rows_written:
+    if not importer.rows_written or importer.subject_import.is_dry_run:
         return
     breach_file = importer.breach_file
     postgres.lock_incident(breach_file.incident_id, heartbeat=heartbeat)
-    codes = dict(
+    others = set(
         BreachFile.objects.filter(incident_id=breach_file.incident_id)
         .exclude(pk=breach_file.pk)
-        .values_list("pk", "controller__code")
+        .values_list("pk", flat=True)
     )
-    if not codes:
+    if not others:
         return
-    matches = postgres.same_people_elsewhere(breach_file, importer.subject_import.pk)
-    by_line: dict[int, tuple[str, set[str]]] = {}
-    for line, purpose, other_id in matches:
-        if other_id in codes:
-            by_line.setdefault(line, (purpose, set()))[1].add(codes[other_id])
-    for line, (purpose, controllers) in sorted(by_line.items()):
-        importer.duplicates += 1
-        if purpose == "nir":
-            importer.report.warning(
-                line,
-                "nir",
-                "same_person_other_controller",
-                _(
-                    "The same NIR is in the breach file of %(controllers)s for this incident: "
-                    "reported, not merged (each controller informs its own data subjects)."
-                )
-                % {"controllers": ", ".join(sorted(controllers))},
+    matches = [
+        match for match in postgres.same_people_elsewhere(breach_file, importer.subject_import.pk) if match[2] in others
+    ]
+    if not matches:
+        return
+    subjects = dict(
+        DataSubject.objects.filter(
+            breach_file=breach_file,
+            import_batch_id=importer.subject_import.pk,
+            source_line__in={line for line, _purpose, _other in matches},
+        ).values_list("source_line", "pk")
+    )
+    CrossControllerMatch.objects.bulk_create(
+        [
+            CrossControllerMatch(
+                subject_id=subjects[line], breach_file=breach_file, other_breach_file_id=other, basis=purpose
             )
-        else:
-            importer.report.warning(
-                line,
-                "last_name",
-                "possibly_same_person_other_controller",
-                _(
-                    "The same last name, first name and birth date are in the breach file of "
-                    "%(controllers)s for this incident: reported, not merged."
-                )
-                % {"controllers": ", ".join(sorted(controllers))},
-            )
+            for line, purpose, other in matches
+            if line in subjects
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def complete_duplicate_lines(importer: Importer, opener: Callable[[], IO[bytes]], facts: FileFacts) -> None:

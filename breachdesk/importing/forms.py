@@ -32,15 +32,28 @@ class SubjectFileForm(forms.Form):
                 _("Upload a .csv or .xlsx file (Excel 97-2003 .xls files: save them as .xlsx first)."),
                 code="extension",
             )
-        limit = int(settings.IMPORT_MAX_BYTES)
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s MB; the limit is %(limit)s MB. Split it into several files.")
-                % {"size": f"{upload.size / 1024 / 1024:.0f}", "limit": f"{limit / 1024 / 1024:.0f}"},
-                code="too_large",
-            )
+        if upload.size is not None and upload.size > int(settings.IMPORT_MAX_BYTES):
+            raise _too_large(upload.size)
         return upload
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, upload_refused: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.upload_refused = upload_refused
         self.fields["file"].widget.attrs["data-max-bytes"] = str(settings.IMPORT_MAX_BYTES)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.upload_refused is not None:
+            # The upload was stopped as it arrived (SizeLimitedUploadHandler): say why, not that no file came.
+            self.errors.pop("file", None)
+            self.add_error("file", _too_large(self.upload_refused))
+        return cleaned
+
+
+def _too_large(size: int) -> forms.ValidationError:
+    limit = int(settings.IMPORT_MAX_BYTES)
+    return forms.ValidationError(
+        _("The file is %(size)s MB; the limit is %(limit)s MB. Split it into several files.")
+        % {"size": f"{size / 1024 / 1024:.0f}", "limit": f"{limit / 1024 / 1024:.0f}"},
+        code="too_large",
+    )

@@ -12,7 +12,7 @@ databases: `make test` runs them on SQLite (the twins), CI (`.ci/run`) on Postgr
   `test_duplicates.py::test_a_second_file_repeating_subjects_already_in_the_breach_file_is_rejected`.
 - MATERIALIZED in `same_people_elsewhere`: without it PostgreSQL, lacking statistics on rows written in this
   transaction, starts from the other labs' rows. SQLite takes the same query without the keyword. Pinned by
-  `test_duplicates.py::test_the_same_person_at_another_lab_is_reported_as_a_warning_and_never_merged`.
+  `test_duplicates.py::test_the_same_person_at_another_lab_is_recorded_for_the_compliance_officer_and_never_told_to_the_dpo`.
 - Advisory locks in `lock_breach_file` and `lock_incident`: they serialise imports into one breach file, and the last
   step of imports into one incident, without locking a row; SQLite has one writer, so the twin takes no lock. Pinned
   by the waiting and two-labs tests of `test_postgres.py`.

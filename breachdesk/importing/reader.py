@@ -21,6 +21,8 @@ from breachdesk.importing.messages import deferred as _
 CSV = "csv"
 XLSX = "xlsx"
 DELIMITERS = (";", ",", "\t")
+# A header of column names is a few hundred characters; a longer first line is not one (and is never held whole).
+MAX_HEADER_CHARACTERS = 16 * 1024
 DELIMITER_NAMES = {";": gettext_lazy("semicolon"), ",": gettext_lazy("comma"), "\t": gettext_lazy("tab")}
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}
 
@@ -179,8 +181,18 @@ def open_csv(stream: IO[bytes], facts: FileFacts, *, known_columns: Iterable[str
     first = ""
     try:
         while True:
-            first = text.readline()
+            first = text.readline(MAX_HEADER_CHARACTERS + 1)
             header_line += 1
+            if len(first) > MAX_HEADER_CHARACTERS:
+                raise FileProblem(
+                    "header_too_long",
+                    _(
+                        "The first line is longer than %(limit)s characters: it is not a header row of column "
+                        "names. Is the file a CSV export, with one patient per line?"
+                    )
+                    % {"limit": MAX_HEADER_CHARACTERS},
+                    line=header_line,
+                )
             if not first or first.strip(" \t\r\n;,"):
                 break
     except UnicodeDecodeError:
@@ -255,11 +267,14 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def open_xlsx(stream: IO[bytes], *, max_rows: int) -> tuple[Table, int | None]:
+def open_xlsx(stream: IO[bytes], *, max_rows: int, max_bytes: int) -> tuple[Table, int | None]:
     """Open the first sheet of an .xlsx in streaming mode; return the table and the rows its dimension claims."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from breachdesk.importing.xlsx_limits import check_xlsx
+
+    check_xlsx(stream, max_bytes=max_bytes, max_rows=max_rows)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]

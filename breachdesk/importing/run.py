@@ -121,7 +121,7 @@ def _store(
     if report.has_errors:
         raise _Rejected
     duplicates.report_same_identity_twice(importer)
-    duplicates.report_same_people_elsewhere(importer, heartbeat=importer.publish)
+    duplicates.record_same_people_elsewhere(importer, heartbeat=importer.publish)
     if dry_run:
         raise _DryRunDone
     _end_imported(subject_import, importer, report, user=user)

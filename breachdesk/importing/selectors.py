@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.reader import CSV, DELIMITER_NAMES, ENCODING_NAMES
-from breachdesk.models import BreachFile, SubjectImport
+from breachdesk.models import BreachFile, CrossControllerMatch, SubjectImport, User
 
 
 def stale_after() -> timedelta:
@@ -83,3 +84,19 @@ def stale_subject_imports(*, now: datetime | None = None) -> list[int]:
         if (age is None and now - started > limit) or (age is not None and age > limit.total_seconds()):
             ids.append(subject_import.pk)
     return ids
+
+
+def waiting_uploads() -> list[tuple[int, Path]]:
+    """The encrypted uploads on disk that an import still names (complete files: the upload is recorded after)."""
+    rows = SubjectImport.objects.exclude(stored_path="").order_by("pk").values_list("pk", "stored_path")
+    return [(pk, Path(stored)) for pk, stored in rows if Path(stored).is_file()]
+
+
+def same_people_elsewhere(user: User, breach_file: BreachFile, *, limit: int = 500) -> list[CrossControllerMatch]:
+    """The breach file's data subjects also in another controller's file, among the files the user may both see."""
+    return list(
+        CrossControllerMatch.objects.visible_to(user)
+        .filter(breach_file=breach_file)
+        .select_related("subject", "other_breach_file__controller")
+        .order_by("subject__import_batch_id", "subject__source_line", "other_breach_file__controller__code")[:limit]
+    )

@@ -6,8 +6,9 @@ import bisect
 import io
 import os
 import struct
+import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -129,6 +130,45 @@ class EncryptedFile(io.RawIOBase):
             self._file.close()
             self._cached = b""
         super().close()
+
+
+def _records(handle: io.BufferedIOBase) -> Iterator[tuple[int, bytes]]:
+    while header := handle.read(_HEADER.size):
+        if len(header) != _HEADER.size:
+            raise crypto.DecryptionError("the stored upload is truncated")
+        plain_length, token_length = _HEADER.unpack(header)
+        token = handle.read(token_length)
+        if len(token) != token_length:
+            raise crypto.DecryptionError("the stored upload is truncated")
+        yield plain_length, token
+
+
+def upload_tokens(path: Path) -> Iterator[bytes]:
+    """Yield the Fernet token of each chunk of a stored upload (key rotation and its count)."""
+    with open(path, "rb") as handle:
+        for _plain_length, token in _records(handle):
+            yield token
+
+
+def rewrite_upload(path: Path, transform: Callable[[bytes], bytes]) -> None:
+    """Replace a stored upload atomically with each chunk's token passed through transform (key rotation).
+
+    A reader that opened the file before keeps reading the old one.
+    """
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(descriptor, "wb") as out, open(path, "rb") as handle:
+            for plain_length, token in _records(handle):
+                rotated = transform(token)
+                out.write(_HEADER.pack(plain_length, len(rotated)))
+                out.write(rotated)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def open_encrypted(path: Path) -> io.BufferedReader:

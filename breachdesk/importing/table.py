@@ -23,7 +23,7 @@ def open_table(stream: IO[bytes], facts: FileFacts, max_rows: int) -> tuple[Tabl
     if facts.file_format == CSV:
         table = open_csv(stream, facts, known_columns=COLUMN_NAMES, max_rows=max_rows)
         return table, None
-    return open_xlsx(stream, max_rows=max_rows)
+    return open_xlsx(stream, max_rows=max_rows, max_bytes=limits()[0])
 
 
 def check_row_count(

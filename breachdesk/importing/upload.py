@@ -5,10 +5,59 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
 
 from breachdesk.importing.storage import CHUNK_SIZE, EncryptedWriter, delete_upload, new_upload_path, open_encrypted
+
+# What a multipart body adds to its file (boundaries, headers, the other fields of the form).
+_MULTIPART_ALLOWANCE = 64 * 1024
+_REFUSED = "_breachdesk_upload_refused"
+
+
+def upload_refused(request: HttpRequest) -> int | None:
+    """The size (at least) of a file stopped as it arrived because it passed the import size limit, or None."""
+    size = getattr(request, _REFUSED, None)
+    return size if isinstance(size, int) else None
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Stop an upload as soon as it passes BREACHDESK_IMPORT_MAX_BYTES, before the rest reaches the disk.
+
+    First of the handlers: it refuses a body whose declared length is already too large before a byte of the file is
+    kept, and counts the bytes of each file as they stream. What the other handlers stored so far is discarded;
+    the rest of the body is read and dropped, so the browser gets the page that says why.
+    """
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: str | None = None
+    ) -> None:
+        self.declared_length = content_length or 0
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        if self.declared_length > int(settings.IMPORT_MAX_BYTES) + _MULTIPART_ALLOWANCE:
+            self._stop()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > int(settings.IMPORT_MAX_BYTES):
+            self._stop()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+    def _stop(self) -> None:
+        if self.request is not None:
+            setattr(self.request, _REFUSED, max(self.received, self.declared_length - _MULTIPART_ALLOWANCE))
+            for handler in getattr(self.request, "upload_handlers", []):
+                if handler is not self:
+                    handler.upload_interrupted()
+        raise StopUpload(connection_reset=False)
 
 
 class EncryptedUploadedFile(UploadedFile):

@@ -13,8 +13,9 @@ from breachdesk.csvfiles import excel_csv_bytes
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import has_report, report_csv, report_entries
-from breachdesk.importing.selectors import describe_format, live_counts
+from breachdesk.importing.selectors import describe_format, live_counts, same_people_elsewhere
 from breachdesk.importing.services import stage_subject_import
+from breachdesk.importing.upload import upload_refused
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, SubjectImport
 from breachdesk.taxonomy import EXPOSURES
@@ -34,7 +35,15 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
     can_import = user.can_edit_breach_files()
     if request.method == "POST":
         require_editor(user, AuditObject.SUBJECT_IMPORT, breach_file)
-    form = SubjectFileForm(request.POST or None, request.FILES or None) if can_import else None
+    # Bound on every POST: a file stopped as it arrived leaves the POST empty, and the form says why.
+    posted = request.method == "POST"
+    form = (
+        SubjectFileForm(
+            request.POST if posted else None, request.FILES if posted else None, upload_refused=upload_refused(request)
+        )
+        if can_import
+        else None
+    )
     if request.method == "POST" and form is not None and form.is_valid():
         upload = form.cleaned_data["file"]
         subject_import = stage_subject_import(
@@ -58,6 +67,8 @@ def import_page(request: HttpRequest, reference: str, code: str) -> HttpResponse
             "imports": breach_file.imports.select_related("uploaded_by")[:50],
             "columns": COLUMNS,
             "exposures": EXPOSURES.values(),
+            # Finding 1: only matches with files the user may also see (the group's compliance officer).
+            "same_people_elsewhere": same_people_elsewhere(user, breach_file),
         },
     )
 

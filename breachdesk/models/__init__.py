@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from breachdesk.models.audit import AuditEvent, AuditObject, BreachFileEvent
-from breachdesk.models.imports import SubjectImport
+from breachdesk.models.imports import CrossControllerMatch, SubjectImport
 from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident, LateNotificationError
 from breachdesk.models.obligations import Applicability, ObligationDecision, PhaseSubmission
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
@@ -18,6 +18,7 @@ __all__ = [
     "BreachFileEvent",
     "BreachFileQuerySet",
     "Channel",
+    "CrossControllerMatch",
     "DataSubject",
     "Decision",
     "DecisionKind",

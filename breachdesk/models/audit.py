@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from breachdesk import audit_chain
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class AppendOnlyError(Exception):
     """Raised on an attempt to change or delete an append-only record."""
 
 
+class AppendOnlyQuerySet(models.QuerySet[_M]):
+    """Rows are added, never changed or deleted in bulk (on PostgreSQL the audit tables' triggers say the same)."""
+
+    def update(self, **kwargs: Any) -> int:
+        # Deleting a user sets its foreign keys here to NULL (on_delete=SET_NULL): the one change allowed.
+        detachable = getattr(self.model, "detachable_fields", ())
+        if kwargs and all(name in detachable and value is None for name, value in kwargs.items()):
+            return super().update(**kwargs)
+        raise AppendOnlyError(f"{self.model.__name__} is append-only: update() refused")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError(f"{self.model.__name__} is append-only: delete() refused")
+
+
 class AppendOnlyModel(models.Model):
+    # Foreign keys that deleting their target sets to NULL; nothing else of a row ever changes.
+    # Each concrete model's manager is built on AppendOnlyQuerySet.
+    detachable_fields: ClassVar[tuple[str, ...]] = ()
+
     class Meta:
         abstract = True
 
@@ -24,6 +47,34 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError(f"{type(self).__name__} #{self.pk} is append-only")
+
+
+class HashChainedQuerySet(AppendOnlyQuerySet[_M]):
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"{self.model.__name__} entries are chained one by one: create() them")
+
+
+class HashChainedModel(AppendOnlyModel):
+    """An append-only entry sealed with the previous one (breachdesk.audit_chain; `manage.py verify_audit`)."""
+
+    # The fields the seal covers: every field but the id, the seal and the detachable foreign keys.
+    chained_fields: ClassVar[tuple[str, ...]] = ()
+    # The chain's advisory lock on PostgreSQL, one per table.
+    chain_lock_key: ClassVar[int] = 0
+
+    chain_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            audit_chain.link(self, using=using)
+            super().save(*args, **kwargs)
 
 
 class AuditObject(models.TextChoices):
@@ -45,7 +96,7 @@ class AuditObject(models.TextChoices):
     SUBJECT_IMPORT_REPORT = "subject_import_report", _("Import error report")
 
 
-class AuditEvent(AppendOnlyModel):
+class AuditEvent(HashChainedModel):
     """Who viewed, exported or changed what, and when: ids only."""
 
     class Action(models.TextChoices):
@@ -57,7 +108,8 @@ class AuditEvent(AppendOnlyModel):
         DOWNLOAD = "download", _("Downloaded")
         DENIED = "denied", _("Access denied")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the entry is sealed (auto_now_add would set it after).
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # Kept apart from the foreign key so the trail survives the user's deletion.
     username = models.CharField(max_length=150)
@@ -66,6 +118,12 @@ class AuditEvent(AppendOnlyModel):
     object_id = models.CharField(max_length=40, blank=True)
     organisation_id = models.BigIntegerField(null=True, blank=True)
     detail = models.CharField(max_length=200, blank=True)
+
+    objects = HashChainedQuerySet["AuditEvent"].as_manager()
+
+    detachable_fields = ("user",)
+    chained_fields = ("at", "username", "action", "object_type", "object_id", "organisation_id", "detail")
+    chain_lock_key = 1
 
     class Meta:
         verbose_name = _("audit trail entry")
@@ -81,7 +139,7 @@ class AuditEvent(AppendOnlyModel):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"
 
 
-class BreachFileEvent(AppendOnlyModel):
+class BreachFileEvent(HashChainedModel):
     """A dated step in a breach file's life, shown on its timeline and kept for the register."""
 
     breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="events")
@@ -95,6 +153,12 @@ class BreachFileEvent(AppendOnlyModel):
     params = models.JSONField(default=dict, blank=True)
     # Only steps recorded before codes were stored have a sentence here.
     summary = models.CharField(max_length=300, blank=True)
+
+    objects = HashChainedQuerySet["BreachFileEvent"].as_manager()
+
+    detachable_fields = ("actor",)
+    chained_fields = ("breach_file", "at", "kind", "params", "summary")
+    chain_lock_key = 2
 
     class Meta:
         verbose_name = _("timeline entry")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from breachdesk.models.organisations import User
 
 
 class SubjectImport(models.Model):
@@ -86,3 +92,43 @@ class SubjectImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state not in (self.State.PENDING, self.State.RUNNING)
+
+
+class CrossControllerMatchQuerySet(models.QuerySet["CrossControllerMatch"]):
+    def visible_to(self, user: User) -> CrossControllerMatchQuerySet:
+        """Only matches between two breach files the user may both see: a lab's DPO sees none of another lab's."""
+        from breachdesk.models.incidents import BreachFile
+
+        visible = BreachFile.objects.visible_to(user)
+        return self.filter(breach_file__in=visible, other_breach_file__in=visible)
+
+
+class CrossControllerMatch(models.Model):
+    """A data subject also in another controller's breach file of the incident, by NIR or by name and birth date.
+
+    Recorded when an import is stored and never told in the importing DPO's report: the match depends on another
+    organisation's data, so only a user who may see both breach files (the group's compliance officer) sees it.
+    """
+
+    class Basis(models.TextChoices):
+        NIR = "nir", _("Same NIR")
+        IDENTITY = "identity", _("Same last name, first name and birth date")
+
+    subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.CASCADE, related_name="+")
+    breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="+")
+    other_breach_file = models.ForeignKey("breachdesk.BreachFile", on_delete=models.CASCADE, related_name="+")
+    basis = models.CharField(max_length=20, choices=Basis.choices)
+    found_at = models.DateTimeField(default=timezone.now)
+
+    objects = CrossControllerMatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["subject_id", "other_breach_file_id"]
+        verbose_name = _("match at another controller")
+        verbose_name_plural = _("matches at other controllers")
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "other_breach_file"], name="one_match_per_subject_and_file")
+        ]
+
+    def __str__(self) -> str:
+        return f"subject #{self.subject_id} also in breach file #{self.other_breach_file_id} ({self.basis})"

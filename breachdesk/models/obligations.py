@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from breachdesk.models.audit import AppendOnlyModel
+from breachdesk.models.audit import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class Applicability(models.TextChoices):
@@ -18,7 +18,7 @@ class Applicability(models.TextChoices):
     NOT_DECIDED = "not_decided", _("Not decided")
 
 
-class ObligationDecisionQuerySet(models.QuerySet["ObligationDecision"]):
+class ObligationDecisionQuerySet(AppendOnlyQuerySet["ObligationDecision"]):
     def latest_first(self) -> ObligationDecisionQuerySet:
         return self.order_by("-decided_at", "-pk")
 
@@ -38,6 +38,7 @@ class ObligationDecision(AppendOnlyModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    detachable_fields = ("decided_by",)
 
     objects = ObligationDecisionQuerySet.as_manager()
 
@@ -53,7 +54,7 @@ class ObligationDecision(AppendOnlyModel):
         return f"obligation decision #{self.pk} {self.regime}={self.applicability}"
 
 
-class PhaseSubmissionQuerySet(models.QuerySet["PhaseSubmission"]):
+class PhaseSubmissionQuerySet(AppendOnlyQuerySet["PhaseSubmission"]):
     def latest_first(self) -> PhaseSubmissionQuerySet:
         return self.order_by("-recorded_at", "-pk")
 
@@ -78,6 +79,7 @@ class PhaseSubmission(AppendOnlyModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    detachable_fields = ("recorded_by",)
 
     objects = PhaseSubmissionQuerySet.as_manager()
 

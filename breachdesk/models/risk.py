@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from breachdesk.models.audit import AppendOnlyModel
+from breachdesk.models.audit import AppendOnlyModel, AppendOnlyQuerySet
 from breachdesk.risk import (
     BAND_ORDER,
     AvailabilityLoss,
@@ -34,7 +34,7 @@ def validate_bands(value: object) -> None:
         raise ValidationError(_("Unknown severity level."), code="invalid_band")
 
 
-class RiskAssessmentQuerySet(models.QuerySet["RiskAssessment"]):
+class RiskAssessmentQuerySet(AppendOnlyQuerySet["RiskAssessment"]):
     def latest_first(self) -> RiskAssessmentQuerySet:
         return self.order_by("-assessed_at", "-pk")
 
@@ -47,6 +47,7 @@ class RiskAssessment(AppendOnlyModel):
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    detachable_fields = ("assessed_by",)
     # The exposure codes assessed for the breach file as a whole (the union over its data subjects by default).
     exposures = models.JSONField(_("exposed data"), default=list, validators=[validate_exposure_codes])
     identification = models.CharField(_("ease of identification (EI)"), max_length=20, choices=Identification.choices)
@@ -143,7 +144,7 @@ OUTCOMES_BY_KIND: dict[str, list[str]] = {
 }
 
 
-class DecisionQuerySet(models.QuerySet["Decision"]):
+class DecisionQuerySet(AppendOnlyQuerySet["Decision"]):
     def latest_first(self) -> DecisionQuerySet:
         return self.order_by("-decided_at", "-pk")
 
@@ -175,6 +176,7 @@ class Decision(AppendOnlyModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    detachable_fields = ("decided_by",)
 
     objects = DecisionQuerySet.as_manager()
 

@@ -336,11 +336,6 @@ class DataSubject(models.Model):
     def exposure_labels(self, language: str) -> list[str]:
         return [EXPOSURES[code].label(language) for code in self.exposures if code in EXPOSURES]
 
-    def rotate_encryption(self) -> None:
-        """Re-encrypt this row under the primary key."""
-        self.personal_token = crypto.rotate_token(self.personal_token)
-        self.save(update_fields=["personal_token"])
-
     def clean(self) -> None:
         unknown = [code for code in self.exposures if code not in EXPOSURES]
         if unknown or not self.exposures:

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import IntegrityError, connection, transaction
 
-from breachdesk import crypto, services
+from breachdesk import crypto
 from breachdesk.crypto import DecryptionError
 from breachdesk.models import DataSubject, PersonalData
 from breachdesk.synthetic import nir_for
@@ -114,31 +114,6 @@ def test_a_tampered_token_fails_closed(breach_file):
         _ = DataSubject.objects.get(pk=subject.pk).personal
 
 
-def test_one_row_is_rotated_to_the_new_key_and_the_old_key_can_then_be_retired(breach_file, settings):
-    old_key = settings.DATA_ENCRYPTION_KEYS[0]
-    subject = DataSubjectFactory(breach_file=breach_file, personal=ALICE)
-    new_key = crypto.generate_key()
-    settings.DATA_ENCRYPTION_KEYS = [new_key, old_key]
-    before = DataSubject.objects.get(pk=subject.pk).personal_token
-    DataSubject.objects.get(pk=subject.pk).rotate_encryption()
-    after = DataSubject.objects.get(pk=subject.pk).personal_token
-    assert after != before
-    settings.DATA_ENCRYPTION_KEYS = [new_key]
-    assert DataSubject.objects.get(pk=subject.pk).personal == ALICE
-    settings.DATA_ENCRYPTION_KEYS = [old_key]
-    with pytest.raises(DecryptionError):
-        _ = DataSubject.objects.get(pk=subject.pk).personal
-
-
-def test_rotating_every_row_rewrites_them_all(breach_file, settings):
-    old_key = settings.DATA_ENCRYPTION_KEYS[0]
-    DataSubjectFactory.create_batch(5, breach_file=breach_file)
-    settings.DATA_ENCRYPTION_KEYS = [crypto.generate_key(), old_key]
-    assert services.rotate_encryption_keys(batch_size=2) == 5
-    settings.DATA_ENCRYPTION_KEYS = settings.DATA_ENCRYPTION_KEYS[:1]
-    assert all(subject.personal.patient_ref for subject in DataSubject.objects.all())
-
-
 def test_the_import_encryptor_makes_the_tokens_fernet_makes_one_after_the_other(settings):
     encryptor = crypto.Encryptor()
     fernet = Fernet(settings.DATA_ENCRYPTION_KEYS[0].encode())
@@ -211,18 +186,3 @@ def test_personal_data_never_shows_in_the_string_of_a_subject(breach_file):
 def test_the_nir_is_displayed_masked():
     assert ALICE.masked_nir.startswith("2 ")
     assert ALICE.nir[1:13] not in ALICE.masked_nir.replace(" ", "")
-
-
-def test_the_rotate_keys_command_reencrypts_every_subject(breach_file, settings):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    old_key = settings.DATA_ENCRYPTION_KEYS[0]
-    DataSubjectFactory.create_batch(3, breach_file=breach_file)
-    settings.DATA_ENCRYPTION_KEYS = [crypto.generate_key(), old_key]
-    output = StringIO()
-    call_command("rotate_keys", stdout=output)
-    assert "Re-encrypted 3 data subjects" in output.getvalue()
-    settings.DATA_ENCRYPTION_KEYS = settings.DATA_ENCRYPTION_KEYS[:1]
-    assert len([subject.personal for subject in DataSubject.objects.all()]) == 3

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from stdnum.fr import nir, siret
 
 from breachdesk.demo import seed_demo
@@ -32,14 +33,16 @@ def test_the_demo_has_one_processor_27_labs_with_valid_sirets_and_a_breach_file_
 
 
 def test_the_demo_patients_are_deterministic_with_valid_nirs_and_varied_exposures():
-    seed_demo(subjects=270, seed=7, now=NOW)
-    subjects = list(DataSubject.objects.order_by("pk"))
-    assert len(subjects) == 270
-    assert all(nir.is_valid(subject.personal.nir) for subject in subjects)
-    assert len({tuple(subject.exposures) for subject in subjects}) >= 5
-    first = [(s.personal.last_name, s.personal.nir) for s in subjects[:20]]
-    DataSubject.objects.all().delete()
-    BreachFile.objects.all().delete()
+    # The first run is rolled back: breach files are never deleted (their timelines are append-only).
+    with transaction.atomic():
+        seed_demo(subjects=270, seed=7, now=NOW)
+        subjects = list(DataSubject.objects.order_by("pk"))
+        assert len(subjects) == 270
+        assert all(nir.is_valid(subject.personal.nir) for subject in subjects)
+        assert len({tuple(subject.exposures) for subject in subjects}) >= 5
+        first = [(s.personal.last_name, s.personal.nir) for s in subjects[:20]]
+        transaction.set_rollback(True)
+    assert not DataSubject.objects.exists()
     seed_demo(subjects=270, seed=7, now=NOW)
     assert [(s.personal.last_name, s.personal.nir) for s in DataSubject.objects.order_by("pk")[:20]] == first
 

@@ -13,6 +13,7 @@ GOOD = {
     "SECRET_KEY": "a-real-secret-key-of-decent-length-0123456789",
     "BREACHDESK_DATA_KEYS": "q3wqm0n1J8m0m3gJ0b3Lr8xvKo3m0Jj7b9kQw3d2Wc0=",
     "BREACHDESK_BLIND_INDEX_KEY": "another-real-secret-for-indexes",
+    "BREACHDESK_AUDIT_KEY": "a-third-real-secret-for-the-audit-chain",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/breachdesk",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "DEBUG": "false",

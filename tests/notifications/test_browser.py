@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from notifications.services import filings
 from tests.conftest import log_in
@@ -57,11 +58,11 @@ def test_the_dpo_copies_each_field_into_the_teleservice_and_sees_what_changed(br
     assert page.locator("[data-testid=copied-count]").inner_text() == "0"
 
     changed_field.locator("button.copy").click()
-    page.wait_for_function("document.querySelector('[data-testid=copied-count]').textContent === '1'")
+    expect(page.locator("[data-testid=copied-count]")).to_have_text("1")
     assert page.evaluate("navigator.clipboard.readText()") == "19002"
     categories = page.locator('.tele-field[data-key="data.categories"]')
     categories.locator("button.copy").click()
-    page.wait_for_function("document.querySelector('[data-testid=copied-count]').textContent === '2'")
+    expect(page.locator("[data-testid=copied-count]")).to_have_text("2")
     assert page.evaluate("navigator.clipboard.readText()").splitlines() == [
         "État civil, identité, données d'identification",
         "Numéro de sécurité sociale (NIR)",
@@ -70,7 +71,7 @@ def test_the_dpo_copies_each_field_into_the_teleservice_and_sees_what_changed(br
     ]
     # The ticks survive a reload: the DPO may copy across several sittings.
     page.reload()
-    page.wait_for_function("document.querySelector('[data-testid=copied-count]').textContent === '2'")
+    expect(page.locator("[data-testid=copied-count]")).to_have_text("2")
     assert "copied" in (page.locator('.tele-field[data-key="persons.count"]').get_attribute("class") or "")
     tick = page.locator('.tele-field[data-key="persons.count"] .tele-label').evaluate(
         "element => getComputedStyle(element, '::before').content"

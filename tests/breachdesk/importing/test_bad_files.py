@@ -239,3 +239,11 @@ def test_a_file_without_a_header_row_never_repeats_patient_data_in_its_report(br
     assert "column_missing" in text
     for value in ("Zyxwvutsrq", "marie.zyx", "Pasteur", "P000001"):
         assert value not in text
+
+
+def test_a_first_line_too_long_for_a_header_is_refused_on_row_1(breach_file, tmp_path):
+    path = tmp_path / "one-line.csv"
+    path.write_bytes(b"patient_ref;" + b"x" * (2 * 1024 * 1024))
+    subject_import, report = run(breach_file, path)
+    assert_rejected_and_nothing_stored(subject_import)
+    assert codes(report) == [("1", "", "header_too_long")]

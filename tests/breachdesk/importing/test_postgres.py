@@ -9,7 +9,7 @@ from django.db import connection
 from breachdesk.importing import duplicates, postgres
 from breachdesk.importing.importer import Importer
 from breachdesk.importing.services import import_subjects
-from breachdesk.models import BreachFile, DataSubject, SubjectImport
+from breachdesk.models import BreachFile, CrossControllerMatch, DataSubject, SubjectImport
 from tests.breachdesk.importing.conftest import report_of, rows, subject_row, write_csv
 
 State = SubjectImport.State
@@ -158,7 +158,11 @@ def test_an_import_waits_for_another_import_of_the_same_breach_file_and_keeps_be
 
 
 def _same_person_lines(subject_import: SubjectImport) -> list[str]:
-    return [str(entry["line"]) for entry in subject_import.findings if entry["code"] == "same_person_other_controller"]
+    """The lines of the import whose NIR was recorded in another lab's breach file (never in its report)."""
+    lines = CrossControllerMatch.objects.filter(subject__import_batch_id=subject_import.pk, basis="nir").values_list(
+        "subject__source_line", flat=True
+    )
+    return sorted(str(line) for line in lines)
 
 
 def _two_labs_sharing_two_people(tmp_path):  # type: ignore[no-untyped-def]
@@ -168,7 +172,7 @@ def _two_labs_sharing_two_people(tmp_path):  # type: ignore[no-untyped-def]
     return write_csv(tmp_path / "lab-a.csv", first), write_csv(tmp_path / "lab-b.csv", second)
 
 
-def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_same_people(
+def test_two_labs_importing_at_once_still_see_each_other_the_later_records_the_same_people(
     postgresql_only, breach_file, other_breach_file, tmp_path, monkeypatch
 ):
     """Lab A has stored its rows but not committed when lab B imports and commits; A then still sees B."""
@@ -176,7 +180,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_s
 
     lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
     a_stored, b_done = threading.Event(), threading.Event()
-    original = duplicates.report_same_people_elsewhere
+    original = duplicates.record_same_people_elsewhere
 
     def pausing(self, *, heartbeat):  # type: ignore[no-untyped-def]
         if self.breach_file.pk == breach_file.pk:
@@ -184,7 +188,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_s
             assert b_done.wait(30)
         original(self, heartbeat=heartbeat)
 
-    monkeypatch.setattr(duplicates, "report_same_people_elsewhere", pausing)
+    monkeypatch.setattr(duplicates, "record_same_people_elsewhere", pausing)
     outcome: dict[str, SubjectImport] = {}
     thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
     try:
@@ -198,7 +202,7 @@ def test_two_labs_importing_at_once_still_see_each_other_the_later_reports_the_s
     # B looked while A's rows were uncommitted: A, looking last, names both shared patients (lines 2 and 3).
     assert _same_person_lines(b) == []
     assert _same_person_lines(a) == ["2", "3"]
-    assert a.duplicates == 2
+    assert a.duplicates == 0 and "LAB-" not in str(report_of(a))
 
 
 def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
@@ -209,7 +213,7 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
 
     lab_a, lab_b = _two_labs_sharing_two_people(tmp_path)
     a_looked, release_a = threading.Event(), threading.Event()
-    original = duplicates.report_same_people_elsewhere
+    original = duplicates.record_same_people_elsewhere
 
     def holding(self, *, heartbeat):  # type: ignore[no-untyped-def]
         original(self, heartbeat=heartbeat)
@@ -217,7 +221,7 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
             a_looked.set()
             assert release_a.wait(30)
 
-    monkeypatch.setattr(duplicates, "report_same_people_elsewhere", holding)
+    monkeypatch.setattr(duplicates, "record_same_people_elsewhere", holding)
     outcome: dict[str, SubjectImport] = {}
     thread_a = _import_in_thread(breach_file, lab_a, outcome, "a")
     try:
@@ -233,4 +237,4 @@ def test_the_look_at_the_other_labs_waits_for_the_import_ahead_of_it_to_commit(
     assert (a.state, b.state) == (State.IMPORTED, State.IMPORTED)
     assert _same_person_lines(a) == []
     assert _same_person_lines(b) == ["2", "3"]
-    assert all("LAB-" in entry["message"] for entry in report_of(b) if entry["code"] == "same_person_other_controller")
+    assert "LAB-" not in str(report_of(b))

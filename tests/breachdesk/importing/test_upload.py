@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from breachdesk.importing import services, views
+from breachdesk.importing import services, storage, views
 from breachdesk.importing.upload import EncryptedUploadedFile
 from breachdesk.models import SubjectImport
 
@@ -57,3 +57,34 @@ def test_a_large_upload_is_encrypted_as_it_arrives_and_nothing_stays_in_clear(
     assert observed["in_clear"] == []
     assert files_holding_the_marker(temp_dir, Path(settings.PRIVATE_STORAGE_DIR)) == []
     assert SubjectImport.objects.filter(breach_file=breach_file).exists()
+
+
+def _post_file(client, breach_file, size: int):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("subject_import", args=[breach_file.incident.reference, breach_file.controller.code])
+    return client.post(url, {"file": SimpleUploadedFile("patients.csv", (HEADER.encode() + b"x" * size))})
+
+
+@pytest.mark.parametrize("size", [100 * 1024, 1024 * 1024])
+def test_an_upload_past_the_limit_is_stopped_as_it_streams_and_nothing_is_kept(
+    client, lab_dpo, breach_file, settings, monkeypatch, size
+):
+    # 100 KB passes the declared-length check and is stopped by the count; 1 MB is stopped before a byte is kept.
+    settings.IMPORT_MAX_BYTES = 64 * 1024  # shown as 0 MB
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    written: list[int] = []
+    real_write = storage.EncryptedWriter.write_chunk
+    monkeypatch.setattr(
+        storage.EncryptedWriter,
+        "write_chunk",
+        lambda self, chunk: (written.append(len(chunk)), real_write(self, chunk)),
+    )
+    client.force_login(lab_dpo)
+    response = _post_file(client, breach_file, size)
+    assert response.status_code == 200
+    assert "la limite est de 0 Mo" in response.content.decode()
+    assert response.context["form"].errors.as_data()["file"][0].code == "too_large"
+    assert sum(written) <= settings.IMPORT_MAX_BYTES
+    assert not SubjectImport.objects.exists()
+    assert list(storage.imports_dir().iterdir()) == []

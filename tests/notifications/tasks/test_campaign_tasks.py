@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from breachdesk.queues import celery_isolation
 from notifications.models import Campaign, Notice, NoticeState
 from notifications.services import campaigns, sweeps
 from tests.conftest import require_service
@@ -125,6 +126,8 @@ def _enqueue(campaign_id: int, copies: int = PROCESSES) -> None:
     # Celery prefers a CELERY_BROKER_URL in the environment (CI sets one) to `broker=`: point both at the test's.
     with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": REDIS_URL}):
         producer = Celery(broker=REDIS_URL)
+        # The workers' queue and key prefix (breachdesk.queues).
+        producer.conf.update(**celery_isolation(installation=django_settings.INSTALLATION, broker_url=REDIS_URL))
         for _ in range(copies):
             producer.send_task("notifications.campaign_tasks.send_notice_emails", args=[campaign_id])
 
