@@ -17,15 +17,12 @@ from notifications.selectors import exports
 from notifications.selectors.information import persons_informed
 from notifications.selectors.progress import campaign_progress
 from notifications.services import campaigns, mailroom
-from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
-
-
-def corrupt_token(subject: DataSubject) -> None:
-    """Flip bytes in the middle of the stored ciphertext, as a damaged disk or a bad restore would."""
-    token = DataSubject.objects.values_list("personal_token", flat=True).get(pk=subject.pk)
-    middle = len(token) // 2
-    damaged = token[:middle] + ("A" if token[middle] != "A" else "B") + ("x" if token[middle + 1] != "x" else "y")
-    DataSubject.objects.filter(pk=subject.pk).update(personal_token=damaged + token[middle + 2 :])
+from tests.notifications.campaign_fixtures import (  # noqa: F401
+    corrupt_token,
+    decide_to_inform,
+    informed_file,
+    make_subjects,
+)
 
 
 @pytest.fixture
