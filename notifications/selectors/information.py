@@ -144,6 +144,8 @@ class InformingProgress:
     emails_bounced: int
     emails_unknown: int
     unreachable: int
+    # Notices set aside because the person's data cannot be decrypted: counted apart, never as told.
+    unreadable: int = 0
 
     @property
     def percent(self) -> int:
@@ -173,6 +175,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_unknown=Count(
                 "notices", filter=Q(notices__channel=Channel.EMAIL, notices__state=NoticeState.UNKNOWN)
             ),
+            unreadable=Count("notices", filter=Q(notices__state=NoticeState.UNREADABLE)),
             with_notice=Count("notices__subject", distinct=True),
             told=Count("notices__subject", distinct=True, filter=Q(notices__state__in=DELIVERED_STATES)),
             unreachable_count=Coalesce(Subquery(unreachable.annotate(count=Count("pk")).values("count")), 0),
@@ -197,6 +200,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             "emails_bounced",
             "emails_unknown",
             "unreachable_count",
+            "unreadable",
         )
     )
     return {
@@ -210,6 +214,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_bounced=emails_bounced,
             emails_unknown=emails_unknown,
             unreachable=unreachable,
+            unreadable=unreadable,
         )
         for (
             breach_file_id,
@@ -223,5 +228,6 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_bounced,
             emails_unknown,
             unreachable,
+            unreadable,
         ) in campaigns
     }

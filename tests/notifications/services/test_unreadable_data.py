@@ -14,7 +14,7 @@ from breachdesk import crypto
 from breachdesk.models import DataSubject
 from notifications.models import Campaign, Notice, NoticeEvent, NoticeState, PrintBatch
 from notifications.selectors import exports
-from notifications.selectors.information import persons_informed
+from notifications.selectors.information import informing_progress, persons_informed
 from notifications.selectors.progress import campaign_progress
 from notifications.services import campaigns, mailroom
 from tests.notifications.campaign_fixtures import (  # noqa: F401
@@ -148,6 +148,8 @@ def test_the_campaign_counts_unreadable_notices_apart_and_never_as_told(letters_
 
     progress = campaign_progress(letters_launched)
     informed = persons_informed(letters_launched.breach_file)
+    dashboard = informing_progress([letters_launched.breach_file_id])[letters_launched.breach_file_id]
 
-    assert progress["unreadable"] == 1
-    assert informed.unreadable == 1 and informed.told == 0
+    assert progress["unreadable"] == 1 and progress["channels"]["post"]["done"] == 1
+    assert informed.unreadable == 1 and informed.told == 0 and informed.in_progress == 4
+    assert (dashboard.unreadable, dashboard.told, dashboard.persons) == (1, 0, 5)
