@@ -64,7 +64,7 @@ def test_the_subject_page_says_the_data_is_unreadable_and_what_to_do(client, unr
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "aucune clé configurée ne déchiffre" in page and "BREACHDESK_DATA_KEYS" in page
+    assert "Aucune clé configurée ne déchiffre" in page and "BREACHDESK_DATA_KEYS" in page
     assert "Corriger l&#x27;adresse" not in page
     assert unreadable_letter.reference in page  # the person's notice history still shows, by reference
     assert contact.redirect_chain and contact.redirect_chain[-1][0] == url
