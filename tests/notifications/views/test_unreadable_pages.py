@@ -9,7 +9,7 @@ from django.urls import reverse
 from breachdesk.models import DataSubject
 from notifications.models import Campaign, Notice, NoticeState, UnreachableSubject
 from notifications.services import campaigns, mailroom
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 from tests.notifications.campaign_fixtures import (  # noqa: F401
     corrupt_token,
     decide_to_inform,
@@ -104,3 +104,28 @@ def test_the_ledger_csv_streams_every_row_with_the_unreadable_one_marked(client,
     assert len(lines) == 1 + Notice.objects.filter(breach_file=unreadable_letter.breach_file).count()
     marked = [line for line in lines if line.startswith(f"{unreadable_letter.pk};")]
     assert marked and "(données illisibles)" in marked[0] and "Données illisibles" in marked[0]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_dpo_follows_an_unreadable_notice_to_the_person_page(
+    browser_page, live_server, informed_file, lab_dpo
+):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post")
+    letter = Notice.objects.filter(breach_file=informed_file, channel="post").order_by("pk").first()
+    corrupt_token(letter.subject)
+    mailroom.build_print_batches(campaign_id=letter.campaign_id)
+    page = browser_page
+    log_in(page, live_server, "dpo.rennes")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/files/INC-2021-0001/LAB-RENNES/campaign/")
+    assert page.locator('.campaign-progress [data-role="unreadable"]').inner_text() == "1"
+    section = page.locator("section#unreadable")
+    assert "1 envoi mis de côté" in section.inner_text() and letter.reference in section.inner_text()
+    section.get_by_role("link", name=f"#{letter.subject_id}").click()
+
+    page.wait_for_url(f"**/subjects/{letter.subject_id}/")
+    alert = page.locator("[data-testid=unreadable]")
+    assert "Données illisibles" in alert.inner_text() and "BREACHDESK_DATA_KEYS" in alert.inner_text()
+    assert page.locator("[data-testid=email]").count() == 0
