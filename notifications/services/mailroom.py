@@ -136,6 +136,8 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
     now = now or timezone.now()
     if not notices:
         return _set_aside_whole_batch(batch=batch, token=token, unreadable=unreadable, now=now)
+    # The cover sheet states what the batch holds once the unreadable letters are out.
+    batch.letters, batch.postcode_first, batch.postcode_last = len(notices), notices[0].postcode, notices[-1].postcode
     try:
         rendered = letters.render_batch(batch=batch, notices=notices)
     except Exception as error:
@@ -148,10 +150,10 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
     with transaction.atomic():
         updated = PrintBatch.objects.filter(pk=batch.pk, claim_token=token, state=PrintBatch.State.RENDERING).update(
             state=PrintBatch.State.READY,
-            letters=len(notices),
+            letters=batch.letters,
             pages=rendered.pages,
-            postcode_first=notices[0].postcode,
-            postcode_last=notices[-1].postcode,
+            postcode_first=batch.postcode_first,
+            postcode_last=batch.postcode_last,
             file_path=path,
             file_sha256=rendered.sha256,
             rendered_at=now,

@@ -49,7 +49,7 @@ def test_reading_a_damaged_token_raises_unreadable_data_naming_the_row_and_no_va
 
 def test_a_batch_with_one_unreadable_person_renders_the_others_and_sets_that_letter_aside(letters_launched):
     letters = list(letters_launched.notices.order_by("postcode", "pk"))
-    damaged = letters[2]
+    damaged = letters[0]
     corrupt_token(damaged.subject)
 
     made = mailroom.build_print_batches(campaign_id=letters_launched.pk)
@@ -58,6 +58,7 @@ def test_a_batch_with_one_unreadable_person_renders_the_others_and_sets_that_let
     batch = PrintBatch.objects.get(pk=made[0].pk)
     assert batch.state == PrintBatch.State.READY
     assert batch.letters == 4 == batch.notices.count()
+    assert (batch.postcode_first, batch.postcode_last) == (letters[1].postcode, letters[-1].postcode)
     damaged.refresh_from_db()
     assert damaged.state == NoticeState.UNREADABLE and damaged.batch_id is None
     assert damaged.last_error == "unreadable"
