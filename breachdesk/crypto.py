@@ -25,6 +25,19 @@ class DecryptionError(Exception):
     """Raised when stored personal data cannot be authenticated and decrypted with any configured key."""
 
 
+class UnreadableData(DecryptionError):
+    """A stored row whose personal data no configured key decrypts; the message names its table and id, never data.
+
+    One damaged token (or a key dropped too early) must fail its own row only: callers catch this, set the row
+    aside where a DPO sees it, and go on with the others.
+    """
+
+    def __init__(self, table: str, pk: int | None) -> None:
+        self.table = table
+        self.pk = pk
+        super().__init__(f"the personal data of {table} row {pk} cannot be decrypted with any configured key")
+
+
 @lru_cache(maxsize=4)
 def _cipher(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
@@ -62,6 +75,14 @@ def decrypt_json(token: str | bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DecryptionError("stored personal data is not a mapping")
     return value
+
+
+def decrypt_row_json(token: str | bytes, *, table: str, pk: int | None) -> dict[str, Any]:
+    """Decrypt a row's token made by encrypt_json, raising UnreadableData that names the row when it fails."""
+    try:
+        return decrypt_json(token)
+    except (DecryptionError, ValueError):
+        raise UnreadableData(table, pk) from None
 
 
 _FERNET_VERSION = b"\x80"

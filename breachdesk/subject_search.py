@@ -160,7 +160,8 @@ class SubjectRow:
     """One line of the list: the subject, its decrypted personal data, and what the other apps add."""
 
     subject: DataSubject
-    personal: PersonalData
+    # None when no configured key decrypts the person's data: the row says so instead of failing the page.
+    personal: PersonalData | None
     exposures: list[str]
     level: str
     extra: list[str] = field(default_factory=list)
@@ -174,7 +175,7 @@ def page_rows(*, breach_file: BreachFile, subjects: list[DataSubject], levels: R
     return [
         SubjectRow(
             subject=subject,
-            personal=subject.personal,
+            personal=subject.readable_personal,
             exposures=subject.exposure_labels(language),
             level=levels.of(subject.exposures),
             extra=[values.get(subject.pk, "") for values in columns],

@@ -296,10 +296,11 @@ class DataSubject(models.Model):
 
     @property
     def personal(self) -> PersonalData:
-        """Decrypt once per instance; DecryptionError when the token fails authentication."""
+        """Decrypt once per instance; UnreadableData (naming this row) when no key authenticates the token."""
         cached: PersonalData | None = self.__dict__.get("_personal")
         if cached is None:
-            cached = PersonalData.from_json(crypto.decrypt_json(self.personal_token))
+            token = crypto.decrypt_row_json(self.personal_token, table=self._meta.db_table, pk=self.pk)
+            cached = PersonalData.from_json(token)
             self.__dict__["_personal"] = cached
         return cached
 
@@ -318,6 +319,18 @@ class DataSubject(models.Model):
         self.has_postal_address = value.has_postal_address
         self.has_email = bool(value.email)
         self.__dict__["_personal"] = value
+
+    @property
+    def readable_personal(self) -> PersonalData | None:
+        """Return the decrypted personal data, or None when the token is unreadable (pages show that instead)."""
+        try:
+            return self.personal
+        except crypto.UnreadableData:
+            return None
+
+    @property
+    def is_readable(self) -> bool:
+        return self.readable_personal is not None
 
     @property
     def channels(self) -> list[str]:

@@ -84,6 +84,7 @@ def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> 
     user = current_user(request)
     breach_file = visible_breach_file(user, reference, code)
     subject = _subject(request, breach_file, pk)
+    personal = subject.readable_personal
     record_audit(
         user=user,
         action=AuditEvent.Action.VIEW,
@@ -97,7 +98,8 @@ def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> 
         {
             "breach_file": breach_file,
             "subject": subject,
-            "address_lines": subject.personal.address_lines,
+            "personal": personal,
+            "address_lines": personal.address_lines if personal else [],
             "exposure_labels": subject.exposure_labels(reader_language()),
             "can_edit": user.can_edit_breach_files(),
             "subject_panels": panels.subject_panels(),
@@ -112,6 +114,10 @@ def subject_contact(request: HttpRequest, reference: str, code: str, pk: int) ->
     user = current_user(request)
     breach_file = editable_breach_file(user, reference, code, object_type=AuditObject.DATA_SUBJECT)
     subject = _subject(request, breach_file, pk)
+    if not subject.is_readable:
+        # The form starts from the stored values: nothing to correct until the data decrypts again.
+        messages.error(request, _("This person's data cannot be decrypted: it cannot be corrected here."))
+        return redirect("subject_detail", reference=reference, code=code, pk=subject.pk)
     form = ContactCorrectionForm(request.POST or None, subject=subject)
     if request.method == "POST" and form.is_valid():
         correction = correct_contact(

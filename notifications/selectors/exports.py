@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from breachdesk.formats import paris_datetime
 from breachdesk.models import BreachFile, Channel
@@ -77,6 +77,8 @@ def ledger_rows(breach_file: BreachFile, *, language: str) -> Iterator[list[obje
             "origin": {value: str(label) for value, label in Notice.Origin.choices},
             "state": {value: str(label) for value, label in NoticeState.choices},
         }
+        # A person whose data no key decrypts keeps their row, marked, and the export goes on (issue 13).
+        unreadable = pgettext("csv value", "(data unreadable)")
     notices = (
         Notice.objects.filter(breach_file=breach_file)
         .select_related("subject", "batch")
@@ -106,7 +108,7 @@ def ledger_rows(breach_file: BreachFile, *, language: str) -> Iterator[list[obje
             notice.pk,
             notice.reference,
             notice.subject_id,
-            notice.subject.personal.patient_ref,
+            personal.patient_ref if (personal := notice.subject.readable_personal) else unreadable,
             names["channel"].get(notice.channel, notice.channel),
             names["origin"].get(notice.origin, notice.origin),
             names["state"].get(notice.state, notice.state),

@@ -42,6 +42,8 @@ class PersonsInformed:
     emails_unknown: int = 0
     in_progress: int = 0
     unreachable: int = 0
+    # Notices set aside because the person's data cannot be decrypted: never told, until the data is restored.
+    unreadable: int = 0
     public_communications: list[PublicCommunication] = field(default_factory=list)
     first_sent_on: date | None = None
     last_sent_on: date | None = None
@@ -87,6 +89,7 @@ def persons_informed(breach_file: BreachFile) -> PersonsInformed:
         emails_undelivered=Count("pk", filter=Q(channel=Channel.EMAIL, state__in=UNDELIVERED_EMAIL_STATES)),
         emails_unknown=Count("pk", filter=Q(channel=Channel.EMAIL, state=NoticeState.UNKNOWN)),
         in_progress=Count("pk", filter=~Q(state__in=list(TERMINAL_STATES))),
+        unreadable=Count("pk", filter=Q(state=NoticeState.UNREADABLE)),
         first_posted=Min("posted_on", filter=Q(channel=Channel.POST, state__in=POSTED_STATES)),
         last_posted=Max("posted_on", filter=Q(channel=Channel.POST, state__in=POSTED_STATES)),
         first_sent=Min("sent_at", filter=Q(channel=Channel.EMAIL, state__in=SENT_STATES)),
@@ -119,6 +122,7 @@ def persons_informed(breach_file: BreachFile) -> PersonsInformed:
         emails_undelivered=ledger["emails_undelivered"],
         emails_unknown=ledger["emails_unknown"],
         in_progress=ledger["in_progress"],
+        unreadable=ledger["unreadable"],
         unreachable=UnreachableSubject.objects.filter(campaign=campaign).count(),
         public_communications=communications,
         first_sent_on=min(days) if days else None,
@@ -140,6 +144,8 @@ class InformingProgress:
     emails_bounced: int
     emails_unknown: int
     unreachable: int
+    # Notices set aside because the person's data cannot be decrypted: counted apart, never as told.
+    unreadable: int = 0
 
     @property
     def percent(self) -> int:
@@ -169,6 +175,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_unknown=Count(
                 "notices", filter=Q(notices__channel=Channel.EMAIL, notices__state=NoticeState.UNKNOWN)
             ),
+            unreadable=Count("notices", filter=Q(notices__state=NoticeState.UNREADABLE)),
             with_notice=Count("notices__subject", distinct=True),
             told=Count("notices__subject", distinct=True, filter=Q(notices__state__in=DELIVERED_STATES)),
             unreachable_count=Coalesce(Subquery(unreachable.annotate(count=Count("pk")).values("count")), 0),
@@ -193,6 +200,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             "emails_bounced",
             "emails_unknown",
             "unreachable_count",
+            "unreadable",
         )
     )
     return {
@@ -206,6 +214,7 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_bounced=emails_bounced,
             emails_unknown=emails_unknown,
             unreachable=unreachable,
+            unreadable=unreadable,
         )
         for (
             breach_file_id,
@@ -219,5 +228,6 @@ def informing_progress(breach_file_ids: list[int]) -> dict[int, InformingProgres
             emails_bounced,
             emails_unknown,
             unreachable,
+            unreadable,
         ) in campaigns
     }

@@ -25,6 +25,7 @@ PROGRESS_STATES: dict[str, list[str]] = {
         NoticeState.PRINTED,
         NoticeState.POSTED,
         NoticeState.RETURNED,
+        NoticeState.UNREADABLE,
     ],
     Channel.EMAIL: [
         NoticeState.PENDING,
@@ -33,13 +34,21 @@ PROGRESS_STATES: dict[str, list[str]] = {
         NoticeState.UNKNOWN,
         NoticeState.FAILED_PERMANENT,
         NoticeState.BOUNCED,
+        NoticeState.UNREADABLE,
     ],
 }
 
 
+# What no worker will do more for: an unreadable notice is done, never told (information counts it apart).
 DONE_STATES: dict[str, set[str]] = {
-    Channel.POST: {NoticeState.POSTED, NoticeState.RETURNED},
-    Channel.EMAIL: {NoticeState.SENT, NoticeState.FAILED_PERMANENT, NoticeState.BOUNCED, NoticeState.UNKNOWN},
+    Channel.POST: {NoticeState.POSTED, NoticeState.RETURNED, NoticeState.UNREADABLE},
+    Channel.EMAIL: {
+        NoticeState.SENT,
+        NoticeState.FAILED_PERMANENT,
+        NoticeState.BOUNCED,
+        NoticeState.UNKNOWN,
+        NoticeState.UNREADABLE,
+    },
 }
 
 
@@ -77,6 +86,7 @@ def campaign_progress(campaign: Campaign) -> dict[str, Any]:
         "is_finished": total > 0 and terminal == total,
         "unreachable": campaign.unreachable.count(),
         "unknown": counts[Channel.EMAIL].get(NoticeState.UNKNOWN, 0),
+        "unreadable": sum(by_state.get(NoticeState.UNREADABLE, 0) for by_state in counts.values()),
         "batches": {state: batches.get(state, 0) for state in PrintBatch.State.values},
     }
 

@@ -27,6 +27,7 @@ NOTICE_STATE_FILTERS: dict[str, tuple[Promise, list[str]]] = {
     "sent": (_("Email sent"), [NoticeState.SENT]),
     "bounced": (_("Email bounced or refused"), [NoticeState.BOUNCED, NoticeState.FAILED_PERMANENT]),
     "unknown": (_("Email fate unknown"), [NoticeState.UNKNOWN]),
+    "unreadable": (_("Data unreadable"), [NoticeState.UNREADABLE]),
 }
 NO_NOTICE = "none"
 

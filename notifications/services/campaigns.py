@@ -246,7 +246,9 @@ def recipients_of(
 
 
 def _postcode(subject: DataSubject) -> str:
-    return subject.personal.postcode[:10]
+    # Unreadable data has no postcode to sort by: such a letter is set aside, never printed.
+    personal = subject.readable_personal
+    return personal.postcode[:10] if personal else ""
 
 
 def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dict[str, int]:

@@ -31,6 +31,9 @@ from notifications.services.campaigns import new_notice, recipients_of, wake_cam
 from notifications.services.outbound import retry_delay
 from notifications.services.references import make_reference
 
+# The error of a notice set aside because its person's data cannot be decrypted (its event and last_error).
+UNREADABLE_ERROR = "unreadable"
+
 
 def event_rows(
     rows: Iterable[tuple[int, str, int]], to_state: str, at: datetime, error: str = "", actor: User | None = None
@@ -225,10 +228,14 @@ def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -
     other = Channel.POST if notice.channel == Channel.EMAIL else Channel.EMAIL
     subject = notice.subject
     # The rules for minors hold for the fallback too: a child's returned letter never becomes an email to the child.
+    # Unreadable data gives no birth date: the age group stored at launch stands, and the new notice itself becomes
+    # "data unreadable" where it is rendered or sent, without stopping the step that called this.
+    personal = subject.readable_personal
+    age_group = age_group_on(personal.birth_date, notice.campaign.letter_date) if personal else subject.age_group
     pairs = recipients_of(
         subject,
         channels={other},
-        age_group=age_group_on(subject.personal.birth_date, notice.campaign.letter_date),
+        age_group=age_group,
         adolescent_addressee=notice.breach_file.adolescent_addressee,
     )
     created: Notice | None = None
@@ -236,6 +243,10 @@ def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -
         origin = Notice.Origin.EMAIL_UNDELIVERED if other == Channel.POST else Notice.Origin.LETTER_RETURNED
         for channel, addressee in pairs:
             candidate = new_notice(notice.campaign, subject, channel, now, origin, addressee=addressee)
+            if personal is None:
+                # Nobody can address it: the DPO sees it among the unreadable ones, no worker takes it.
+                candidate.state = NoticeState.UNREADABLE
+                candidate.last_error = UNREADABLE_ERROR
             with transaction.atomic():
                 try:
                     candidate.save(force_insert=True)
@@ -245,11 +256,11 @@ def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -
             NoticeEvent.objects.create(
                 notice=candidate,
                 from_state="",
-                to_state=NoticeState.PENDING,
+                to_state=candidate.state,
                 at=now,
-                error=f"after {notice.reference}",
+                error=UNREADABLE_ERROR if personal is None else f"after {notice.reference}",
             )
-        if created is not None:
+        if created is not None and personal is not None:
             wake_campaign(notice.campaign_id)
         alive = Notice.objects.filter(breach_file_id=notice.breach_file_id, subject_id=subject.pk).exclude(
             state__in=[NoticeState.FAILED_PERMANENT, NoticeState.BOUNCED, NoticeState.RETURNED]

@@ -27,7 +27,7 @@ from notifications.models import (
 from notifications.postgres import lock_campaign
 from notifications.services.campaigns import CampaignRefused
 from notifications.services.information import record_subjects_informed_of_campaign
-from notifications.services.ledger import event_rows, fall_back_to_other_channel, transition
+from notifications.services.ledger import UNREADABLE_ERROR, event_rows, fall_back_to_other_channel, transition
 from notifications.services.references import is_letter_reference, normalise_reference
 
 logger = logging.getLogger(__name__)
@@ -95,8 +95,28 @@ def batch_storage_path(batch: PrintBatch) -> str:
     return f"campaigns/{batch.campaign_id}/batch-{batch.number:05d}.pdf.enc"
 
 
+def readable_notices(notices: list[Notice]) -> tuple[list[Notice], list[Notice]]:
+    """Split letters into those whose person's data decrypts and those whose data is unreadable (each fails alone)."""
+    from breachdesk.crypto import UnreadableData
+
+    readable: list[Notice] = []
+    unreadable: list[Notice] = []
+    for notice in notices:
+        try:
+            _ = notice.subject.personal  # decrypted once here, cached on the instance for the renderer
+        except UnreadableData:
+            unreadable.append(notice)
+        else:
+            readable.append(notice)
+    return readable, unreadable
+
+
 def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None = None) -> PrintBatch:
-    """Render a claimed batch, store it encrypted and mark its letters ready; a lost claim changes nothing."""
+    """Render a claimed batch, store it encrypted and mark its letters ready; a lost claim changes nothing.
+
+    A letter whose person's data cannot be decrypted leaves the batch as "data unreadable"; the others are
+    rendered, and the batch's letter count, pages and manifest are those of the letters it holds.
+    """
     from breachdesk import crypto
     from notifications import letters, storage
 
@@ -105,7 +125,19 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
     ).get(pk=batch_id)
     if batch.state != PrintBatch.State.RENDERING or batch.claim_token != token:
         return batch
-    notices = list(batch.notices.select_related("subject").order_by("postcode", "pk"))
+    notices, unreadable = readable_notices(list(batch.notices.select_related("subject").order_by("postcode", "pk")))
+    if unreadable:
+        logger.warning(
+            "print batch %s: %s letters set aside, data unreadable (notices %s)",
+            batch.pk,
+            len(unreadable),
+            ",".join(str(notice.pk) for notice in unreadable[:20]),
+        )
+    now = now or timezone.now()
+    if not notices:
+        return _set_aside_whole_batch(batch=batch, token=token, unreadable=unreadable, now=now)
+    # The cover sheet states what the batch holds once the unreadable letters are out.
+    batch.letters, batch.postcode_first, batch.postcode_last = len(notices), notices[0].postcode, notices[-1].postcode
     try:
         rendered = letters.render_batch(batch=batch, notices=notices)
     except Exception as error:
@@ -115,11 +147,13 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
         raise BatchRenderError(f"print batch {batch.pk} failed to render: {type(error).__name__}") from None
     path = batch_storage_path(batch)
     storage.store_private(path, crypto.encrypt_bytes(rendered.content).encode("ascii"))
-    now = now or timezone.now()
     with transaction.atomic():
         updated = PrintBatch.objects.filter(pk=batch.pk, claim_token=token, state=PrintBatch.State.RENDERING).update(
             state=PrintBatch.State.READY,
+            letters=batch.letters,
             pages=rendered.pages,
+            postcode_first=batch.postcode_first,
+            postcode_last=batch.postcode_last,
             file_path=path,
             file_sha256=rendered.sha256,
             rendered_at=now,
@@ -127,6 +161,7 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
             last_error="",
         )
         if updated:
+            _set_aside_unreadable(batch=batch, unreadable=unreadable, now=now)
             by_pages: dict[int, list[int]] = defaultdict(list)
             for notice in notices:
                 by_pages[rendered.pages_by_notice[notice.pk]].append(notice.pk)
@@ -138,6 +173,40 @@ def render_print_batch(*, batch_id: int, token: uuid.UUID, now: datetime | None 
                     state=NoticeState.READY, pages=pages, ready_at=now, state_changed_at=now
                 )
             NoticeEvent.objects.bulk_create(event_rows(rows, NoticeState.READY, now))
+    batch.refresh_from_db()
+    return batch
+
+
+def _set_aside_unreadable(*, batch: PrintBatch, unreadable: list[Notice], now: datetime) -> None:
+    """Move the batch's letters whose data is unreadable out of it, to their terminal state, one event each."""
+    if not unreadable:
+        return
+    transition(
+        notices=Notice.objects.filter(batch=batch, pk__in=[notice.pk for notice in unreadable]),
+        from_states=[NoticeState.RENDERING],
+        to_state=NoticeState.UNREADABLE,
+        at=now,
+        error=UNREADABLE_ERROR,
+        batch=None,
+        claim_token=None,
+        last_error=UNREADABLE_ERROR,
+    )
+
+
+def _set_aside_whole_batch(
+    *, batch: PrintBatch, token: uuid.UUID, unreadable: list[Notice], now: datetime
+) -> PrintBatch:
+    """Every letter of the batch is unreadable: set them aside and delete the empty batch (nothing to print)."""
+    with transaction.atomic():
+        claimed = PrintBatch.objects.select_for_update().filter(
+            pk=batch.pk, claim_token=token, state=PrintBatch.State.RENDERING
+        )
+        if claimed.exists():
+            _set_aside_unreadable(batch=batch, unreadable=unreadable, now=now)
+            claimed.delete()
+            # The caller gets the batch as it was claimed, with no letter: it no longer exists.
+            batch.letters = 0
+            return batch
     batch.refresh_from_db()
     return batch
 

@@ -47,7 +47,7 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
         for language in ("fr", "en")
     }
     current: Campaign | None = context["campaign"]
-    unreachable = unknown = None
+    unreachable = unknown = unreadable = None
     if current is not None:
         # Named by patient reference and name: only the rows of the page shown are decrypted.
         unreachable = Paginator(
@@ -57,6 +57,13 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             50,
         ).get_page(request.GET.get("unreachable"))
         unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
+        # Listed by notice reference and subject id: their personal data is exactly what cannot be read.
+        unreadable = Paginator(
+            current.notices.filter(state=NoticeState.UNREADABLE)
+            .only("pk", "reference", "channel", "subject_id", "state_changed_at")
+            .order_by("pk"),
+            50,
+        ).get_page(request.GET.get("unreadable"))
     audit(
         user,
         AuditEvent.Action.VIEW,
@@ -81,6 +88,7 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             ),
             "unreachable": unreachable,
             "unknown": unknown,
+            "unreadable": unreadable,
             "batches": current.batches.order_by("number") if current else [],
         },
     )

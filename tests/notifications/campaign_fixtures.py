@@ -96,6 +96,14 @@ def informed_file(breach_file: BreachFile, lab_dpo: User) -> BreachFile:
     return breach_file
 
 
+def corrupt_token(subject: DataSubject) -> None:
+    """Flip bytes in the middle of the stored ciphertext, as a damaged disk or a bad restore would."""
+    token = DataSubject.objects.values_list("personal_token", flat=True).get(pk=subject.pk)
+    middle = len(token) // 2
+    damaged = token[:middle] + ("A" if token[middle] != "A" else "B") + ("x" if token[middle + 1] != "x" else "y")
+    DataSubject.objects.filter(pk=subject.pk).update(personal_token=damaged + token[middle + 2 :])
+
+
 def personal_of(subject: DataSubject) -> PersonalData:
     return DataSubject.objects.get(pk=subject.pk).personal
 

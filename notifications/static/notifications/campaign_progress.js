@@ -35,6 +35,7 @@
         });
         box.querySelector('[data-role="unreachable"]').textContent = data.unreachable;
         box.querySelector('[data-role="unknown"]').textContent = data.unknown;
+        box.querySelector('[data-role="unreadable"]').textContent = data.unreadable;
         if (!data.is_finished) { window.setTimeout(function () { refresh(box); }, 4000); }
       })
       .catch(function () { window.setTimeout(function () { refresh(box); }, 15000); });
