@@ -13,8 +13,11 @@ class BreachdeskConfig(AppConfig):
         from breachdesk import panels
         from breachdesk.audit_trail.labels import register_object_types
         from breachdesk.models import AuditObject
+        from breachdesk.signin import lockout, signals  # noqa: F401  (signal receivers)
+        from breachdesk.signin.audit import SignInAudit
 
         register_object_types(AuditObject)
+        register_object_types(SignInAudit)
 
         panels.register_tab(key="risk", label=_("Risk and decisions"), url_name="risk", order=10)
         panels.register_panel(template="breachdesk/_import_panel.html", order=10)

@@ -17,6 +17,7 @@ from breachdesk.importing.selectors import describe_format, live_counts
 from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, SubjectImport
+from breachdesk.signin.sessions import passive
 from breachdesk.taxonomy import EXPOSURES
 
 REPORT_PREVIEW_ROWS = 200
@@ -84,6 +85,8 @@ def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> H
     )
 
 
+# Polled by the page's script every second: not activity, the session's idle timeout runs on.
+@passive
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, reference: str, code: str, pk: int) -> JsonResponse:

@@ -122,3 +122,15 @@ def test_every_periodic_task_of_the_beat_schedule_is_a_registered_task():
     registered = set(app.tasks.keys())
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in registered
+
+
+def test_production_requires_the_second_factor_and_development_does_not():
+    assert load_settings(setting="REQUIRE_MFA").stdout.strip() == "True"
+    development = load_settings(setting="REQUIRE_MFA", BREACHDESK_ENV="development", DEBUG="<unset>")
+    assert development.stdout.strip() == "False"
+
+
+def test_no_proxy_is_trusted_unless_configured():
+    assert load_settings(setting="TRUSTED_PROXIES").stdout.strip() == "[]"
+    configured = load_settings(setting="TRUSTED_PROXIES", BREACHDESK_TRUSTED_PROXIES="10.0.0.1,10.0.1.0/24")
+    assert configured.stdout.strip() == "['10.0.0.1', '10.0.1.0/24']"
