@@ -74,7 +74,10 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, verification.device)
             return redirect(_next_url(request))
         if verification.is_throttled:
-            form.add_error("code", _("Too many wrong codes: wait a minute, then try again."))
+            form.add_error(
+                "code",
+                _("Too many wrong codes: wait a few seconds, then try again (each wrong code doubles the wait)."),
+            )
         else:
             form.add_error("code", _("Wrong code."))
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next_url(request)})

@@ -54,9 +54,17 @@ def test_the_lockout_page_says_when_to_try_again_and_not_whether_the_account_exi
     for response in (existing, unknown):
         assert response.status_code == 429
         assert b'data-testid="lockout"' in response.content
-        assert "15 minutes" in response.content.decode()
+        assert "Vous pourrez réessayer dans 15 minutes, après" in response.content.decode()
         assert b"dpo.rennes" not in response.content and b"nobody.here" not in response.content
     assert existing.content.split(b"<main>")[1] == unknown.content.split(b"<main>")[1]
+
+
+def test_the_lockout_page_speaks_english_to_an_english_reader(client, lab_dpo, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for attempt in range(5):
+        response = _log_in(client, "dpo.rennes", f"wrong {attempt}")
+
+    assert "You can try again in 15 minutes, after" in response.content.decode()
 
 
 def test_a_lockout_is_audited_against_the_account_by_id_only(client, lab_dpo):
