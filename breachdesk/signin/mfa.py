@@ -47,11 +47,21 @@ def qr_code_svg(device: TOTPDevice) -> str:
     return image.to_string(encoding="unicode")
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """What confirming an authenticator gave: its recovery codes, or whether throttling refused the code."""
+
+    recovery_codes: list[str] | None
+    is_throttled: bool
+
+
 @transaction.atomic
-def confirm_authenticator(*, device: TOTPDevice, token: str) -> list[str] | None:
-    """Confirm the authenticator with a code from it and return new recovery codes; None if the code is wrong."""
-    if not device.verify_is_allowed()[0] or not device.verify_token(token.replace(" ", "")):
-        return None
+def confirm_authenticator(*, device: TOTPDevice, token: str) -> Enrolment:
+    """Confirm the authenticator with a code from it and make new recovery codes (none if the code is refused)."""
+    if not device.verify_is_allowed()[0]:
+        return Enrolment(recovery_codes=None, is_throttled=True)
+    if not device.verify_token(token.replace(" ", "")):
+        return Enrolment(recovery_codes=None, is_throttled=False)
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     user = device.user
@@ -67,7 +77,7 @@ def confirm_authenticator(*, device: TOTPDevice, token: str) -> list[str] | None
         object_id=user.pk,
         detail=SignInDetail.MFA_ENROLLED,
     )
-    return codes
+    return Enrolment(recovery_codes=codes, is_throttled=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -16,6 +16,10 @@ from django_otp import login as otp_login
 from breachdesk.access import current_user
 from breachdesk.signin import mfa
 from breachdesk.signin.forms import CodeForm
+
+THROTTLED = _("Too many wrong codes: wait a few seconds, then try again (each wrong code doubles the wait).")
+WRONG_CODE = _("Wrong code.")
+WRONG_ENROLMENT_CODE = _("This code is not the one your authenticator shows now; try the next one.")
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -40,18 +44,22 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     if mfa.has_second_factor(user):
         return _step("mfa_verify", request)
     device = mfa.pending_authenticator(user)
-    form = CodeForm(request.POST or None)
+    form, refusal = CodeForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
-        codes = mfa.confirm_authenticator(device=device, token=form.cleaned_data["code"])
-        if codes is not None:
+        enrolment = mfa.confirm_authenticator(device=device, token=form.cleaned_data["code"])
+        if enrolment.recovery_codes is not None:
             otp_login(request, device)
-            return render(request, "registration/mfa_recovery_codes.html", {"codes": codes, "next": _next_url(request)})
-        form.add_error("code", _("This code is not the one your authenticator shows now; try the next one."))
+            context = {"codes": enrolment.recovery_codes, "next": _next_url(request)}
+            return render(request, "registration/mfa_recovery_codes.html", context)
+        # A fresh form: a refused code is not shown again.
+        form, refusal = CodeForm(), THROTTLED if enrolment.is_throttled else WRONG_ENROLMENT_CODE
     return render(
         request,
         "registration/mfa_setup.html",
         {
             "form": form,
+            "refusal": refusal,
+            "second_factor_pending": True,
             "qr_code": mfa.qr_code_svg(device),
             "secret": mfa.secret_text(device),
             "next": _next_url(request),
@@ -67,17 +75,13 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not mfa.has_second_factor(user):
         return _step("mfa_setup", request)
-    form = CodeForm(request.POST or None)
+    form, refusal = CodeForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
+        # A fresh form after a refusal: a refused code is not shown again.
         verification = mfa.verify_second_factor(user=user, token=form.cleaned_data["code"])
         if verification.device is not None:
             otp_login(request, verification.device)
             return redirect(_next_url(request))
-        if verification.is_throttled:
-            form.add_error(
-                "code",
-                _("Too many wrong codes: wait a few seconds, then try again (each wrong code doubles the wait)."),
-            )
-        else:
-            form.add_error("code", _("Wrong code."))
-    return render(request, "registration/mfa_verify.html", {"form": form, "next": _next_url(request)})
+        form, refusal = CodeForm(), THROTTLED if verification.is_throttled else WRONG_CODE
+    context = {"form": form, "refusal": refusal, "next": _next_url(request), "second_factor_pending": True}
+    return render(request, "registration/mfa_verify.html", context)
