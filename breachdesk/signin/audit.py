@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,10 +14,10 @@ class SignInAudit(models.TextChoices):
     ACCOUNT = "account", _("Account")
 
 
-class SignInDetail(models.TextChoices):
-    """What happened to the account (the audit entry's detail)."""
+class SignInDetail(StrEnum):
+    """What happened to the account: the audit entry's detail, a code as the audit trail shows it."""
 
-    LOCKED_OUT = "locked_out", _("Locked out after repeated failed logins")
-    MFA_ENROLLED = "mfa_enrolled", _("Second factor set up")
-    MFA_RESET = "mfa_reset", _("Second factor reset")
-    SESSIONS_ENDED = "sessions_ended", _("Sessions ended (account disabled)")
+    LOCKED_OUT = "locked_out"
+    MFA_ENROLLED = "mfa_enrolled"
+    MFA_RESET = "mfa_reset"
+    SESSIONS_ENDED = "sessions_ended"
