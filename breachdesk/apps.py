@@ -27,8 +27,11 @@ class BreachdeskConfig(AppConfig):
         from breachdesk.importing.selectors import waiting_uploads
         from breachdesk.importing.storage import rewrite_upload, upload_tokens
         from breachdesk.models import AuditObject, DataSubject
+        from breachdesk.signin import lockout, signals  # noqa: F401  (signal receivers)
+        from breachdesk.signin.audit import SignInAudit
 
         register_object_types(AuditObject)
+        register_object_types(SignInAudit)
 
         keyring.register_column(DataSubject, "personal_token")
         keyring.register_files(

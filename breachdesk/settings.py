@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "breachdesk",
     "notifications",
 ]
@@ -90,8 +95,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "breachdesk.signin.middleware.SessionLifetimeMiddleware",
+    "breachdesk.signin.middleware.VerifiedSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout met during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "breachdesk.urls"
@@ -130,9 +140,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "breachdesk.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "breachdesk.signin.backends.ThrottledBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username", "first_name", "last_name", "email"]},
+    },
+    {"NAME": "breachdesk.signin.validators.UsernamePartsValidator"},
+    # 12 characters: the length the CNIL's password recommendation (deliberation 2022-100) takes as its reference
+    # for a password alone; these accounts open health data of hundreds of thousands of patients.
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -161,8 +184,28 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# A session ends after this long without a request the user made (polling pages do not count), and in any case
+# this long after the login (seconds); the cookie lasts no longer than the absolute lifetime.
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("BREACHDESK_SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_LIFETIME_SECONDS = env.int("BREACHDESK_SESSION_LIFETIME", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_SECONDS
 X_FRAME_OPTIONS = "DENY"
+
+# Sign-in security (README, "Sign-in security"). A second factor (TOTP, recovery codes) for every role in production.
+REQUIRE_MFA = env.bool("BREACHDESK_REQUIRE_MFA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("BREACHDESK_OTP_ISSUER", default="BreachDesk")
+MFA_RECOVERY_CODES = 10
+# Lockout by account and, separately, by client address (django-axes).
+AXES_FAILURE_LIMIT = env.int("BREACHDESK_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("BREACHDESK_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "breachdesk.signin.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "breachdesk.signin.addresses.client_address"
+AXES_VERBOSE = False
+# Addresses or networks of the reverse proxies whose X-Forwarded-For is believed; none by default, so the header
+# is ignored and the peer's address counts.
+TRUSTED_PROXIES: list[str] = env.list("BREACHDESK_TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Production is HTTPS only, behind a TLS proxy: redirect plain HTTP and tell browsers never to use it (HSTS).

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("breachdesk.signin.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("incidents/", incidents.incident_list, name="incident_list"),

@@ -18,6 +18,7 @@ from breachdesk.importing.services import stage_subject_import
 from breachdesk.importing.upload import upload_refused
 from breachdesk.importing.validation import COLUMN_NAMES, COLUMNS
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, SubjectImport
+from breachdesk.signin.sessions import passive
 from breachdesk.taxonomy import EXPOSURES
 
 REPORT_PREVIEW_ROWS = 200
@@ -95,6 +96,8 @@ def import_detail(request: HttpRequest, reference: str, code: str, pk: int) -> H
     )
 
 
+# Polled by the page's script every second: not activity, the session's idle timeout runs on.
+@passive
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, reference: str, code: str, pk: int) -> JsonResponse:

@@ -22,6 +22,7 @@ from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile
+from breachdesk.signin.sessions import passive
 from notifications.forms.campaigns import LaunchConfirmForm, LaunchForm, LetterChoicesForm, NoticeTextForm
 from notifications.models import Campaign, Notice, NoticeState, NotificationAuditObject
 from notifications.selectors import exports, launch, progress
@@ -217,6 +218,8 @@ def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResp
     )
 
 
+# Polled by the page's script every second: not activity, the session's idle timeout runs on.
+@passive
 @login_required
 @require_GET
 def campaign_progress(request: HttpRequest, reference: str, code: str) -> JsonResponse:

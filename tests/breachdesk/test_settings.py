@@ -138,3 +138,15 @@ def test_the_embedded_broker_of_development_connects_without_kombu_warning_of_a_
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("filesystem://")
     assert "No hostname was supplied" not in result.stderr
+
+
+def test_production_requires_the_second_factor_and_development_does_not():
+    assert load_settings(setting="REQUIRE_MFA").stdout.strip() == "True"
+    development = load_settings(setting="REQUIRE_MFA", BREACHDESK_ENV="development", DEBUG="<unset>")
+    assert development.stdout.strip() == "False"
+
+
+def test_no_proxy_is_trusted_unless_configured():
+    assert load_settings(setting="TRUSTED_PROXIES").stdout.strip() == "[]"
+    configured = load_settings(setting="TRUSTED_PROXIES", BREACHDESK_TRUSTED_PROXIES="10.0.0.1,10.0.1.0/24")
+    assert configured.stdout.strip() == "['10.0.0.1', '10.0.1.0/24']"

@@ -1,0 +1,1 @@
+"""Signing in: lockout, the second factor, password rules and how long a session lasts."""
