@@ -10,14 +10,11 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import keyring, panels
+        from breachdesk import keyring, panels, private_storage
         from breachdesk.access import is_processor_side
         from breachdesk.audit_trail.labels import register_object_types
         from breachdesk.models import Role
-        from notifications import (
-            checks,  # noqa: F401  (registers the system checks)
-            storage,
-        )
+        from notifications import checks  # noqa: F401  (registers the system checks)
         from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
         from notifications.selectors import subjects
@@ -30,9 +27,9 @@ class NotificationsConfig(AppConfig):
         keyring.register_files(
             keyring.EncryptedFiles(
                 kind="print batch",
-                paths=rendered_batch_files,
-                tokens=storage.whole_file_tokens,
-                rewrite=storage.rewrite_whole_file,
+                names=rendered_batch_files,
+                tokens=private_storage.whole_file_tokens,
+                rewrite=private_storage.rewrite_whole_file,
             )
         )
 

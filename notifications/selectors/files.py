@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from notifications import storage
 from notifications.models import PrintBatch
 
 
-def rendered_batch_files() -> list[tuple[int, Path]]:
+def rendered_batch_files() -> list[tuple[int, str]]:
     """The PDFs of print batches rendered and not yet purged (a batch being rendered is still written)."""
     rows = (
         PrintBatch.objects.exclude(file_path="")
@@ -16,4 +14,4 @@ def rendered_batch_files() -> list[tuple[int, Path]]:
         .order_by("pk")
         .values_list("pk", "file_path")
     )
-    return [(pk, storage.private_path(relative)) for pk, relative in rows if storage.exists(relative)]
+    return [(pk, name) for pk, name in rows if storage.exists(name)]

@@ -162,7 +162,7 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
                 "processor_aware": paris_datetime(breach_file.incident.processor_became_aware_at),
             },
             recipients=recipients,
-            letter=storage.private_path(notice.letter_path).read_bytes(),
+            letter=storage.read_private(notice.letter_path),
             filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
         )
     email = send_outbound_email(email_id=notice.email_id, message=message, recipients=recipients, now=now)

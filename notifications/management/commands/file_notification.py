@@ -12,10 +12,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from breachdesk import formats
+from breachdesk import formats, private_storage
 from breachdesk.commands import EXIT_USAGE, breach_file_named
 from breachdesk.models import LateNotificationError
-from notifications import storage
 from notifications.models import Filing
 from notifications.services import filings
 
@@ -54,4 +53,5 @@ class Command(BaseCommand):
                 if filing.kind == Filing.Kind.INITIAL
                 else "warning: incomplete complementary notification"
             )
-        self.stdout.write(str(storage.private_path(filing.pdf_path)))
+        # The file's path when the private storage is a directory, else its name in the bucket.
+        self.stdout.write(private_storage.local_path(filing.pdf_path) or filing.pdf_path)

@@ -37,7 +37,7 @@ def test_the_command_prints_the_private_dossier_path_of_a_complete_initial_filin
     assert status == 0, err
     path = Path(out.strip())
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
-    assert path.is_relative_to(Path(settings.PRIVATE_STORAGE_DIR).resolve())
+    assert path == Path(settings.PRIVATE_STORAGE_DIR, Filing.objects.get().pdf_path)
     assert "warning:" not in err
     filing = Filing.objects.get()
     assert (filing.kind, filing.version, filing.state, filing.prepared_by) == ("initial", 1, "ready", None)
