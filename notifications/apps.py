@@ -13,12 +13,13 @@ class NotificationsConfig(AppConfig):
         from breachdesk import keyring, panels, private_storage
         from breachdesk.access import is_processor_side
         from breachdesk.audit_trail.labels import register_object_types
+        from breachdesk.importing.storage import rewrite_upload, upload_tokens
         from breachdesk.models import Role
         from notifications import checks  # noqa: F401  (registers the system checks)
         from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
         from notifications.selectors import subjects
-        from notifications.selectors.files import rendered_batch_files
+        from notifications.selectors.files import dossier_files, processor_letter_files, rendered_batch_files
         from notifications.timeline import register_sentences
 
         register_sentences()
@@ -32,6 +33,11 @@ class NotificationsConfig(AppConfig):
                 rewrite=private_storage.rewrite_whole_file,
             )
         )
+        # Dossiers and processor letters share the chunked format of uploads.
+        for kind, names in (("CNIL dossier", dossier_files), ("processor letter", processor_letter_files)):
+            keyring.register_files(
+                keyring.EncryptedFiles(kind=kind, names=names, tokens=upload_tokens, rewrite=rewrite_upload)
+            )
 
         panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)
         panels.register_tab(

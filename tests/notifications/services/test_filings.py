@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from breachdesk.models import LateNotificationError
 from breachdesk.taxonomy import Status
-from notifications import cnil
+from notifications import cnil, storage
 from notifications.models import Filing
 from notifications.services import filings
 
@@ -102,7 +102,8 @@ def test_the_dossier_task_renders_the_pdf_into_the_private_storage_once(
     assert filing.state == Filing.State.READY
     path = Path(settings.PRIVATE_STORAGE_DIR, filing.pdf_path)
     assert path.is_file(), "a name in the private storage, relative to its directory"
-    assert path.read_bytes().startswith(b"%PDF")
+    assert not path.read_bytes().startswith(b"%PDF"), "stored encrypted"
+    assert storage.read_decrypted(filing.pdf_path).startswith(b"%PDF")
     assert filing.pdf_pages >= 3
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     first_modified = path.stat().st_mtime_ns
