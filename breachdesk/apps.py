@@ -36,7 +36,7 @@ class BreachdeskConfig(AppConfig):
         keyring.register_column(DataSubject, "personal_token")
         keyring.register_files(
             keyring.EncryptedFiles(
-                kind="import upload", paths=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload
+                kind="import upload", names=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload
             )
         )
 

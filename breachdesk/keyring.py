@@ -10,7 +10,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.db import models, transaction
 
@@ -36,11 +35,12 @@ class EncryptedFiles:
     """A kind of file in the private storage made of Fernet tokens."""
 
     kind: str
-    # The files that exist, each with the id of the row that names it; only files no one is writing.
-    paths: Callable[[], Iterable[tuple[int, Path]]]
-    tokens: Callable[[Path], Iterator[bytes]]
-    # Replace the file atomically with each token passed through the function.
-    rewrite: Callable[[Path, Callable[[bytes], bytes]], None]
+    # The files that exist, by name in the private storage, each with the id of the row that names it; only files
+    # no one is writing.
+    names: Callable[[], Iterable[tuple[int, str]]]
+    tokens: Callable[[str], Iterator[bytes]]
+    # Replace the file whole (open, then save under the same name) with each token passed through the function.
+    rewrite: Callable[[str, Callable[[bytes], bytes]], None]
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def key_use(*, batch_size: int = 5000) -> KeyUse:
                 else:
                     use.counts[number, column.label] += 1
     for files in file_kinds():
-        for item_id, path in files.paths():
+        for item_id, name in files.names():
             try:
-                numbers = {_number(token) for token in files.tokens(path)}
+                numbers = {_number(token) for token in files.tokens(name)}
             except crypto.DecryptionError:
                 numbers = {None}
             if None in numbers:
@@ -151,14 +151,14 @@ def rotate(*, batch_size: int = 2000) -> Rotation:
     for column in columns():
         rotation.rows += _rotate_column(column, batch_size=batch_size, skipped=rotation.skipped)
     for files in file_kinds():
-        for item_id, path in files.paths():
+        for item_id, name in files.names():
             try:
-                numbers = {_number(token) for token in files.tokens(path)}
+                numbers = {_number(token) for token in files.tokens(name)}
                 if None in numbers:
                     raise crypto.DecryptionError("unreadable")
                 if numbers <= {1}:
                     continue
-                files.rewrite(path, _rotated)
+                files.rewrite(name, _rotated)
             except crypto.DecryptionError:
                 rotation.skipped.append(Unreadable(what=files.kind, item_id=item_id))
                 logger.warning("key rotation skipped unreadable %s %s", files.kind, item_id)

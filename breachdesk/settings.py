@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -172,7 +173,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS: list[Path] = []
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -272,8 +273,43 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="breachdesk@localhost")
 
-# Uploaded files wait encrypted here for the worker; nothing under it is ever served.
+# Private files (uploads waiting for a worker, dossiers, letters, print batches, import progress): one storage that
+# every web and worker machine shares, a directory (NFS mount) or an S3-compatible bucket; nothing in it is served
+# but through views that check access. Personal data is encrypted by the application before it is stored.
 PRIVATE_STORAGE_DIR = Path(env.str("BREACHDESK_PRIVATE_DIR", default=str(VAR_DIR / "private")))
+PRIVATE_STORAGE_KIND = env.str("BREACHDESK_PRIVATE_STORAGE", default="filesystem")
+if PRIVATE_STORAGE_KIND == "filesystem":
+    STORAGES["private"] = {
+        "BACKEND": "breachdesk.private_storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_STORAGE_DIR)},
+    }
+elif PRIVATE_STORAGE_KIND == "s3":
+    _server_side_encryption = env.str("BREACHDESK_S3_SERVER_SIDE_ENCRYPTION", default="")
+    _kms_key_id = env.str("BREACHDESK_S3_KMS_KEY_ID", default="")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("BREACHDESK_S3_BUCKET"),
+            "location": env.str("BREACHDESK_S3_PREFIX", default=""),
+            "endpoint_url": env.str("BREACHDESK_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BREACHDESK_S3_REGION", default="") or None,
+            "access_key": env.str("BREACHDESK_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("BREACHDESK_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("BREACHDESK_S3_ADDRESSING_STYLE", default="") or None,
+            "object_parameters": {
+                **({"ServerSideEncryption": _server_side_encryption} if _server_side_encryption else {}),
+                **({"SSEKMSKeyId": _kms_key_id} if _kms_key_id else {}),
+            },
+            # Saving a name again replaces the object (key rotation, progress); no public URL is ever handed out.
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            # Reading downloads the object into a spooled temporary file, on disk above 8 MB (still encrypted).
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"BREACHDESK_PRIVATE_STORAGE must be filesystem or s3, not {PRIVATE_STORAGE_KIND!r}")
 IMPORT_MAX_BYTES = env.int("BREACHDESK_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("BREACHDESK_IMPORT_MAX_ROWS", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,18 +10,16 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from breachdesk import keyring, panels
+        from breachdesk import keyring, panels, private_storage
         from breachdesk.access import is_processor_side
         from breachdesk.audit_trail.labels import register_object_types
+        from breachdesk.importing.storage import rewrite_upload, upload_tokens
         from breachdesk.models import Role
-        from notifications import (
-            checks,  # noqa: F401  (registers the system checks)
-            storage,
-        )
+        from notifications import checks  # noqa: F401  (registers the system checks)
         from notifications.models import NotificationAuditObject
         from notifications.obligations import register_sources
         from notifications.selectors import subjects
-        from notifications.selectors.files import rendered_batch_files
+        from notifications.selectors.files import dossier_files, processor_letter_files, rendered_batch_files
         from notifications.timeline import register_sentences
 
         register_sentences()
@@ -30,11 +28,16 @@ class NotificationsConfig(AppConfig):
         keyring.register_files(
             keyring.EncryptedFiles(
                 kind="print batch",
-                paths=rendered_batch_files,
-                tokens=storage.whole_file_tokens,
-                rewrite=storage.rewrite_whole_file,
+                names=rendered_batch_files,
+                tokens=private_storage.whole_file_tokens,
+                rewrite=private_storage.rewrite_whole_file,
             )
         )
+        # Dossiers and processor letters share the chunked format of uploads.
+        for kind, names in (("CNIL dossier", dossier_files), ("processor letter", processor_letter_files)):
+            keyring.register_files(
+                keyring.EncryptedFiles(kind=kind, names=names, tokens=upload_tokens, rewrite=rewrite_upload)
+            )
 
         panels.register_tab(key="filings", label=_("CNIL filings"), url_name="notifications:filings", order=20)
         panels.register_tab(

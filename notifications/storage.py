@@ -1,52 +1,57 @@
-"""Private files (dossiers, letters): under PRIVATE_STORAGE_DIR, never a public media URL, served by views only."""
+"""Private files (dossiers, letters, print batches): in the private storage, never a public media URL, served by views only.
+
+Dossiers and processor letters are stored in the chunked encrypted format of uploads, so a download decrypts as it
+streams; print batches are one Fernet token each (encrypted by the mailroom before they get here).
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import io
 
-from django.conf import settings
+from django.core.files import File
 
-
-def private_path(relative: str) -> Path:
-    """Resolve a stored relative path inside the private storage, refusing anything that escapes it."""
-    root = Path(settings.PRIVATE_STORAGE_DIR).resolve()
-    path = (root / relative).resolve()
-    if root not in path.parents:
-        raise ValueError("path outside the private storage")
-    return path
+from breachdesk import private_storage
+from breachdesk.importing.storage import CHUNK_SIZE, EncryptedWriter, open_encrypted, rechunk
 
 
-def store_private(relative: str, content: bytes) -> Path:
-    """Write a file under the private storage atomically, readable by its owner only."""
-    path = private_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def store_private(name: str, content: bytes) -> str:
+    """Write a file already encrypted by the caller, replacing the one of that name whole; return its name."""
+    return private_storage.save(name, content)
+
+
+def store_encrypted(name: str, content: bytes) -> str:
+    """Encrypt a document chunk by chunk and store it, replacing the one of that name whole; return its name."""
+    writer = EncryptedWriter()
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
+        for chunk in rechunk([content], CHUNK_SIZE):
+            writer.write_chunk(chunk)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        writer.discard()
         raise
-    return path
+    return writer.save(name)
 
 
-def exists(relative: str) -> bool:
-    return bool(relative) and private_path(relative).is_file()
+def exists(name: str) -> bool:
+    return private_storage.exists(name)
 
 
-def whole_file_tokens(path: Path) -> Iterator[bytes]:
-    """Yield the one Fernet token a file encrypted whole holds (key rotation and its count)."""
-    yield path.read_bytes()
+def open_private(name: str) -> File:
+    return private_storage.open_file(name)
 
 
-def rewrite_whole_file(path: Path, transform: Callable[[bytes], bytes]) -> None:
-    """Replace a file encrypted whole, atomically, with its token passed through transform (key rotation)."""
-    root = Path(settings.PRIVATE_STORAGE_DIR).resolve()
-    store_private(str(path.resolve().relative_to(root)), transform(path.read_bytes()))
+def read_private(name: str) -> bytes:
+    return private_storage.read_bytes(name)
+
+
+def open_decrypted(name: str) -> io.BufferedReader:
+    """Open a document stored by store_encrypted, decrypting as it is read (a FileResponse streams it)."""
+    return open_encrypted(name)
+
+
+def read_decrypted(name: str) -> bytes:
+    with open_decrypted(name) as stream:
+        return stream.read()
+
+
+def delete_private(name: str) -> None:
+    private_storage.delete(name)

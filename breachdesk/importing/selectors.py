@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from breachdesk import private_storage
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.reader import CSV, DELIMITER_NAMES, ENCODING_NAMES
 from breachdesk.models import BreachFile, CrossControllerMatch, SubjectImport, User
@@ -86,10 +86,10 @@ def stale_subject_imports(*, now: datetime | None = None) -> list[int]:
     return ids
 
 
-def waiting_uploads() -> list[tuple[int, Path]]:
-    """The encrypted uploads on disk that an import still names (complete files: the upload is recorded after)."""
+def waiting_uploads() -> list[tuple[int, str]]:
+    """The encrypted uploads in the private storage an import still names (complete: the name is recorded after)."""
     rows = SubjectImport.objects.exclude(stored_path="").order_by("pk").values_list("pk", "stored_path")
-    return [(pk, Path(stored)) for pk, stored in rows if Path(stored).is_file()]
+    return [(pk, stored) for pk, stored in rows if private_storage.exists(stored)]
 
 
 def same_people_elsewhere(user: User, breach_file: BreachFile, *, limit: int = 500) -> list[CrossControllerMatch]:

@@ -12,6 +12,7 @@ from typing import IO, Protocol
 
 from django.utils import timezone
 
+from breachdesk import private_storage
 from breachdesk.importing import progress as progress_file
 from breachdesk.importing.messages import Message
 from breachdesk.importing.messages import deferred as _
@@ -24,7 +25,7 @@ from breachdesk.importing.storage import (
     CHUNK_SIZE,
     EncryptedWriter,
     delete_upload,
-    new_upload_path,
+    new_upload_name,
     open_encrypted,
     rechunk,
 )
@@ -75,37 +76,34 @@ def stage_subject_import(
         finish_early(subject_import, state=State.REJECTED, message=_too_large(upload.size, max_bytes), report=report)
         record_outcome(subject_import, user=user)
         return subject_import
-    path = new_upload_path()
     collector = FactsCollector()
-    writer = EncryptedWriter(path)
+    writer = EncryptedWriter()
     try:
         for chunk in rechunk(upload.chunks(), CHUNK_SIZE):
             collector.feed(chunk)
             writer.write_chunk(chunk)
             if collector.size > max_bytes:
                 raise FileProblem("file_too_large", _too_large(collector.size, max_bytes))
-        writer.close()
         facts = collector.finish()
     except FileProblem as problem:
-        writer.close()
-        delete_upload(path)
+        writer.discard()
         report = Report()
         report.error(problem.line, problem.column, problem.code, problem.message)
         finish_early(subject_import, state=State.REJECTED, message=problem.message, report=report)
         record_outcome(subject_import, user=user)
         return subject_import
     except BaseException:
-        writer.close()
-        delete_upload(path)
+        writer.discard()
         raise
     _describe(subject_import, facts)
     earlier = earlier_import(breach_file, facts.sha256)
     if earlier is not None and not dry_run:
-        delete_upload(path)
+        writer.discard()
         finish_early(subject_import, state=State.ALREADY_IMPORTED, message=already_imported_message(earlier))
         record_outcome(subject_import, user=user)
         return subject_import
-    subject_import.stored_path = str(path)
+    # A name in the private storage, never a local path: the worker that imports it may run on another machine.
+    subject_import.stored_path = writer.save(new_upload_name())
     subject_import.save()
     return subject_import
 
@@ -152,16 +150,16 @@ def process_subject_import(*, subject_import_id: int) -> SubjectImport:
 
 def process_claimed_import(*, subject_import: SubjectImport) -> SubjectImport:
     """Import an upload this run has claimed, then delete it; leave it alone if another run took over."""
-    path = Path(subject_import.stored_path) if subject_import.stored_path else None
+    name = subject_import.stored_path
     try:
-        if path is None or not path.exists():
+        if not private_storage.exists(name):
             finish_early(
                 subject_import,
                 state=State.FAILED,
                 message=_("The uploaded file is no longer available: upload it again."),
             )
         else:
-            opener: Callable[[], IO[bytes]] = lambda: open_encrypted(path)  # noqa: E731
+            opener: Callable[[], IO[bytes]] = lambda: open_encrypted(name)  # noqa: E731
             facts = FileFacts(
                 sha256=subject_import.file_sha256,
                 size=subject_import.file_size,
@@ -174,8 +172,7 @@ def process_claimed_import(*, subject_import: SubjectImport) -> SubjectImport:
     except Superseded:
         logger.info("import %s was taken over by another run", subject_import.pk)
         return SubjectImport.objects.get(pk=subject_import.pk)
-    if path is not None:
-        delete_upload(path)
+    delete_upload(name)
     progress_file.clear_progress(subject_import.pk)
     SubjectImport.objects.filter(pk=subject_import.pk).update(stored_path="")
     subject_import.stored_path = ""

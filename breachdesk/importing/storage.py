@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import bisect
 import io
-import os
 import struct
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 
-from breachdesk import crypto
+from breachdesk import crypto, private_storage
 
 CHUNK_SIZE = 1024 * 1024
 # Each record: plaintext length, token length, then the Fernet token of the chunk.
 _HEADER = struct.Struct(">II")
 
 
-def imports_dir() -> Path:
-    directory = Path(settings.PRIVATE_STORAGE_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return directory
+IMPORTS = "imports"
 
 
-def new_upload_path() -> Path:
-    """Return a fresh path under the private storage; its name says nothing about the file."""
-    return imports_dir() / f"{uuid.uuid4().hex}.enc"
+def new_upload_name() -> str:
+    """Return a fresh name in the private storage; it says nothing about the file."""
+    return f"{IMPORTS}/{uuid.uuid4().hex}.enc"
 
 
 def rechunk(chunks: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterable[bytes]:
@@ -44,28 +40,38 @@ def rechunk(chunks: Iterable[bytes], size: int = CHUNK_SIZE) -> Iterable[bytes]:
 
 
 class EncryptedWriter:
-    """Write plaintext chunks as authenticated encrypted records."""
+    """Write plaintext chunks as authenticated encrypted records, in a local temporary file until saved.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._file = os.fdopen(descriptor, "wb")
+    Only ciphertext touches the local disk; the private storage (possibly a bucket) receives the finished file.
+    """
+
+    def __init__(self) -> None:
+        # Where Django keeps large uploads; removed by the system as soon as it is closed.
+        self.file: IO[bytes] = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115 - closed by save() or discard()
 
     def write_chunk(self, chunk: bytes) -> None:
         token = crypto.cipher().encrypt(chunk)
-        self._file.write(_HEADER.pack(len(chunk), len(token)))
-        self._file.write(token)
+        self.file.write(_HEADER.pack(len(chunk), len(token)))
+        self.file.write(token)
 
-    def close(self) -> None:
-        self._file.close()
+    def save(self, name: str) -> str:
+        """Copy the records into the private storage under name, in chunks; return the name stored."""
+        try:
+            self.file.seek(0)
+            return private_storage.save(name, self.file)
+        finally:
+            self.file.close()
+
+    def discard(self) -> None:
+        self.file.close()
 
 
 class EncryptedFile(io.RawIOBase):
-    """A seekable read-only view of an encrypted upload, decrypting one chunk at a time."""
+    """A seekable read-only view of an encrypted upload, decrypting one chunk at a time; closing closes handle."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, handle: IO[bytes]) -> None:
         super().__init__()
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._file = handle
         self._records: list[tuple[int, int, int, int]] = []  # plaintext start, plaintext length, offset, token length
         start = 0
         while True:
@@ -132,7 +138,7 @@ class EncryptedFile(io.RawIOBase):
         super().close()
 
 
-def _records(handle: io.BufferedIOBase) -> Iterator[tuple[int, bytes]]:
+def _records(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     while header := handle.read(_HEADER.size):
         if len(header) != _HEADER.size:
             raise crypto.DecryptionError("the stored upload is truncated")
@@ -143,39 +149,40 @@ def _records(handle: io.BufferedIOBase) -> Iterator[tuple[int, bytes]]:
         yield plain_length, token
 
 
-def upload_tokens(path: Path) -> Iterator[bytes]:
+def upload_tokens(name: str) -> Iterator[bytes]:
     """Yield the Fernet token of each chunk of a stored upload (key rotation and its count)."""
-    with open(path, "rb") as handle:
+    with private_storage.open_file(name) as handle:
         for _plain_length, token in _records(handle):
             yield token
 
 
-def rewrite_upload(path: Path, transform: Callable[[bytes], bytes]) -> None:
-    """Replace a stored upload atomically with each chunk's token passed through transform (key rotation).
+def rewrite_upload(name: str, transform: Callable[[bytes], bytes]) -> None:
+    """Replace a stored upload with each chunk's token passed through transform (key rotation).
 
-    A reader that opened the file before keeps reading the old one.
+    The storage replaces the file whole: a reader that opened it before keeps reading the old one.
     """
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as out, open(path, "rb") as handle:
-            for plain_length, token in _records(handle):
-                rotated = transform(token)
-                out.write(_HEADER.pack(plain_length, len(rotated)))
-                out.write(rotated)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as out, private_storage.open_file(name) as handle:
+        for plain_length, token in _records(handle):
+            rotated = transform(token)
+            out.write(_HEADER.pack(plain_length, len(rotated)))
+            out.write(rotated)
+        out.seek(0)
+        private_storage.save(name, out)
 
 
-def open_encrypted(path: Path) -> io.BufferedReader:
-    return io.BufferedReader(EncryptedFile(path), buffer_size=64 * 1024)
+def open_encrypted(name: str) -> io.BufferedReader:
+    """Read a stored upload decrypted, from the private storage.
+
+    A directory storage opens the file itself; django-storages' S3 storage downloads the object into a spooled
+    temporary file (to disk above its max_memory_size) on the first read, still encrypted.
+    """
+    return open_encrypted_file(private_storage.open_file(name))
 
 
-def delete_upload(path: str | Path) -> None:
+def open_encrypted_file(handle: IO[bytes]) -> io.BufferedReader:
+    return io.BufferedReader(EncryptedFile(handle), buffer_size=64 * 1024)
+
+
+def delete_upload(name: str) -> None:
     """Remove a stored upload; missing is fine (a second run already removed it)."""
-    if path:
-        Path(path).unlink(missing_ok=True)
+    private_storage.delete(name)

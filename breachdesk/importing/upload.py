@@ -1,4 +1,8 @@
-"""Upload handling that never writes a patient file to disk in clear, even while the request is still arriving."""
+"""Upload handling that never writes a patient file to disk in clear, even while the request is still arriving.
+
+While the request arrives the file is encrypted into a local temporary file of the web process; staging the
+import then copies it into the private storage, which the workers read.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
-from breachdesk.importing.storage import CHUNK_SIZE, EncryptedWriter, delete_upload, new_upload_path, open_encrypted
+from breachdesk.importing.storage import CHUNK_SIZE, EncryptedWriter, open_encrypted_file
 
 # What a multipart body adds to its file (boundaries, headers, the other fields of the form).
 _MULTIPART_ALLOWANCE = 64 * 1024
@@ -61,11 +65,13 @@ class SizeLimitedUploadHandler(FileUploadHandler):
 
 
 class EncryptedUploadedFile(UploadedFile):
-    """An upload kept encrypted on disk; reading decrypts, closing deletes it."""
+    """An upload kept encrypted in a temporary file; reading decrypts, closing deletes it."""
 
-    def __init__(self, *, path: Any, name: str, content_type: str, size: int, charset: str | None) -> None:
-        self.encrypted_path = path
-        self.decrypted = open_encrypted(path)
+    def __init__(
+        self, *, writer: EncryptedWriter, name: str, content_type: str, size: int, charset: str | None
+    ) -> None:
+        writer.file.seek(0)
+        self.decrypted = open_encrypted_file(writer.file)
         super().__init__(self.decrypted, name, content_type, size, charset)
 
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
@@ -74,10 +80,7 @@ class EncryptedUploadedFile(UploadedFile):
             yield chunk
 
     def close(self) -> None:
-        try:
-            self.decrypted.close()
-        finally:
-            delete_upload(self.encrypted_path)
+        self.decrypted.close()
 
 
 class EncryptedTemporaryFileUploadHandler(FileUploadHandler):
@@ -85,8 +88,7 @@ class EncryptedTemporaryFileUploadHandler(FileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
-        self.path = new_upload_path()
-        self.writer = EncryptedWriter(self.path)
+        self.writer = EncryptedWriter()
         self.size = 0
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
@@ -95,9 +97,9 @@ class EncryptedTemporaryFileUploadHandler(FileUploadHandler):
         return None
 
     def file_complete(self, file_size: int) -> UploadedFile:
-        self.writer.close()
+        self.writer.file.flush()
         return EncryptedUploadedFile(
-            path=self.path,
+            writer=self.writer,
             name=self.file_name or "",
             content_type=self.content_type or "",
             size=self.size,
@@ -106,5 +108,4 @@ class EncryptedTemporaryFileUploadHandler(FileUploadHandler):
 
     def upload_interrupted(self) -> None:
         if hasattr(self, "writer"):
-            self.writer.close()
-            delete_upload(self.path)
+            self.writer.discard()

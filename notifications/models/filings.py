@@ -50,7 +50,7 @@ class Filing(models.Model):
     )
 
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    # Relative to PRIVATE_STORAGE_DIR; served only through a view that checks access.
+    # A name in the private storage (STORAGES["private"]); served only through a view that checks access.
     pdf_path = models.CharField(max_length=300, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_pages = models.PositiveIntegerField(default=0)

@@ -112,7 +112,7 @@ class PrintBatch(models.Model):
     pages = models.PositiveIntegerField(_("pages"), default=0)
     postcode_first = models.CharField(_("first postcode"), max_length=10, blank=True)
     postcode_last = models.CharField(_("last postcode"), max_length=10, blank=True)
-    # Relative to PRIVATE_STORAGE_DIR; the PDF is stored encrypted and served only through a checked view.
+    # A name in the private storage (STORAGES["private"]); the PDF is stored encrypted and served only through a checked view.
     file_path = models.CharField(max_length=300, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)

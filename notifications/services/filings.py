@@ -307,7 +307,7 @@ def generate_filing_dossier(*, filing_id: int) -> Filing | None:
         )
         rendered = pdf.append_documents(rendered, model_letters(filing))
         relative = f"filings/{filing.breach_file_id}/dossier-{filing.pk}-v{filing.version}.pdf"
-        storage.store_private(relative, rendered.content)
+        storage.store_encrypted(relative, rendered.content)
     except Exception as error:
         logger.exception("dossier of filing %s failed", filing.pk)
         Filing.objects.filter(pk=filing.pk).update(state=Filing.State.FAILED, error=type(error).__name__)

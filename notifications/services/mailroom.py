@@ -230,7 +230,7 @@ def read_batch_pdf(batch: PrintBatch) -> bytes:
 
     if batch.state == PrintBatch.State.PURGED or not batch.file_path or not storage.exists(batch.file_path):
         raise CampaignRefused(_("This batch's file is not available (not rendered yet, or deleted after posting)."))
-    return crypto.decrypt_bytes(storage.private_path(batch.file_path).read_bytes())
+    return crypto.decrypt_bytes(storage.read_private(batch.file_path))
 
 
 def mark_batch_printed(*, batch: PrintBatch, user: User | None, now: datetime | None = None) -> PrintBatch:
@@ -343,7 +343,7 @@ def purge_posted_batches(*, now: datetime | None = None) -> int:
     purged = 0
     for batch in PrintBatch.objects.filter(state=PrintBatch.State.POSTED, posted_on__lt=limit):
         if batch.file_path:
-            storage.private_path(batch.file_path).unlink(missing_ok=True)
+            storage.delete_private(batch.file_path)
         PrintBatch.objects.filter(pk=batch.pk, state=PrintBatch.State.POSTED).update(
             state=PrintBatch.State.PURGED, purged_at=now, file_path=""
         )

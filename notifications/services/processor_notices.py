@@ -140,7 +140,7 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
                 author=_letter_author(notice),
             )
         relative = f"processor-notices/{notice.incident_id}/notice-{notice.pk}.pdf"
-        storage.store_private(relative, rendered.content)
+        storage.store_encrypted(relative, rendered.content)
         ProcessorNotice.objects.filter(pk=notice.pk).update(letter_path=relative, letter_sha256=rendered.sha256)
         notice.letter_path, notice.letter_sha256 = relative, rendered.sha256
     if not claim_outbound_email(email_id=notice.email_id, now=now):
@@ -162,7 +162,7 @@ def deliver_processor_notice(*, notice_id: int, now: datetime | None = None) -> 
                 "processor_aware": paris_datetime(breach_file.incident.processor_became_aware_at),
             },
             recipients=recipients,
-            letter=storage.private_path(notice.letter_path).read_bytes(),
+            letter=storage.read_decrypted(notice.letter_path),
             filename=f"notification-{breach_file.incident.reference}-{breach_file.controller.code}.pdf",
         )
     email = send_outbound_email(email_id=notice.email_id, message=message, recipients=recipients, now=now)

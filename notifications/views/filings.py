@@ -153,7 +153,7 @@ def filing_pdf(request: HttpRequest, reference: str, code: str, version: int) ->
         raise Http404
     audit(user, AuditEvent.Action.DOWNLOAD, NotificationAuditObject.FILING_PDF, filing.breach_file, object_id=filing.pk)
     return private_response(
-        FileResponse(storage.private_path(filing.pdf_path).open("rb"), content_type="application/pdf"),
+        FileResponse(storage.open_decrypted(filing.pdf_path), content_type="application/pdf"),
         filename=f"notification-cnil-{reference}-{code}-v{version}.pdf",
         inline=request.GET.get("download") != "1",
     )

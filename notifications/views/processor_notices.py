@@ -108,7 +108,7 @@ def processor_letter(request: HttpRequest, reference: str, code: str) -> FileRes
         raise Http404
     audit(user, AuditEvent.Action.DOWNLOAD, NotificationAuditObject.PROCESSOR_LETTER, breach_file, object_id=notice.pk)
     return private_response(
-        FileResponse(storage.private_path(notice.letter_path).open("rb"), content_type="application/pdf"),
+        FileResponse(storage.open_decrypted(notice.letter_path), content_type="application/pdf"),
         filename=f"notification-sous-traitant-{reference}-{code}.pdf",
         inline=True,
     )

@@ -104,7 +104,7 @@ def test_an_unreadable_row_is_reported_by_table_and_id_and_skipped(breach_file, 
 
 def test_an_unreadable_upload_is_reported_and_skipped(breach_file, lab_dpo, settings):
     waiting = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(2))), user=lab_dpo)
-    path = Path(waiting.stored_path)
+    path = Path(settings.PRIVATE_STORAGE_DIR, waiting.stored_path)
     path.write_bytes(path.read_bytes()[:-10])
     _new_key_first(settings)
     code, _output, errors = _command()

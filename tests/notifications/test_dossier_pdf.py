@@ -51,7 +51,7 @@ def text_of(content: bytes) -> str:
 def dossier_text(filing) -> str:
     filing = filings.generate_filing_dossier(filing_id=filing.pk)
     filing.refresh_from_db()
-    return text_of(storage.private_path(filing.pdf_path).read_bytes())
+    return text_of(storage.read_decrypted(filing.pdf_path))
 
 
 def test_the_dossier_has_every_teleservice_section_with_its_values(complete_breach_file, lab_dpo):
@@ -63,7 +63,7 @@ def test_the_dossier_has_every_teleservice_section_with_its_values(complete_brea
     text = dossier_text(filing)
     # A second extractor, reading the layout, finds the same sections.
     filing.refresh_from_db()
-    laid_out = flat(extract_text(str(storage.private_path(filing.pdf_path))))
+    laid_out = flat(extract_text(io.BytesIO(storage.read_decrypted(filing.pdf_path))))
     assert all(title in laid_out for title in SECTIONS)
     positions = [text.find(title) for title in SECTIONS]
     assert -1 not in positions, [title for title, at in zip(SECTIONS, positions, strict=True) if at == -1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone, translation
@@ -207,7 +208,7 @@ def test_a_letter_belongs_to_one_batch_at_most_by_construction(informed_file, la
 
 def test_batch_files_are_stored_encrypted(informed_file, lab_dpo):
     _campaign, batches = _launch_and_batch(informed_file, lab_dpo)
-    stored = storage.private_path(batches[0].file_path).read_bytes()
+    stored = storage.read_private(batches[0].file_path)
 
     assert not stored.startswith(b"%PDF")
     assert b"EXEMPLE" not in stored
@@ -252,7 +253,8 @@ def test_printed_then_posted_batches_move_their_letters_and_files_go_after_reten
     assert posted.state == PrintBatch.State.POSTED
     assert set(batch.notices.values_list("state", flat=True)) == {NoticeState.POSTED}
     assert mailroom.purge_posted_batches() == 0
-    path = storage.private_path(batch.file_path)
+    path = Path(settings.PRIVATE_STORAGE_DIR, batch.file_path)
+    assert path.is_file()
     later = timezone.now() + timedelta(days=settings.NOTICE_RETENTION_DAYS + 1)
     assert mailroom.purge_posted_batches(now=later) == 1
     assert not path.exists()

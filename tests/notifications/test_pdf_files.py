@@ -96,7 +96,7 @@ def test_the_cnil_dossier_is_a_finished_pdf_a_of_the_controller(complete_breach_
     filing = filings.prepare_filing(breach_file=complete_breach_file, kind="initial", user=lab_dpo)
     filing = filings.generate_filing_dossier(filing_id=filing.pk)
 
-    content = storage.private_path(filing.pdf_path).read_bytes()
+    content = storage.read_decrypted(filing.pdf_path)
 
     with pikepdf.open(io.BytesIO(content)) as document:
         title = str(document.docinfo.Title)

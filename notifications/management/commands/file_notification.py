@@ -7,6 +7,7 @@ complementary filing before the initial one is recorded).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,12 +24,16 @@ EXIT_LATE_WITHOUT_REASONS = 1
 
 
 class Command(BaseCommand):
-    help = "Prepare a CNIL filing (initial or complementary) and print the dossier path and the completeness warnings."
+    help = (
+        "Prepare a CNIL filing (initial or complementary), print the completeness warnings, and the dossier's name in "
+        "the private storage or, with --output, where its PDF was written."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--incident", required=True, help="incident reference, e.g. INC-2021-0001")
         parser.add_argument("--organisation", required=True, help="controller code, e.g. LAB-RENNES")
         parser.add_argument("--type", required=True, choices=Filing.Kind.values, dest="kind")
+        parser.add_argument("--output", type=Path, help="write the dossier's PDF there, decrypted, to file it")
 
     def handle(self, *args: Any, **options: Any) -> None:
         breach_file = breach_file_named(options["incident"], options["organisation"])
@@ -54,4 +59,9 @@ class Command(BaseCommand):
                 if filing.kind == Filing.Kind.INITIAL
                 else "warning: incomplete complementary notification"
             )
-        self.stdout.write(str(storage.private_path(filing.pdf_path)))
+        # Stored encrypted: the PDF itself only where the person running the command asked for it.
+        if options["output"] is None:
+            self.stdout.write(filing.pdf_path)
+            return
+        options["output"].write_bytes(storage.read_decrypted(filing.pdf_path))
+        self.stdout.write(str(options["output"]))

@@ -9,7 +9,6 @@ from django.conf import settings
 
 from breachdesk.importing import progress
 from breachdesk.importing.services import import_subjects, process_subject_import, stage_subject_import
-from breachdesk.importing.storage import imports_dir
 from breachdesk.models import AuditEvent, BreachFileEvent, DataSubject, PersonalData, SubjectImport
 from tests.breachdesk.importing.conftest import (
     FakeUpload,
@@ -227,8 +226,8 @@ def test_an_upload_waits_encrypted_and_is_deleted_once_imported(breach_file, lab
         breach_file=breach_file, upload=FakeUpload(content, chunk_size=7), user=lab_dpo, original_name="a.csv"
     )
     assert subject_import.state == State.PENDING
-    stored = Path(subject_import.stored_path)
-    assert stored.parent == imports_dir()
+    assert subject_import.stored_path.startswith("imports/"), "a name in the private storage, not a local path"
+    stored = Path(settings.PRIVATE_STORAGE_DIR, subject_import.stored_path)
     raw = stored.read_bytes()
     assert content[:40] not in raw
     for row in rows(3):
@@ -243,11 +242,11 @@ def test_an_upload_waits_encrypted_and_is_deleted_once_imported(breach_file, lab
 def test_a_rejected_upload_is_deleted_too(breach_file, lab_dpo):
     content = csv_bytes([subject_row(1, nir="295109912611199")])
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
-    stored = Path(subject_import.stored_path)
+    stored = Path(settings.PRIVATE_STORAGE_DIR, subject_import.stored_path)
     done = process_subject_import(subject_import_id=subject_import.pk)
     assert done.state == State.REJECTED
     assert not stored.exists()
-    assert list(imports_dir().iterdir()) == []
+    assert list(stored.parent.iterdir()) == []
 
 
 def test_a_large_upload_is_stored_in_encrypted_chunks_and_read_back_exactly(breach_file, lab_dpo):
@@ -257,7 +256,7 @@ def test_a_large_upload_is_stored_in_encrypted_chunks_and_read_back_exactly(brea
     content = csv_bytes(data) * 1
     content = content + b"\r\n" * (CHUNK_SIZE * 2 - len(content) % CHUNK_SIZE + 17)
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(content), user=lab_dpo)
-    with open_encrypted(Path(subject_import.stored_path)) as stream:
+    with open_encrypted(subject_import.stored_path) as stream:
         assert stream.read() == content
         stream.seek(CHUNK_SIZE - 3)
         assert stream.read(6) == content[CHUNK_SIZE - 3 : CHUNK_SIZE + 3]
@@ -304,7 +303,7 @@ def test_the_worker_publishes_progress_while_it_runs(breach_file, lab_dpo, monke
 
 def test_a_file_gone_before_the_worker_came_fails_cleanly(breach_file, lab_dpo):
     subject_import = stage_subject_import(breach_file=breach_file, upload=FakeUpload(csv_bytes(rows(1))), user=lab_dpo)
-    Path(subject_import.stored_path).unlink()
+    Path(settings.PRIVATE_STORAGE_DIR, subject_import.stored_path).unlink()
     done = process_subject_import(subject_import_id=subject_import.pk)
     assert done.state == State.FAILED
     assert "déposez-le de nouveau" in done.summary_text

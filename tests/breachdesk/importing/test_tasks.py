@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from breachdesk import tasks
 from breachdesk.importing import progress
@@ -38,7 +39,7 @@ def test_a_second_run_leaves_an_import_another_worker_is_running_alone(breach_fi
     tasks.run_subject_import(subject_import.pk)
     subject_import.refresh_from_db()
     assert subject_import.state == State.RUNNING
-    assert Path(subject_import.stored_path).exists()
+    assert Path(settings.PRIVATE_STORAGE_DIR, subject_import.stored_path).exists()
     assert DataSubject.objects.count() == 0
 
 
@@ -47,7 +48,7 @@ def test_an_import_whose_worker_died_is_taken_over_and_completed(breach_file, la
     assert claim_subject_import(subject_import_id=subject_import.pk)
     progress.write_progress(subject_import.pk, rows_read=1, rows_validated=1, rows_stored=0)
     an_hour_ago = time.time() - 3600
-    os.utime(progress.progress_path(subject_import.pk), (an_hour_ago, an_hour_ago))
+    os.utime(Path(settings.PRIVATE_STORAGE_DIR, progress.progress_name(subject_import.pk)), (an_hour_ago, an_hour_ago))
     assert stale_subject_imports() == [subject_import.pk]
     tasks.run_subject_import(subject_import.pk)
     subject_import.refresh_from_db()
@@ -61,7 +62,7 @@ def test_the_task_takes_only_the_id():
 
 def test_the_sweep_requeues_stale_imports_and_purges_forgotten_uploads(breach_file, lab_dpo, eager_celery):
     forgotten = staged(breach_file, lab_dpo)
-    forgotten_file = Path(forgotten.stored_path)
+    forgotten_file = Path(settings.PRIVATE_STORAGE_DIR, forgotten.stored_path)
     SubjectImport.objects.filter(pk=forgotten.pk).update(state=State.FAILED)
     waiting = staged(breach_file, lab_dpo, count=2)
     SubjectImport.objects.filter(pk=waiting.pk).update(created_at=waiting.created_at.replace(year=2020))
@@ -82,5 +83,5 @@ def test_a_run_thought_dead_and_taken_over_leaves_everything_to_the_new_run(brea
     SubjectImport.objects.filter(pk=subject_import.pk).update(started_at=slow_run.started_at.replace(year=2030))
     result = process_claimed_import(subject_import=slow_run)
     assert result.state == State.RUNNING
-    assert Path(subject_import.stored_path).exists(), "the new run still needs the upload"
+    assert Path(settings.PRIVATE_STORAGE_DIR, subject_import.stored_path).exists(), "the new run still needs the upload"
     assert DataSubject.objects.count() == 0

@@ -1,4 +1,4 @@
-"""`manage.py file_notification`: prints the dossier path and warnings; exit 1 late without reasons, 2 usage."""
+"""`manage.py file_notification`: prints the dossier's name (or writes it) and warnings; exit 1 late, 2 usage."""
 
 from __future__ import annotations
 
@@ -32,15 +32,25 @@ def run(*arguments: str) -> tuple[int, str, str]:
     return int(exit_info.value.code or 0), stdout.getvalue(), stderr.getvalue()
 
 
-def test_the_command_prints_the_private_dossier_path_of_a_complete_initial_filing(complete_breach_file):
+def test_the_command_prints_the_private_dossier_name_of_a_complete_initial_filing(complete_breach_file):
     status, out, err = run("--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", "--type", "initial")
     assert status == 0, err
-    path = Path(out.strip())
-    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
-    assert path.is_relative_to(Path(settings.PRIVATE_STORAGE_DIR).resolve())
+    assert out.strip() == Filing.objects.get().pdf_path
+    stored = Path(settings.PRIVATE_STORAGE_DIR, out.strip())
+    assert stored.is_file() and not stored.read_bytes().startswith(b"%PDF"), "stored encrypted"
     assert "warning:" not in err
     filing = Filing.objects.get()
     assert (filing.kind, filing.version, filing.state, filing.prepared_by) == ("initial", 1, "ready", None)
+
+
+def test_the_command_writes_the_dossier_decrypted_where_asked(complete_breach_file, tmp_path):
+    output = tmp_path / "dossier.pdf"
+    status, out, err = run(
+        "--incident", "INC-2021-0001", "--organisation", "LAB-RENNES", "--type", "initial", "--output", str(output)
+    )
+    assert status == 0, err
+    assert out.strip() == str(output)
+    assert output.read_bytes().startswith(b"%PDF")
 
 
 def test_the_command_prints_the_completeness_warnings_of_an_incomplete_initial_filing(breach_file):

@@ -100,9 +100,10 @@ def test_the_dossier_task_renders_the_pdf_into_the_private_storage_once(
     assert len(callbacks) == 1
     filing.refresh_from_db()
     assert filing.state == Filing.State.READY
-    path = storage.private_path(filing.pdf_path)
-    assert path.is_relative_to(Path(settings.PRIVATE_STORAGE_DIR).resolve())
-    assert path.read_bytes().startswith(b"%PDF")
+    path = Path(settings.PRIVATE_STORAGE_DIR, filing.pdf_path)
+    assert path.is_file(), "a name in the private storage, relative to its directory"
+    assert not path.read_bytes().startswith(b"%PDF"), "stored encrypted"
+    assert storage.read_decrypted(filing.pdf_path).startswith(b"%PDF")
     assert filing.pdf_pages >= 3
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     first_modified = path.stat().st_mtime_ns
