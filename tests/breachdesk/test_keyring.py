@@ -44,7 +44,10 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     batch = mailroom.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
     pdf = mailroom.read_batch_pdf(batch)
     waiting = stage_subject_import(
-        breach_file=outside_breach_file, upload=FakeUpload(csv_bytes(rows(3)), chunk_size=7), user=None
+        breach_file=outside_breach_file,
+        upload=FakeUpload(csv_bytes(rows(3)), chunk_size=7),
+        user=None,
+        original_name="patients.csv",
     )
     subjects = DataSubject.objects.count()
     new_key, old_key = _new_key_first(settings)
@@ -53,13 +56,14 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     assert code == 1
     assert f"Key 2 ({crypto.key_fingerprint(old_key)}, decrypts only):" in output
     assert f"  breachdesk_datasubject.personal_token: {subjects} rows" in output
+    assert "  breachdesk_subjectimport.original_name_token: 1 rows" in output
     assert "  import upload: 1 files" in output
     assert "  print batch: 1 files" in output
     assert old_key not in output and new_key not in output
 
     code, output, _errors = _command()
     assert code == 0
-    assert f"Re-encrypted {subjects} rows and 2 files under the first key" in output
+    assert f"Re-encrypted {subjects + 1} rows and 2 files under the first key" in output
     code, output, _errors = _command("--check")
     assert code == 0, output
     assert f"  breachdesk_datasubject.personal_token: {subjects} rows" in output.split("Key 2")[0]
@@ -67,6 +71,7 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     settings.DATA_ENCRYPTION_KEYS = [new_key]
     assert all(subject.personal.last_name for subject in DataSubject.objects.all())
     assert mailroom.read_batch_pdf(batch) == pdf
+    assert SubjectImport.objects.get(pk=waiting.pk).original_name == "patients.csv"
     done = process_subject_import(subject_import_id=waiting.pk)
     assert done.state == SubjectImport.State.IMPORTED, done.message
 
