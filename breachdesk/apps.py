@@ -26,12 +26,13 @@ class BreachdeskConfig(AppConfig):
             raise ImproperlyConfigured("; ".join(problems))
         from breachdesk.importing.selectors import waiting_uploads
         from breachdesk.importing.storage import rewrite_upload, upload_tokens
-        from breachdesk.models import AuditObject, DataSubject, SubjectImport
+        from breachdesk.models import AuditObject, DataSubject, ExposureSummary, SubjectImport
 
         register_object_types(AuditObject)
 
         keyring.register_column(DataSubject, "personal_token")
         keyring.register_column(SubjectImport, "original_name_token")
+        keyring.register_column(ExposureSummary, "token")
         keyring.register_files(
             keyring.EncryptedFiles(
                 kind="import upload", paths=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload

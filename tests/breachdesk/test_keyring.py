@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from breachdesk import crypto
 from breachdesk.importing.services import process_subject_import, stage_subject_import
-from breachdesk.models import DataSubject, SubjectImport
+from breachdesk.models import DataSubject, ExposureSummary, SubjectImport
 from notifications.models import Campaign
 from notifications.services import campaigns, mailroom
 from tests.breachdesk.importing.conftest import FakeUpload, csv_bytes, rows
@@ -63,7 +63,10 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
 
     code, output, _errors = _command()
     assert code == 0
-    assert f"Re-encrypted {subjects + 1} rows and 2 files under the first key" in output
+    # Each data subject, the waiting upload's file name, the informed file's exposure summary.
+    rows_count = subjects + SubjectImport.objects.count() + ExposureSummary.objects.count()
+    assert rows_count == subjects + 2
+    assert f"Re-encrypted {rows_count} rows and 2 files under the first key" in output
     code, output, _errors = _command("--check")
     assert code == 0, output
     assert f"  breachdesk_datasubject.personal_token: {subjects} rows" in output.split("Key 2")[0]
@@ -79,7 +82,8 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
 def test_a_second_rotation_rewrites_nothing(breach_file, settings):
     DataSubjectFactory.create_batch(3, breach_file=breach_file)
     _new_key_first(settings)
-    assert "Re-encrypted 3 rows and 0 files" in _command()[1]
+    # The three persons and the breach file's exposure summary.
+    assert "Re-encrypted 4 rows and 0 files" in _command()[1]
     assert "Re-encrypted 0 rows and 0 files" in _command()[1]
 
 
@@ -96,7 +100,7 @@ def test_an_unreadable_row_is_reported_by_table_and_id_and_skipped(breach_file, 
 
     code, output, errors = _command()
     assert code == 1
-    assert "Re-encrypted 3 rows" in output
+    assert "Re-encrypted 4 rows" in output  # three persons and the exposure summary
     assert errors.strip() == f"Skipped: breachdesk_datasubject.personal_token #{broken.pk}"
     assert token[:20] not in output + errors
 
