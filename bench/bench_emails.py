@@ -107,8 +107,10 @@ def _smtp_server(port: int, sink: str = "aiosmtpd") -> subprocess.Popen[bytes]:
 def _prepare(emails: int, label: str) -> tuple[int, float]:
     """Create a breach file with `emails` people reachable by email and a decision; return it and launch time."""
     import random
+    from collections import Counter
 
     from breachdesk import assessment
+    from breachdesk.exposure_summary import add_exposure_sets, canonical
     from breachdesk.models import BreachFile, DataSubject, Incident, Organisation
     from breachdesk.synthetic import PLACES, person
     from notifications.services import campaigns
@@ -127,10 +129,12 @@ def _prepare(emails: int, label: str) -> tuple[int, float]:
     for index in range(emails):
         data, exposures, language = person(random.Random(index), index, PLACES[index % len(PLACES)])
         data.email = f"person.{index}@example.org"
-        subject = DataSubject(breach_file=breach_file, exposures=exposures, language=language)
+        data.exposures = list(exposures)
+        subject = DataSubject(breach_file=breach_file, language=language)
         subject.personal = data
         subjects.append(subject)
     DataSubject.objects.bulk_create(subjects, batch_size=2000)
+    add_exposure_sets(breach_file_id=breach_file.pk, counts=Counter(canonical(s.exposures) for s in subjects))
     assessment.assess_risk(
         breach_file=breach_file,
         user=None,
@@ -194,7 +198,7 @@ def _bare_worker(arguments: tuple[int, int, int, int, str]) -> dict[str, Any]:
     subjects = list(
         DataSubject.objects.filter(breach_file_id=breach_file_id)
         .order_by("pk")
-        .only("pk", "personal_token", "language", "exposures")
+        .only("pk", "personal_token", "language")
     )[part::parts]
     backend = STOCK_BACKEND if mode == "naive" else LEDGER_SMTP_BACKEND
     with SenderPool(backend=backend) as pool:

@@ -361,6 +361,7 @@ def _baseline_bulk_create(paths: list[Path], breach_file_ids: list[int]) -> floa
     from django.db import transaction
 
     from breachdesk.models import DataSubject
+    from breachdesk.models.subjects import risk_class_of
 
     started = time.perf_counter()
     for path, breach_file_id in zip(paths, breach_file_ids, strict=True):
@@ -374,7 +375,7 @@ def _baseline_bulk_create(paths: list[Path], breach_file_ids: list[int]) -> floa
                         patient_ref_index=row["patient_ref"],
                         nir_index=row["nir"] or None,
                         email_index=row["email"] or None,
-                        exposures=row["exposed"].split("|"),
+                        processing_context=risk_class_of(row["exposed"].split("|"))[0],
                         language=row["language"] or "fr",
                         has_postal_address=bool(row["address_1"]),
                         has_email=bool(row["email"]),
@@ -392,13 +393,15 @@ def _baseline_copy(paths: list[Path], breach_file_ids: list[int]) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from breachdesk.models.subjects import risk_class_of
+
     started = time.perf_counter()
     now = timezone.now()
     for path, breach_file_id in zip(paths, breach_file_ids, strict=True):
         with transaction.atomic(), connection.cursor() as cursor:
             sql = (
                 "COPY breachdesk_datasubject (breach_file_id, personal_token, patient_ref_index, nir_index, "
-                "email_index, country, language, exposures, has_postal_address, has_email, created_at) FROM STDIN"
+                "email_index, country, language, processing_context, has_postal_address, has_email, created_at) FROM STDIN"
             )
             with cursor.cursor.copy(sql) as copy:
                 for row in _plain_rows(path):
@@ -411,7 +414,7 @@ def _baseline_copy(paths: list[Path], breach_file_ids: list[int]) -> float:
                             row["email"] or None,
                             "FR",
                             row["language"] or "fr",
-                            json.dumps(row["exposed"].split("|")),
+                            risk_class_of(row["exposed"].split("|"))[0],
                             bool(row["address_1"]),
                             bool(row["email"]),
                             now,

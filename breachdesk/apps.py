@@ -26,7 +26,7 @@ class BreachdeskConfig(AppConfig):
             raise ImproperlyConfigured("; ".join(problems))
         from breachdesk.importing.selectors import waiting_uploads
         from breachdesk.importing.storage import rewrite_upload, upload_tokens
-        from breachdesk.models import AuditObject, DataSubject
+        from breachdesk.models import AuditObject, DataSubject, ExposureSummary, SubjectImport
         from breachdesk.signin import lockout, signals  # noqa: F401  (signal receivers)
         from breachdesk.signin.audit import SignInAudit
 
@@ -34,6 +34,8 @@ class BreachdeskConfig(AppConfig):
         register_object_types(SignInAudit)
 
         keyring.register_column(DataSubject, "personal_token")
+        keyring.register_column(SubjectImport, "original_name_token")
+        keyring.register_column(ExposureSummary, "token")
         keyring.register_files(
             keyring.EncryptedFiles(
                 kind="import upload", names=waiting_uploads, tokens=upload_tokens, rewrite=rewrite_upload

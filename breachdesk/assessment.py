@@ -10,11 +10,11 @@ from operator import or_
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from breachdesk import exposure_summary
 from breachdesk.models import (
     AuditEvent,
     AuditObject,
@@ -28,11 +28,13 @@ from breachdesk.models import (
 )
 from breachdesk.risk import (
     BAND_ORDER,
+    DPC_VALUES,
     HIGH_BANDS,
     Band,
     Circumstances,
     ExposureGroup,
     Identification,
+    class_severity,
     count_by_level,
     is_at_least,
     severity,
@@ -44,15 +46,26 @@ from breachdesk.timeline import TimelineKind
 
 
 def exposure_sets(breach_file: BreachFile) -> list[tuple[list[str], int]]:
-    """Count the breach file's data subjects per stored exposure list, in one grouped query."""
-    rows = (
-        DataSubject.objects.filter(breach_file=breach_file)
-        .order_by()
-        .values("exposures")
-        .annotate(count=Count("pk"))
-        .values_list("exposures", "count")
-    )
-    return [(list(exposures), count) for exposures, count in rows]
+    """Count the breach file's data subjects per set of exposure codes, from its encrypted summary."""
+    return exposure_summary.exposure_sets(breach_file.pk)
+
+
+def level_condition(assessment: RiskAssessment, levels: Iterable[str]) -> models.Q | None:
+    """Select the data subjects at these levels by their derived classes (no exposure code is stored in clear)."""
+    chosen = set(levels)
+    classes = [
+        models.Q(processing_context=dpc, has_health_data=has_health_data)
+        for dpc in DPC_VALUES
+        for has_health_data in (False, True)
+        if class_severity(
+            dpc=dpc,
+            has_health_data=has_health_data,
+            identification=assessment.identification,
+            circumstances=assessment.circumstances,
+        ).default_level
+        in chosen
+    ]
+    return reduce(or_, classes) if classes else None
 
 
 def default_exposures(breach_file: BreachFile) -> list[str]:
@@ -303,17 +316,5 @@ def subjects_to_inform(breach_file: BreachFile) -> models.QuerySet[DataSubject]:
     subjects = DataSubject.objects.filter(breach_file=breach_file)
     if decision is None or decision.outcome != DecisionOutcome.INFORM:
         return subjects.none()
-    chosen = set(decision.levels)
-    assessment = decision.assessment
-    covered = [
-        exposures
-        for exposures, _count in exposure_sets(breach_file)
-        if severity(
-            exposures=exposures, identification=assessment.identification, circumstances=assessment.circumstances
-        ).default_level
-        in chosen
-    ]
-    if not covered:
-        return subjects.none()
-    # Stored lists compared as stored: one equality per distinct exposure list, usually a handful.
-    return subjects.filter(reduce(or_, (models.Q(exposures=exposures) for exposures in covered)))
+    condition = level_condition(decision.assessment, decision.levels)
+    return subjects.filter(condition) if condition is not None else subjects.none()

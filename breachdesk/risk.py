@@ -251,6 +251,18 @@ def severity(*, exposures: Iterable[str], identification: str, circumstances: Ci
     )
 
 
+def class_severity(
+    *, dpc: int, has_health_data: bool, identification: str, circumstances: Circumstances
+) -> SeverityScore:
+    """Score a person from the derived classes stored in clear: their processing context and health flag."""
+    context = ProcessingContext(dpc=dpc, drivers=(), has_health_data=has_health_data)
+    return SeverityScore(context=context, identification=identification, circumstances=circumstances)
+
+
+# Every processing context a person can have (ENISA DPC 1 to 4): the classes a level filter enumerates.
+DPC_VALUES = (1, 2, 3, 4)
+
+
 @dataclass(frozen=True)
 class ExposureGroup:
     """Data subjects who share the same exposed data, hence the same severity."""

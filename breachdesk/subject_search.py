@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django import forms
@@ -13,11 +11,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from breachdesk import crypto, panels
-from breachdesk.assessment import exposure_sets, latest_assessment
+from breachdesk.assessment import latest_assessment, level_condition
 from breachdesk.formats import reader_language
 from breachdesk.models import BreachFile, Channel, DataSubject
 from breachdesk.models.subjects import DataSubjectQuerySet, PersonalData
-from breachdesk.risk import BAND_ORDER, Band, severity
+from breachdesk.risk import BAND_ORDER, Band, class_severity
 
 # The searched words live in the session, encrypted like any personal data: never in a URL, a log or clear text.
 SESSION_KEY = "subject_search.{breach_file_id}"
@@ -77,33 +75,32 @@ class SubjectFilterForm(forms.Form):
 
 
 class RiskLevels:
-    """The risk level of an exposure list under the breach file's latest assessment ("" when not assessed)."""
+    """The risk level of a data subject under the breach file's latest assessment ("" when not assessed).
+
+    Read from the person's derived classes stored in clear (processing context, health data or not), never from
+    their exposure codes, which are encrypted.
+    """
 
     def __init__(self, breach_file: BreachFile) -> None:
         self.breach_file = breach_file
         self.assessment = latest_assessment(breach_file)
-        self._levels: dict[tuple[str, ...], str] = {}
 
-    def of(self, exposures: list[str] | tuple[str, ...]) -> str:
-        """Score an exposure list once per page (a pure computation, no query)."""
-        key = tuple(exposures)
-        if key not in self._levels:
-            self._levels[key] = (
-                severity(
-                    exposures=key,
-                    identification=self.assessment.identification,
-                    circumstances=self.assessment.circumstances,
-                ).default_level.value
-                if self.assessment is not None
-                else ""
-            )
-        return self._levels[key]
+    def of(self, subject: DataSubject) -> str:
+        """Score a person's class (a pure computation, no query)."""
+        if self.assessment is None or subject.processing_context is None:
+            return ""
+        return class_severity(
+            dpc=subject.processing_context,
+            has_health_data=subject.has_health_data,
+            identification=self.assessment.identification,
+            circumstances=self.assessment.circumstances,
+        ).default_level.value
 
-    def lists_at(self, level: str) -> list[list[str]]:
-        """Return the stored exposure lists of the breach file at this level, from one grouped query."""
+    def condition_at(self, level: str) -> Q | None:
+        """Return the condition on the derived classes that selects the persons at this level (None: nobody)."""
         if self.assessment is None:
-            return []
-        return [exposures for exposures, _count in exposure_sets(self.breach_file) if self.of(exposures) == level]
+            return None
+        return level_condition(self.assessment, [level])
 
 
 def find_subjects(
@@ -123,11 +120,8 @@ def find_subjects(
         chosen = chosen.filter(language=filters["language"])
     subjects: QuerySet[DataSubject] = chosen
     if filters.get("risk"):
-        # Stored lists compared as stored: one equality per distinct exposure list, usually a handful.
-        lists = levels.lists_at(filters["risk"])
-        subjects = (
-            subjects.filter(reduce(or_, (Q(exposures=exposures) for exposures in lists))) if lists else subjects.none()
-        )
+        condition = levels.condition_at(filters["risk"])
+        subjects = subjects.filter(condition) if condition is not None else subjects.none()
     for extension in panels.subject_filters():
         if filters.get(extension.key):
             subjects = extension.apply(subjects, breach_file, filters[extension.key])
@@ -172,13 +166,16 @@ def page_rows(*, breach_file: BreachFile, subjects: list[DataSubject], levels: R
     language = reader_language()
     ids = [subject.pk for subject in subjects]
     columns = [column.values(breach_file, ids) if ids else {} for column in panels.subject_columns()]
-    return [
-        SubjectRow(
-            subject=subject,
-            personal=subject.readable_personal,
-            exposures=subject.exposure_labels(language),
-            level=levels.of(subject.exposures),
-            extra=[values.get(subject.pk, "") for values in columns],
+    rows = []
+    for subject in subjects:
+        personal = subject.readable_personal
+        rows.append(
+            SubjectRow(
+                subject=subject,
+                personal=personal,
+                exposures=subject.exposure_labels(language) if personal is not None else [],
+                level=levels.of(subject),
+                extra=[values.get(subject.pk, "") for values in columns],
+            )
         )
-        for subject in subjects
-    ]
+    return rows

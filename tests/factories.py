@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections import Counter
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
+from breachdesk.exposure_summary import add_exposure_sets, canonical
 from breachdesk.models import BreachFile, DataSubject, Incident, Organisation, OrganisationGroup, Role, User
 from breachdesk.synthetic import PLACES, person, siret_for
 
@@ -80,14 +83,28 @@ class DataSubjectFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = DataSubject
+        skip_postgeneration_save = True
 
     breach_file = factory.SubFactory(BreachFileFactory)
-    exposures = ["identity", "contact", "nir", "hiv"]
+    # The person's exposure codes: put into the encrypted personal data, as the import stores them.
+    exposures = ("identity", "contact", "nir", "hiv")
 
     @factory.lazy_attribute_sequence
     def personal(self, n: int):  # type: ignore[no-untyped-def]
         data, _exposures, _language = person(random.Random(n), n, PLACES[n % len(PLACES)])
         return data
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):  # type: ignore[no-untyped-def]
+        exposures = kwargs.pop("exposures")
+        kwargs["personal"] = dataclasses.replace(kwargs["personal"], exposures=list(exposures))
+        return kwargs
+
+    @factory.post_generation
+    def counted(self, create: bool, extracted: object, **kwargs: object) -> None:
+        # The import adds each person to the breach file's encrypted summary; a person made here is added likewise.
+        if create:
+            add_exposure_sets(breach_file_id=self.breach_file_id, counts=Counter([canonical(self.exposures)]))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -51,7 +52,8 @@ class Importer:
         self.duplicates = 0
         self.unreachable = 0
         self.addresses_to_review = 0
-        self.exposure_codes: set[str] = set()
+        # The stored subjects counted per set of exposure codes: the breach file's encrypted summary adds them.
+        self.exposure_sets: Counter[tuple[str, ...]] = Counter()
         self.created_at = timezone.now()
         self.use_copy = postgres.is_postgresql()
         self.indexer = Indexer()
@@ -127,12 +129,11 @@ class Importer:
         rejected = self._check_against_database(batch)
         if rejected:
             batch = [subject for subject in batch if subject.line not in rejected]
-        for subject in batch:
-            self.exposure_codes.update(subject.exposures)
         if self.report.has_errors:
             return
         # A dry run writes too, in the transaction it rolls back: it reports what the import would, to the letter.
         self._write(batch)
+        self.exposure_sets.update(subject.exposures for subject in batch)
         self.rows_written += len(batch)
         if not self.dry_run:
             self.rows_stored += len(batch)

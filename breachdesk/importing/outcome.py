@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from breachdesk.exposure_summary import exposure_sets
 from breachdesk.importing.messages import Message
 from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.report import Report
@@ -97,9 +98,7 @@ def update_breach_file_counts(breach_file: BreachFile) -> BreachFile:
     records = subjects.count()
     # Rows of one breach file share no patient_ref nor NIR; the same name and birth date count as one person.
     persons = subjects.values(person=Coalesce("identity_index", "patient_ref_index")).distinct().count()
-    codes: set[str] = set()
-    for exposures in subjects.order_by().values_list("exposures", flat=True).distinct():
-        codes.update(exposures)
+    codes = {code for exposures, _count in exposure_sets(breach_file.pk) for code in exposures}
     categories = data_categories_of(codes)
     BreachFile.objects.filter(pk=breach_file.pk).update(
         approximate_persons=persons, approximate_records=records, data_categories=categories, updated_at=timezone.now()

@@ -20,7 +20,6 @@ databases: `make test` runs them on SQLite (the twins), CI (`.ci/run`) on Postgr
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -34,6 +33,7 @@ from django.db.models import Q
 from breachdesk.copying import copy_into
 from breachdesk.importing.validation import ValidSubject
 from breachdesk.models import BreachFile, DataSubject
+from breachdesk.models.subjects import risk_class_of
 
 # Serialises imports into one breach file on PostgreSQL without locking the breach file row itself.
 _ADVISORY_LOCK_NAMESPACE = 0x1A7F
@@ -54,7 +54,8 @@ _COPY_FIELDS = (
     "postcode_index",
     "country",
     "language",
-    "exposures",
+    "processing_context",
+    "has_health_data",
     "has_postal_address",
     "address_needs_review",
     "has_email",
@@ -72,8 +73,15 @@ def is_postgresql() -> bool:
 
 
 @lru_cache(maxsize=512)
-def _exposures_json(exposures: tuple[str, ...]) -> str:
-    return json.dumps(list(exposures))
+def _risk_class(exposures: tuple[str, ...]) -> tuple[int | None, bool]:
+    return risk_class_of(exposures)
+
+
+@lru_cache(maxsize=512)
+def _risk_class_text(exposures: tuple[str, ...]) -> str:
+    """The derived columns' COPY text; the codes themselves go into the encrypted token."""
+    context, has_health_data = _risk_class(exposures)
+    return "\t".join((str(context) if context is not None else "\\N", "t" if has_health_data else "f"))
 
 
 def _hex_array(indexes: list[str]) -> str:
@@ -114,7 +122,7 @@ def copy_text(
                 subject.postcode_index or "\\N",
                 subject.country,
                 subject.language,
-                _exposures_json(subject.exposures),
+                _risk_class_text(subject.exposures),
                 "t" if subject.has_postal_address else "f",
                 "t" if subject.address_needs_review else "f",
                 "t" if subject.has_email else "f",
@@ -159,7 +167,8 @@ def create_subjects(
                 postcode_index=subject.postcode_index,
                 country=subject.country,
                 language=subject.language,
-                exposures=list(subject.exposures),
+                processing_context=_risk_class(subject.exposures)[0],
+                has_health_data=_risk_class(subject.exposures)[1],
                 has_postal_address=subject.has_postal_address,
                 address_needs_review=subject.address_needs_review,
                 has_email=subject.has_email,

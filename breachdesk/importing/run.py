@@ -9,6 +9,7 @@ from typing import IO
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from breachdesk.exposure_summary import add_exposure_sets
 from breachdesk.importing import duplicates, postgres
 from breachdesk.importing.importer import Importer
 from breachdesk.importing.messages import deferred as _
@@ -142,6 +143,7 @@ def _check_still_to_do(subject_import: SubjectImport, *, dry_run: bool) -> None:
 def _end_imported(subject_import: SubjectImport, importer: Importer, report: Report, *, user: User | None) -> None:
     """Save the import as imported and the breach file's numbers, unless the DPO overrode them."""
     save_counts(subject_import, importer, report)
+    add_exposure_sets(breach_file_id=subject_import.breach_file_id, counts=importer.exposure_sets)
     subject_import.state = State.IMPORTED
     subject_import.finished_at = timezone.now()
     messages = summary(subject_import)

@@ -66,10 +66,10 @@ def stage_subject_import(
     subject_import = SubjectImport(
         breach_file=breach_file,
         uploaded_by=user,
-        original_name=original_name[:255],
         file_size=upload.size or 0,
         is_dry_run=dry_run,
     )
+    subject_import.original_name = original_name
     if upload.size is not None and upload.size > max_bytes:
         report = Report()
         report.error(0, "", "file_too_large", _too_large(upload.size, max_bytes))
@@ -185,9 +185,8 @@ def import_subjects(
     """Import a file from disk now, in this process (the management command)."""
     max_bytes, _max_rows = limits()
     size = path.stat().st_size
-    subject_import = SubjectImport(
-        breach_file=breach_file, uploaded_by=user, original_name=path.name[:255], file_size=size, is_dry_run=dry_run
-    )
+    subject_import = SubjectImport(breach_file=breach_file, uploaded_by=user, file_size=size, is_dry_run=dry_run)
+    subject_import.original_name = path.name
     if size > max_bytes:
         report = Report()
         report.error(0, "", "file_too_large", _too_large(size, max_bytes))

@@ -592,6 +592,7 @@ class RowValidator:
             "postcode": postcode,
             "city": city,
             "address_block": address_block,
+            "exposures": list(exposures),
         }
         if not (has_postal_address or has_email or address_needs_review):
             report.warning(

@@ -8,7 +8,7 @@ from breachdesk.models.incidents import BreachFile, BreachFileQuerySet, Incident
 from breachdesk.models.obligations import Applicability, ObligationDecision, PhaseSubmission
 from breachdesk.models.organisations import Organisation, OrganisationGroup, Role, User
 from breachdesk.models.risk import Decision, DecisionKind, DecisionOutcome, RiskAssessment
-from breachdesk.models.subjects import Channel, DataSubject, PersonalData
+from breachdesk.models.subjects import Channel, DataSubject, ExposureSummary, PersonalData
 
 __all__ = [
     "Applicability",
@@ -23,6 +23,7 @@ __all__ = [
     "Decision",
     "DecisionKind",
     "DecisionOutcome",
+    "ExposureSummary",
     "Incident",
     "LateNotificationError",
     "ObligationDecision",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from breachdesk import crypto
 
 if TYPE_CHECKING:
     from breachdesk.models.organisations import User
@@ -35,8 +37,9 @@ class SubjectImport(models.Model):
     file_sha256 = models.CharField(max_length=64, db_index=True)
     file_size = models.PositiveBigIntegerField(default=0)
     file_format = models.CharField(max_length=10, blank=True)
-    # Only the uploader's file name, shown to tell imports apart; never logged.
-    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    # The uploader's file name, encrypted: "patients_VIH_2021.xlsx" or a patient's name is personal data. Shown
+    # decrypted on the import pages (to whoever may see the breach file), never logged nor audited.
+    original_name_token = models.TextField(editable=False, blank=True)
     file_encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=1, blank=True)
     # Path of the encrypted upload while it waits; emptied once the import ends.
@@ -81,6 +84,26 @@ class SubjectImport(models.Model):
 
     def __str__(self) -> str:
         return f"import #{self.pk} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.original_name_token:
+            # Every row holds a token, an empty name too: key rotation and its count read every row.
+            self.original_name = ""
+        super().save(*args, **kwargs)
+
+    @property
+    def original_name(self) -> str:
+        """Return the uploaded file's name, or "" when no configured key can read it."""
+        if not self.original_name_token:
+            return ""
+        try:
+            return crypto.decrypt_bytes(self.original_name_token).decode("utf-8")
+        except crypto.DecryptionError:
+            return ""
+
+    @original_name.setter
+    def original_name(self, value: str) -> None:
+        self.original_name_token = crypto.encrypt_bytes(value[:255].encode("utf-8"))
 
     @property
     def summary_text(self) -> str:

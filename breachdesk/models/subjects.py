@@ -16,6 +16,14 @@ from breachdesk import crypto
 from breachdesk.taxonomy import EXPOSURES, data_categories_of
 
 
+def risk_class_of(exposures: Sequence[str]) -> tuple[int | None, bool]:
+    """Return what scoring needs of a person's exposures: the processing context and whether health data is among them."""
+    known = [EXPOSURES[code] for code in exposures if code in EXPOSURES]
+    if not known:
+        return None, False
+    return max(exposure.base_dpc for exposure in known), any(exposure.is_health for exposure in known)
+
+
 def is_postally_reachable(*, address_1: str, postcode: str, city: str, address_block: Sequence[str] = ()) -> bool:
     """Tell whether a letter can be addressed: a street line (or a built block), a postcode and a locality."""
     return bool((address_block or address_1) and postcode and city)
@@ -85,6 +93,8 @@ class PersonalData:
     city: str = ""
     # The NF Z10-011 printable block computed at import (at most 6 lines of 38 characters).
     address_block: list[str] = field(default_factory=list)
+    # The exposure codes of this person (taxonomy.EXPOSURES), e.g. "hiv": health facts, so encrypted with the rest.
+    exposures: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # A repr reaches logs and tracebacks: it names the fields that are filled, never their values.
@@ -233,7 +243,11 @@ class DataSubject(models.Model):
 
     country = models.CharField(_("country"), max_length=2, default="FR")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.FRENCH)
-    exposures = models.JSONField(_("exposed data"), default=list)
+    # Derived from the encrypted exposures, for scoring and selection without them (README, "What is stored in
+    # clear"): the ENISA data processing context (1 to 4, the highest base score) and whether any is health data.
+    # Together they set the person's severity under an assessment; they name no specific fact.
+    processing_context = models.PositiveSmallIntegerField(_("data processing context"), null=True, blank=True)
+    has_health_data = models.BooleanField(_("health data exposed"), default=False)
     # The age band at import, refined on the letter date at launch: who is addressed, and the CNIL's "minors" count.
     age_group = models.CharField(_("age group"), max_length=12, choices=AgeGroup.choices, default=AgeGroup.UNKNOWN)
     # CSP L.1111-5: care a minor keeps confidential from the parents; the lab marks it at import.
@@ -318,6 +332,7 @@ class DataSubject(models.Model):
         self.postcode_index = crypto.blind_index("postcode", value.postcode)
         self.has_postal_address = value.has_postal_address
         self.has_email = bool(value.email)
+        self.processing_context, self.has_health_data = risk_class_of(value.exposures)
         self.__dict__["_personal"] = value
 
     @property
@@ -343,6 +358,11 @@ class DataSubject(models.Model):
         return bool(self.channels)
 
     @property
+    def exposures(self) -> list[str]:
+        """Return the person's exposure codes, decrypted with the rest of their personal data."""
+        return list(self.personal.exposures)
+
+    @property
     def data_categories(self) -> list[str]:
         return data_categories_of(self.exposures)
 
@@ -359,3 +379,34 @@ class DataSubject(models.Model):
     @staticmethod
     def nir_lookup(nir: str) -> str | None:
         return crypto.blind_index("nir", nir)
+
+
+class ExposureSummary(models.Model):
+    """A breach file's data subjects counted per set of exposure codes, encrypted.
+
+    An aggregate, not a person's fact, but "hiv: 1" in a small file comes close: it is encrypted like the persons'
+    data. The import adds its rows' sets in its transaction; the risk assessment, the CNIL's categories and the
+    import page read it instead of decrypting every person.
+    """
+
+    breach_file = models.OneToOneField(
+        "breachdesk.BreachFile", on_delete=models.CASCADE, related_name="exposure_summary"
+    )
+    # Fernet token of {"sets": [[codes, count], ...]}.
+    token = models.TextField(editable=False)
+
+    class Meta:
+        verbose_name = _("exposure summary")
+        verbose_name_plural = _("exposure summaries")
+
+    def __str__(self) -> str:
+        return f"exposure summary #{self.pk}"
+
+    @property
+    def sets(self) -> list[tuple[list[str], int]]:
+        data = crypto.decrypt_row_json(self.token, table=self._meta.db_table, pk=self.pk)
+        return [(list(codes), int(count)) for codes, count in data["sets"]]
+
+    @sets.setter
+    def sets(self, value: Sequence[tuple[Sequence[str], int]]) -> None:
+        self.token = crypto.encrypt_json({"sets": [[list(codes), count] for codes, count in value if count]})

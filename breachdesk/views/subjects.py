@@ -100,7 +100,8 @@ def subject_detail(request: HttpRequest, reference: str, code: str, pk: int) -> 
             "subject": subject,
             "personal": personal,
             "address_lines": personal.address_lines if personal else [],
-            "exposure_labels": subject.exposure_labels(reader_language()),
+            # The exposure codes are in the token: an unreadable person shows none (the page says so).
+            "exposure_labels": subject.exposure_labels(reader_language()) if personal else [],
             "can_edit": user.can_edit_breach_files(),
             "subject_panels": panels.subject_panels(),
             "user": user,

@@ -104,8 +104,8 @@ CLAIMED_FIELDS = (
     "attempts",
     "state",
     "subject_id",
+    # The person's exposure codes are in the token too: read decrypted, with the email address.
     "subject__personal_token",
-    "subject__exposures",
     "subject__country",
     "subject__language",
 )

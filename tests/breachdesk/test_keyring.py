@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from breachdesk import crypto
 from breachdesk.importing.services import process_subject_import, stage_subject_import
-from breachdesk.models import DataSubject, SubjectImport
+from breachdesk.models import DataSubject, ExposureSummary, SubjectImport
 from notifications.models import Campaign
 from notifications.services import campaigns, mailroom
 from tests.breachdesk.importing.conftest import FakeUpload, csv_bytes, rows
@@ -44,7 +44,10 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     batch = mailroom.build_print_batches(campaign_id=Campaign.objects.get().pk)[0]
     pdf = mailroom.read_batch_pdf(batch)
     waiting = stage_subject_import(
-        breach_file=outside_breach_file, upload=FakeUpload(csv_bytes(rows(3)), chunk_size=7), user=None
+        breach_file=outside_breach_file,
+        upload=FakeUpload(csv_bytes(rows(3)), chunk_size=7),
+        user=None,
+        original_name="patients.csv",
     )
     subjects = DataSubject.objects.count()
     new_key, old_key = _new_key_first(settings)
@@ -53,13 +56,17 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     assert code == 1
     assert f"Key 2 ({crypto.key_fingerprint(old_key)}, decrypts only):" in output
     assert f"  breachdesk_datasubject.personal_token: {subjects} rows" in output
+    assert "  breachdesk_subjectimport.original_name_token: 1 rows" in output
     assert "  import upload: 1 files" in output
     assert "  print batch: 1 files" in output
     assert old_key not in output and new_key not in output
 
     code, output, _errors = _command()
     assert code == 0
-    assert f"Re-encrypted {subjects} rows and 2 files under the first key" in output
+    # Each data subject, the waiting upload's file name, the informed file's exposure summary.
+    rows_count = subjects + SubjectImport.objects.count() + ExposureSummary.objects.count()
+    assert rows_count == subjects + 2
+    assert f"Re-encrypted {rows_count} rows and 2 files under the first key" in output
     code, output, _errors = _command("--check")
     assert code == 0, output
     assert f"  breachdesk_datasubject.personal_token: {subjects} rows" in output.split("Key 2")[0]
@@ -67,6 +74,7 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
     settings.DATA_ENCRYPTION_KEYS = [new_key]
     assert all(subject.personal.last_name for subject in DataSubject.objects.all())
     assert mailroom.read_batch_pdf(batch) == pdf
+    assert SubjectImport.objects.get(pk=waiting.pk).original_name == "patients.csv"
     done = process_subject_import(subject_import_id=waiting.pk)
     assert done.state == SubjectImport.State.IMPORTED, done.message
 
@@ -74,7 +82,8 @@ def test_after_rotation_the_old_key_can_be_dropped_for_rows_uploads_and_print_ba
 def test_a_second_rotation_rewrites_nothing(breach_file, settings):
     DataSubjectFactory.create_batch(3, breach_file=breach_file)
     _new_key_first(settings)
-    assert "Re-encrypted 3 rows and 0 files" in _command()[1]
+    # The three persons and the breach file's exposure summary.
+    assert "Re-encrypted 4 rows and 0 files" in _command()[1]
     assert "Re-encrypted 0 rows and 0 files" in _command()[1]
 
 
@@ -91,7 +100,7 @@ def test_an_unreadable_row_is_reported_by_table_and_id_and_skipped(breach_file, 
 
     code, output, errors = _command()
     assert code == 1
-    assert "Re-encrypted 3 rows" in output
+    assert "Re-encrypted 4 rows" in output  # three persons and the exposure summary
     assert errors.strip() == f"Skipped: breachdesk_datasubject.personal_token #{broken.pk}"
     assert token[:20] not in output + errors
 

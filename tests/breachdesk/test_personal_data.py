@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -32,6 +33,8 @@ ALICE = PersonalData(
     address_2="Résidence Ker Anna",
     postcode="29200",
     city="Brest",
+    # The factory's default exposures: a health fact, stored in the token only.
+    exposures=["identity", "contact", "nir", "hiv"],
 )
 SENSITIVE_VALUES = [
     "Kerbrat",
@@ -48,6 +51,10 @@ SENSITIVE_VALUES = [
 ]
 
 
+# The code "hiv" as a word: never inside a Fernet token (base64url letters, digits, - and _ around it).
+HEALTH_CODE = re.compile(r"(?<![A-Za-z0-9_-])hiv(?![A-Za-z0-9_-])", re.IGNORECASE)
+
+
 def raw_rows() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM breachdesk_datasubject")
@@ -59,6 +66,7 @@ def test_a_raw_select_shows_no_plaintext_personal_data(breach_file):
     dump = raw_rows()
     for value in SENSITIVE_VALUES:
         assert value not in dump
+    assert not HEALTH_CODE.search(dump)
     assert DataSubject.objects.get().personal == ALICE
 
 
@@ -93,6 +101,7 @@ def test_a_pg_dump_shows_no_plaintext_personal_data(breach_file, is_postgresql):
     assert "gAAAAA" in dump  # the Fernet tokens are there
     for value in SENSITIVE_VALUES:
         assert value not in dump
+    assert not HEALTH_CODE.search(dump)
 
 
 def test_decryption_with_a_wrong_key_raises_a_typed_error_without_the_ciphertext(breach_file, settings):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from breachdesk import assessment
+from breachdesk.exposure_summary import add_exposure_sets, canonical
 from breachdesk.importing.address import build_block
 from breachdesk.models import BreachFile, DataSubject, PersonalData, User
 from breachdesk.synthetic import PLACES, person
@@ -50,12 +51,15 @@ def make_subjects(
                 postcode=data.postcode,
                 city=data.city,
             ).lines
-        subject = DataSubject(
-            breach_file=breach_file, exposures=list(exposures or HIGH_RISK), language=language or chosen_language
-        )
+        data.exposures = list(exposures or HIGH_RISK)
+        subject = DataSubject(breach_file=breach_file, language=language or chosen_language)
         subject.personal = data
         subjects.append(subject)
     DataSubject.objects.bulk_create(subjects, batch_size=1000)
+    # As the import does: the breach file's encrypted counts per set of exposures.
+    add_exposure_sets(
+        breach_file_id=breach_file.pk, counts=Counter(canonical(subject.exposures) for subject in subjects)
+    )
     return list(DataSubject.objects.filter(breach_file=breach_file).order_by("pk"))
 
 
