@@ -140,7 +140,7 @@ class _Fence:
         try:
             holds = hand_over(claim=self.claim, handing=handing, answered=answered)
         except Exception:
-            holds = False
+            self.is_lost = True
             self._release(requests)
             raise
         if not holds:
