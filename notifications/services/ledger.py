@@ -221,10 +221,14 @@ def next_email_attempt_at(campaign_id: int) -> datetime | None:
     )
 
 
-def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: bool, user: User | None) -> list[int]:
-    """A person decides on emails of unknown fate: send again (same Message-ID) or accept them as sent."""
+def resolve_unknown(
+    *, breach_file: BreachFile, notice_ids: list[int] | None, resend: bool, user: User | None
+) -> list[int]:
+    """A person decides on emails of unknown fate (these ids, or all when None): send again or accept as sent."""
     now = timezone.now()
-    notices = Notice.objects.filter(breach_file=breach_file, channel=Channel.EMAIL, pk__in=notice_ids)
+    notices = Notice.objects.filter(breach_file=breach_file, channel=Channel.EMAIL)
+    if notice_ids is not None:
+        notices = notices.filter(pk__in=notice_ids)
     if resend:
         moved = transition(
             notices=notices,
@@ -253,7 +257,7 @@ def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: b
         object_type=NotificationAuditObject.NOTICE,
         object_id=",".join(str(pk) for pk in moved[:10]),
         organisation_id=breach_file.controller_id,
-        detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}",
+        detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}{' (all)' if notice_ids is None else ''}",
     )
     if resend and moved:
         campaign_id = Notice.objects.filter(pk=moved[0]).values_list("campaign_id", flat=True).get()
