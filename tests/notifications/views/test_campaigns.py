@@ -323,7 +323,7 @@ def test_every_unknown_email_is_reachable_page_by_page(client, breach_file, lab_
     assert many_unknown[50].reference not in first
     assert all(notice.reference in second for notice in many_unknown[50:])
     assert "2 / 2 (60)" in second
-    assert "Les 60 e-mails au sort inconnu, sur toutes les pages" in first
+    assert "Les 60 e-mails à l'envoi incertain, sur toutes les pages" in first
 
 
 def test_a_decision_on_the_emails_ticked_moves_only_those_and_is_audited(client, breach_file, lab_dpo, many_unknown):
@@ -349,7 +349,7 @@ def test_a_decision_on_all_unknown_emails_needs_their_number_typed(client, breac
     refused = client.post(url, {"scope": "all", "count": "50", "decision": "accept"}, follow=True)
 
     assert (
-        "Saisissez 60, le nombre d&#x27;e-mails au sort inconnu\u00a0: rien n&#x27;a été modifié."
+        "Saisissez 60, le nombre d&#x27;e-mails à l&#x27;envoi incertain\u00a0: rien n&#x27;a été modifié."
         in refused.content.decode()
     )
     assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 60
