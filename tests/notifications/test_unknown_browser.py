@@ -42,13 +42,13 @@ def test_the_dpo_sends_again_a_whole_page_then_accepts_all_the_rest_by_typing_th
     panel = page.locator("#unknown")
     assert "(50)" in panel.inner_text()
     panel.locator("#unknown-count").fill("49")
-    panel.get_by_role("button", name="Tout accepter comme envoyé").click()
+    panel.get_by_role("button", name="Tout considérer comme envoyés").click()
     page.wait_for_load_state()
     assert "Saisissez 50" in page.content()
     assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 50
 
     page.locator("#unknown-count").fill("50")
-    page.locator("#unknown").get_by_role("button", name="Tout accepter comme envoyé").click()
+    page.locator("#unknown").get_by_role("button", name="Tout considérer comme envoyés").click()
     page.wait_for_load_state()
     assert "Néant." in page.locator("#unknown").inner_text()
     assert Notice.objects.filter(state=NoticeState.SENT).count() == 50
