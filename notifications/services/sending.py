@@ -1,4 +1,4 @@
-"""Send a campaign's due emails: claim a window, compose, send, record; overlapped, at most two windows out."""
+"""Send a campaign's due emails: claim a window, compose, send each message once fenced, record; overlapped."""
 
 from __future__ import annotations
 
