@@ -35,21 +35,21 @@ def test_the_dpo_sends_again_a_whole_page_then_accepts_all_the_rest_by_typing_th
     assert "2 / 2 (70)" in panel.inner_text()
     panel.get_by_label("Tout sélectionner sur cette page").check()
     assert panel.locator("input.unknown-notice:checked").count() == 20
-    panel.get_by_role("button", name="Renvoyer").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        panel.get_by_role("button", name="Renvoyer").first.click()
 
     assert Notice.objects.filter(state=NoticeState.PENDING).count() == 20
     panel = page.locator("#unknown")
     assert "(50)" in panel.inner_text()
     panel.locator("#unknown-count").fill("49")
-    panel.get_by_role("button", name="Tout considérer comme envoyés").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        panel.get_by_role("button", name="Tout considérer comme envoyés").click()
     assert "Saisissez 50" in page.content()
     assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 50
 
     page.locator("#unknown-count").fill("50")
-    page.locator("#unknown").get_by_role("button", name="Tout considérer comme envoyés").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#unknown").get_by_role("button", name="Tout considérer comme envoyés").click()
     assert "Néant." in page.locator("#unknown").inner_text()
     assert Notice.objects.filter(state=NoticeState.SENT).count() == 50
     assert AuditEvent.objects.filter(user=lab_dpo, detail="unknown accepted x50 (all)").exists()
