@@ -255,7 +255,7 @@ def resolve_unknown(
         user=user,
         action=AuditEvent.Action.CHANGE,
         object_type=NotificationAuditObject.NOTICE,
-        object_id=",".join(str(pk) for pk in moved[:10]),
+        object_id=_ids_that_fit(moved, AuditEvent._meta.get_field("object_id").max_length or 40),
         organisation_id=breach_file.controller_id,
         detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}{' (all)' if notice_ids is None else ''}",
     )
@@ -263,6 +263,17 @@ def resolve_unknown(
         campaign_id = Notice.objects.filter(pk=moved[0]).values_list("campaign_id", flat=True).get()
         wake_campaign(campaign_id)
     return moved
+
+
+def _ids_that_fit(ids: list[int], width: int) -> str:
+    """The first ids, comma-separated, as many as fit the audit entry's object id (the detail gives the count)."""
+    label = ""
+    for pk in ids:
+        candidate = f"{label},{pk}" if label else str(pk)
+        if len(candidate) > width:
+            break
+        label = candidate
+    return label
 
 
 def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -> Notice | None:

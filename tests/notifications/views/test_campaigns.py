@@ -370,3 +370,26 @@ def test_a_decision_without_any_email_ticked_changes_nothing(client, breach_file
 
     assert "Sélectionnez les e-mails et l&#x27;action à effectuer." in response.content.decode()
     assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 60
+
+
+def test_a_decision_on_many_emails_with_long_ids_fits_the_audit_entry(client, breach_file, lab_dpo, many_unknown):
+    # Ids of a real ledger run to six or seven digits: the audit entry names as many as fit, and counts them all.
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    Notice.objects.filter(pk__in=[notice.pk for notice in many_unknown]).update(state=NoticeState.SENT)
+    big = []
+    for offset in range(12):
+        copy = Notice.objects.get(pk=many_unknown[offset].pk)
+        copy.pk = 1_000_000 + offset
+        copy.reference = f"{copy.reference}-{offset}"
+        copy.resend_of_id = many_unknown[offset].pk
+        copy.state = NoticeState.UNKNOWN
+        copy.save(force_insert=True)
+        big.append(copy.pk)
+
+    response = client.post(
+        _url("campaign_unknown", breach_file), {"scope": "selected", "notice": big, "decision": "accept"}
+    )
+
+    assert response.status_code == 302
+    entry = AuditEvent.objects.get(user=lab_dpo, detail="unknown accepted x12")
+    assert entry.object_id == ",".join(str(pk) for pk in big[:5])
