@@ -271,6 +271,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds any one SMTP operation (connect, each command, the message data) may take, well under the claim heartbeat
+# timeout: a stalled server connection ends in an error, never in a worker that outlives its claim (issue 13).
+EMAIL_TIMEOUT = env.int("BREACHDESK_SMTP_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="breachdesk@localhost")
 
 # Private files (uploads waiting for a worker, dossiers, letters, print batches, import progress): one storage that
@@ -344,6 +347,10 @@ NOTICE_AGE_OF_MAJORITY = env.int("BREACHDESK_NOTICE_AGE_OF_MAJORITY", default=18
 NOTICE_BATCH_SIZE = env.int("BREACHDESK_NOTICE_BATCH_SIZE", default=500)
 NOTICE_RETENTION_DAYS = env.int("BREACHDESK_NOTICE_RETENTION_DAYS", default=30)
 NOTICE_CLAIM_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_TIMEOUT", default=900)
+# A worker sending emails refreshes its claims' heartbeat this often; the sweep takes back a claim whose heartbeat is
+# older than the timeout (the worker is gone): rows not yet handed to the SMTP server go back to pending.
+NOTICE_CLAIM_HEARTBEAT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_HEARTBEAT", default=5)
+NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_HEARTBEAT_TIMEOUT", default=60)
 NOTICE_EMAIL_CONNECTIONS = env.int("BREACHDESK_NOTICE_EMAIL_CONNECTIONS", default=2)
 NOTICE_EMAIL_WINDOW = env.int("BREACHDESK_NOTICE_EMAIL_WINDOW", default=100)
 NOTICE_EMAIL_MAX_ATTEMPTS = env.int("BREACHDESK_NOTICE_EMAIL_MAX_ATTEMPTS", default=8)

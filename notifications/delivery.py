@@ -15,11 +15,11 @@ import smtplib
 import socket
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -37,6 +37,10 @@ class Outcome:
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     UNKNOWN = "unknown"
+    # Never handed to the server: the claim was taken back first, so another worker sends it.
+    FENCED = "fenced"
+    # Never composed: the person's stored data cannot be decrypted; this notice stops, the window goes on.
+    UNREADABLE = "unreadable"
 
 
 logger = logging.getLogger(__name__)
@@ -216,6 +220,12 @@ def send_message(message: EmailMessage) -> Delivery:
     return Delivery(state=EmailState.SENT)
 
 
+class Gate(Protocol):
+    """What a connection asks before each message: may it go (the claim still holds)? It tells the last answer too."""
+
+    def admit(self, notice_id: int | None, answered: dict[int, str]) -> bool: ...
+
+
 class SenderPool:
     """A few long-lived connections, each owned by one thread; messages are spread over them."""
 
@@ -252,14 +262,30 @@ class SenderPool:
         """Send each message once; return {notice id: (outcome, error)}."""
         return self.submit(messages).result()
 
-    def submit(self, messages: Sequence[tuple[int, EmailMessage]]) -> Sending:
-        """Start sending each message once over the connections; the result is {notice id: (outcome, error)}."""
-        slices = [list(messages[index :: self.size]) for index in range(self.size)]
-        return Sending([self._executor.submit(self._send_slice, piece) for piece in slices if piece])
+    def submit(self, messages: Sequence[tuple[int, EmailMessage]], gate: Gate | None = None) -> Sending:
+        """Start sending each message once over the connections; the result is {notice id: (outcome, error)}.
 
-    def _send_slice(self, items: list[tuple[int, EmailMessage]]) -> dict[int, tuple[str, str]]:
+        With a gate, each message goes only once the gate admits it, so at most one message per connection is
+        between the gate and the server's answer.
+        """
+        slices = [list(messages[index :: self.size]) for index in range(self.size)]
+        return Sending([self._executor.submit(self._send_slice, piece, gate) for piece in slices if piece])
+
+    def _send_slice(self, items: list[tuple[int, EmailMessage]], gate: Gate | None) -> dict[int, tuple[str, str]]:
         connection = self._connection()
-        return {pk: self._send_one(connection, message) for pk, message in items}
+        results: dict[int, tuple[str, str]] = {}
+        answered: dict[int, str] = {}
+        for pk, message in items:
+            if gate is not None and not gate.admit(pk, answered):
+                results.update(
+                    {other: (Outcome.FENCED, "claim taken back") for other, _m in items if other not in results}
+                )
+                return results
+            results[pk] = self._send_one(connection, message)
+            answered = {pk: results[pk][0]}
+        if gate is not None and answered:
+            gate.admit(None, answered)
+        return results
 
     @staticmethod
     def _send_one(connection: Any, message: EmailMessage) -> tuple[str, str]:
@@ -290,6 +316,11 @@ class Sending:
 
     def __init__(self, parts: list[Future[dict[int, tuple[str, str]]]]) -> None:
         self._parts = parts
+
+    def done(self, timeout: float | None = None) -> bool:
+        """Wait up to timeout for every message's outcome; tell whether all are in."""
+        _done, pending = wait(self._parts, timeout=timeout)
+        return not pending
 
     def result(self) -> dict[int, tuple[str, str]]:
         results: dict[int, tuple[str, str]] = {}

@@ -45,6 +45,8 @@ def claim_due_emails(*, campaign_id: int, limit: int, now: datetime, token: uuid
             state=NoticeState.SENDING,
             claim_token=token,
             claimed_at=now,
+            claim_heartbeat_at=now,
+            handed_at=None,
             attempts=F("attempts") + 1,
             state_changed_at=now,
         )
@@ -64,10 +66,15 @@ def _claim_due_emails_postgresql(*, campaign_id: int, limit: int, now: datetime,
             "WHERE campaign_id = %s AND channel = %s AND state = %s "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
             f"UPDATE {table} AS notice SET state = %s, claim_token = %s, claimed_at = %s, "
-            "attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
-            [campaign_id, Channel.EMAIL, NoticeState.PENDING, now, limit, NoticeState.SENDING, token, now, now],
+            "claim_heartbeat_at = %s, handed_at = NULL, attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
+            [campaign_id, Channel.EMAIL, NoticeState.PENDING, now, limit, NoticeState.SENDING, token, now, now, now],
         )
         return sorted(row[0] for row in cursor.fetchall())
+
+
+# Rows a claim may still hold: being sent, marked sent as the server answered, or made unknown by a sweep that took
+# the claim back from a live worker (the worker's knowledge of what the server answered is better than the guess).
+HELD_STATES = [NoticeState.SENDING, NoticeState.SENT, NoticeState.UNKNOWN]
 
 
 def move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) -> list[int]:
@@ -78,13 +85,13 @@ def move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) ->
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Notice._meta.db_table} SET {assignments} "  # noqa: S608 - columns from the model, values bound
-                "WHERE id = ANY(%s) AND claim_token = %s AND state = %s RETURNING id",
-                [*values.values(), ids, token, NoticeState.SENDING],
+                "WHERE id = ANY(%s) AND claim_token = %s AND state = ANY(%s) RETURNING id",
+                [*values.values(), ids, token, HELD_STATES],
             )
             return [row[0] for row in cursor.fetchall()]
     mine = list(
         Notice.objects.select_for_update()
-        .filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING)
+        .filter(pk__in=ids, claim_token=token, state__in=HELD_STATES)
         .values_list("pk", flat=True)
     )
     Notice.objects.filter(pk__in=mine).update(**values)

@@ -85,6 +85,46 @@ class LaunchConfirmForm(forms.Form):
         return self.expected
 
 
+class NoticeIdsField(forms.Field):
+    """Ids of notices ticked in a list; anything not a number is dropped, the service checks the rest."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        return [int(item) for item in value or [] if str(item).isdigit()]
+
+
+class UnknownDecisionForm(forms.Form):
+    """A decision on emails of unknown fate: the ones ticked, or all of them once their number is typed."""
+
+    decision = forms.ChoiceField(choices=[("resend", "resend"), ("accept", "accept")])
+    scope = forms.ChoiceField(choices=[("selected", "selected"), ("all", "all")], required=False)
+    notice = NoticeIdsField(required=False)
+    count = forms.CharField(required=False, max_length=12)
+
+    def __init__(self, *args: Any, expected: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == "all":
+            typed = "".join(character for character in data.get("count", "") if character.isdigit())
+            if typed != str(self.expected):
+                raise forms.ValidationError(
+                    _("Type %(count)s, the number of emails of unknown fate: nothing was changed.")
+                    % {"count": self.expected},
+                    code="mismatch",
+                )
+        elif not data.get("notice"):
+            raise forms.ValidationError(_("Choose the emails and what to do with them."), code="empty")
+        return data
+
+    def notice_ids(self) -> list[int] | None:
+        """The ids ticked, or None for every email of unknown fate."""
+        return None if self.cleaned_data.get("scope") == "all" else list(self.cleaned_data["notice"])
+
+
 class PostedForm(forms.Form):
     # A date input reads and sends ISO dates, whatever the page's language.
     posted_on = forms.DateField(

@@ -205,6 +205,11 @@ class Notice(models.Model):
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed every few seconds by the live worker holding the claim: a stale one means the worker is gone.
+    claim_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set, under the claim, just before the message goes to the SMTP server: only such rows may have left when a
+    # worker stops; the others go back to pending. Cleared again when the server's refusal is known.
+    handed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     batch = models.ForeignKey(PrintBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
     pages = models.PositiveSmallIntegerField(default=0)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,13 +112,54 @@ CLAIMED_FIELDS = (
 )
 
 
+def hand_over(*, claim: Claim, handing: list[int], answered: dict[int, str], now: datetime | None = None) -> bool:
+    """Fence a window in one statement: mark handing as handed to the server, note what it answered; False if lost.
+
+    Called just before each message's data goes out: if the sweep took the claim back meanwhile, nothing more is
+    sent. An accepted message is marked sent at once and a refused one no longer counts as handed, so a worker that
+    stops leaves unknown only what was in flight: one message per connection.
+    """
+    now = now or timezone.now()
+    sent = [pk for pk, kind in answered.items() if kind == Outcome.SENT]
+    refused = [pk for pk, kind in answered.items() if kind in (Outcome.TRANSIENT, Outcome.PERMANENT)]
+    ids = [*handing, *answered]
+    if not ids:
+        return True
+    handed: list[When] = []
+    if handing:
+        handed.append(When(pk__in=handing, then=Value(now)))
+    if refused:
+        handed.append(When(pk__in=refused, then=Value(None)))
+    values: dict[str, Any] = {}
+    if handed:
+        values["handed_at"] = Case(*handed, default=F("handed_at"))
+    if sent:
+        values["state"] = Case(When(pk__in=sent, then=Value(NoticeState.SENT)), default=F("state"))
+        values["sent_at"] = Case(When(pk__in=sent, then=Value(now)), default=F("sent_at"))
+    if not values:
+        values["handed_at"] = F("handed_at")
+    held = Notice.objects.filter(pk__in=ids, claim_token=claim.token, state=NoticeState.SENDING).update(**values)
+    return held == len(ids)
+
+
+def refresh_claims(*, campaign_id: int, tokens: Iterable[uuid.UUID], now: datetime | None = None) -> int:
+    """Refresh the heartbeat of this worker's claims, so the sweep knows it is alive; return the rows refreshed."""
+    tokens = list(tokens)
+    if not tokens:
+        return 0
+    return Notice.objects.filter(
+        campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.SENDING, claim_token__in=tokens
+    ).update(claim_heartbeat_at=now or timezone.now())
+
+
 def record_email_outcomes(
     *, claim: Claim, outcomes: dict[int, tuple[str, str]], now: datetime | None = None
 ) -> Counter[str]:
     """Apply what the SMTP server answered to the claimed rows, with one event per move; return counts per state.
 
-    A row only moves if this claim still holds it: the sweep may have declared the claim dead meanwhile, and its
-    verdict stands.
+    A row only moves if this claim still holds it. When the sweep took the claim back from a live worker, the rows
+    it made unknown keep the claim's token: what the server answered replaces the sweep's guess, unless a person
+    decided on them meanwhile.
     """
     now = now or timezone.now()
     counts: Counter[str] = Counter()
@@ -125,7 +167,7 @@ def record_email_outcomes(
     by_target: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
     for pk, (kind, error) in outcomes.items():
         attempts = attempts_of.get(pk)
-        if attempts is None:
+        if attempts is None or kind == Outcome.FENCED:
             continue
         if kind == Outcome.SENT:
             target: str = NoticeState.SENT
@@ -134,6 +176,8 @@ def record_email_outcomes(
             target, retry_at = NoticeState.PENDING, now + retry_delay(attempts)
         elif kind == Outcome.UNKNOWN:
             target, retry_at = NoticeState.UNKNOWN, None
+        elif kind == Outcome.UNREADABLE:
+            target, retry_at = NoticeState.UNREADABLE, None
         else:
             target, retry_at = NoticeState.FAILED_PERMANENT, None
             if kind == Outcome.TRANSIENT:
@@ -147,6 +191,7 @@ def record_email_outcomes(
                 "state": target,
                 "state_changed_at": now,
                 "claim_token": None,
+                "handed_at": None,
                 "last_error": error,
             }
             if target == NoticeState.SENT:
@@ -181,10 +226,14 @@ def next_email_attempt_at(campaign_id: int) -> datetime | None:
     )
 
 
-def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: bool, user: User | None) -> list[int]:
-    """A person decides on emails of unknown fate: send again (same Message-ID) or accept them as sent."""
+def resolve_unknown(
+    *, breach_file: BreachFile, notice_ids: list[int] | None, resend: bool, user: User | None
+) -> list[int]:
+    """A person decides on emails of unknown fate (these ids, or all when None): send again or accept as sent."""
     now = timezone.now()
-    notices = Notice.objects.filter(breach_file=breach_file, channel=Channel.EMAIL, pk__in=notice_ids)
+    notices = Notice.objects.filter(breach_file=breach_file, channel=Channel.EMAIL)
+    if notice_ids is not None:
+        notices = notices.filter(pk__in=notice_ids)
     if resend:
         moved = transition(
             notices=notices,
@@ -211,14 +260,25 @@ def resolve_unknown(*, breach_file: BreachFile, notice_ids: list[int], resend: b
         user=user,
         action=AuditEvent.Action.CHANGE,
         object_type=NotificationAuditObject.NOTICE,
-        object_id=",".join(str(pk) for pk in moved[:10]),
+        object_id=_ids_that_fit(moved, AuditEvent._meta.get_field("object_id").max_length or 40),
         organisation_id=breach_file.controller_id,
-        detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}",
+        detail=f"unknown {'resend' if resend else 'accepted'} x{len(moved)}{' (all)' if notice_ids is None else ''}",
     )
     if resend and moved:
         campaign_id = Notice.objects.filter(pk=moved[0]).values_list("campaign_id", flat=True).get()
         wake_campaign(campaign_id)
     return moved
+
+
+def _ids_that_fit(ids: list[int], width: int) -> str:
+    """The first ids, comma-separated, as many as fit the audit entry's object id (the detail gives the count)."""
+    label = ""
+    for pk in ids:
+        candidate = f"{label},{pk}" if label else str(pk)
+        if len(candidate) > width:
+            break
+        label = candidate
+    return label
 
 
 def fall_back_to_other_channel(*, notice_id: int, now: datetime | None = None) -> Notice | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications.models import (
@@ -67,21 +67,49 @@ class SweepReport:
 
 
 def sweep_ledger(*, now: datetime | None = None) -> SweepReport:
-    """The notice ledger: find what stopped workers left: emails cut mid-send become unknown, stalled batches and due work are re-queued."""
+    """The notice ledger: what stopped workers left: emails cut mid-send become unknown, the others and batches go again."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS)
     report = SweepReport()
-    # A worker that stopped while its rows were "sending" may have delivered some: a person decides (STYLE.md).
+    # A live worker refreshes its claims' heartbeat; a stale one means it stopped (or lost the database).
+    dead = now - timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS)
+    abandoned = Notice.objects.filter(channel=Channel.EMAIL).filter(
+        Q(claim_heartbeat_at__lt=dead) | Q(claim_heartbeat_at__isnull=True, claimed_at__lt=dead)
+    )
+    # Never handed to the SMTP server: nothing of them left, another worker sends them normally.
+    report.released = len(
+        transition(
+            notices=abandoned.filter(handed_at__isnull=True),
+            from_states=[NoticeState.SENDING],
+            to_state=NoticeState.PENDING,
+            at=now,
+            error="worker stopped before handing it to the server",
+            claim_token=None,
+            next_attempt_at=None,
+            attempts=F("attempts") - 1,
+        )
+    )
+    # Handed to the server, no answer recorded: it may have been delivered, a person decides (STYLE.md). The claim's
+    # token stays, so a worker that was only slow can still record what the server answered.
     report.unknown = len(
         transition(
-            notices=Notice.objects.filter(channel=Channel.EMAIL, state=NoticeState.SENDING, claimed_at__lt=stale),
+            notices=abandoned.filter(handed_at__isnull=False),
             from_states=[NoticeState.SENDING],
             to_state=NoticeState.UNKNOWN,
             at=now,
             error="worker stopped during sending",
             last_error="worker stopped during sending",
-            claim_token=None,
         )
+    )
+    # Accepted by the server and marked sent, the window's record lost with its worker: finish it.
+    transition(
+        notices=Notice.objects.filter(channel=Channel.EMAIL, claim_token__isnull=False, claimed_at__lt=stale),
+        from_states=[NoticeState.SENT],
+        to_state=NoticeState.SENT,
+        at=now,
+        error="recorded after the worker stopped",
+        claim_token=None,
+        handed_at=None,
     )
     report.stale_batches = list(
         PrintBatch.objects.filter(state=PrintBatch.State.RENDERING)

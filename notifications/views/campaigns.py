@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,8 +24,14 @@ from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile
 from breachdesk.signin.sessions import passive
-from notifications.forms.campaigns import LaunchConfirmForm, LaunchForm, LetterChoicesForm, NoticeTextForm
-from notifications.models import Campaign, Notice, NoticeState, NotificationAuditObject
+from notifications.forms.campaigns import (
+    LaunchConfirmForm,
+    LaunchForm,
+    LetterChoicesForm,
+    NoticeTextForm,
+    UnknownDecisionForm,
+)
+from notifications.models import Campaign, Channel, Notice, NoticeState, NotificationAuditObject
 from notifications.selectors import exports, launch, progress
 from notifications.selectors.progress import campaign_context
 from notifications.services import campaigns, ledger, notice_texts
@@ -57,7 +64,12 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unreachable"))
-        unknown = current.notices.filter(state=NoticeState.UNKNOWN).order_by("pk")[:200]
+        unknown = Paginator(
+            current.notices.filter(state=NoticeState.UNKNOWN)
+            .only("pk", "reference", "attempts", "last_error", "state_changed_at")
+            .order_by("pk"),
+            50,
+        ).get_page(request.GET.get("unknown"))
         # Listed by notice reference and subject id: their personal data is exactly what cannot be read.
         unreadable = Paginator(
             current.notices.filter(state=NoticeState.UNREADABLE)
@@ -261,14 +273,27 @@ def campaign_ledger(request: HttpRequest, reference: str, code: str) -> Streamin
 def campaign_unknown(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     user = current_user(request)
     breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
-    ids = [int(value) for value in request.POST.getlist("notice") if value.isdigit()]
-    decision = request.POST.get("decision")
-    if not ids or decision not in ("resend", "accept"):
-        messages.error(request, _("Choose the emails and what to do with them."))
-        return _back(breach_file)
-    moved = ledger.resolve_unknown(breach_file=breach_file, notice_ids=ids, resend=decision == "resend", user=user)
+    expected = Notice.objects.filter(breach_file=breach_file, channel=Channel.EMAIL, state=NoticeState.UNKNOWN).count()
+    form = UnknownDecisionForm(request.POST, expected=expected)
+    if not form.is_valid():
+        for error in form.non_field_errors() or [_("Choose the emails and what to do with them.")]:
+            messages.error(request, str(error))
+        return _back_to_unknown(breach_file, request.POST.get("page", ""))
+    moved = ledger.resolve_unknown(
+        breach_file=breach_file,
+        notice_ids=form.notice_ids(),
+        resend=form.cleaned_data["decision"] == "resend",
+        user=user,
+    )
     messages.success(request, _("%(count)s emails updated.") % {"count": len(moved)})
-    return _back(breach_file)
+    return _back_to_unknown(breach_file, request.POST.get("page", ""))
+
+
+def _back_to_unknown(breach_file: BreachFile, page: str) -> HttpResponse:
+    """Back to the list of unknown emails, on the page the decision was taken from."""
+    query = f"?unknown={page}" if page.isdigit() else ""
+    url = reverse("notifications:campaign", args=[breach_file.incident.reference, breach_file.controller.code])
+    return redirect(f"{url}{query}#unknown")
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import io
 import random
@@ -161,7 +162,8 @@ class SmtpSink:
 
     ``refuse`` maps recipient addresses to an SMTP reply (e.g. "451 4.3.0 try later"); addresses in ``drop_after_data``
     get their message stored, then the connection is cut before the server's answer. With ``pipelining`` it offers
-    PIPELINING (RFC 2920), as Postfix does; aiosmtpd reads pipelined commands in order either way.
+    PIPELINING (RFC 2920), as Postfix does; aiosmtpd reads pipelined commands in order either way. Addresses in
+    ``stall`` get no answer to their data for that many seconds, and their message is then lost (a hung server).
     """
 
     def __init__(self, *, pipelining: bool = False) -> None:
@@ -171,6 +173,7 @@ class SmtpSink:
         self.senders: dict[str, str] = {}
         self.refuse: dict[str, str] = {}
         self.drop_after_data: set[str] = set()
+        self.stall: dict[str, float] = {}
         self.port = _free_port()
         self._controller = None
 
@@ -188,6 +191,11 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        stalled = [self.stall[address] for address in envelope.rcpt_tos if address in self.stall]
+        if stalled:
+            await asyncio.sleep(max(stalled))
+            server.transport.close()
+            return "451 4.3.0 lost"
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         message_id = str(message.get("Message-ID", "")).strip()
         self.received[message_id] += 1

@@ -20,6 +20,7 @@ from notifications.models import Campaign, Notice, NoticeEvent, NoticeState
 from notifications.services import campaigns, ledger, sending, sweeps
 from tests.notifications.campaign_fixtures import (  # noqa: F401
     any_smtp_sink,
+    corrupt_token,
     decide_to_inform,
     informed_file,
     make_subjects,
@@ -132,6 +133,25 @@ def test_a_5xx_answer_stops_and_creates_the_letter_for_that_person(informed_file
     assert letters.get().origin == Notice.Origin.EMAIL_UNDELIVERED
     # Every other email still went out.
     assert Notice.objects.filter(channel="email", state=NoticeState.SENT).count() == 7
+
+
+def test_one_unreadable_person_in_a_window_fails_alone_and_the_others_are_received(
+    informed_file, lab_dpo, any_smtp_sink
+):
+    campaign = _launch(informed_file, lab_dpo)
+    target = Notice.objects.filter(channel="email").order_by("pk").first()
+    corrupt_token(DataSubject.objects.get(pk=target.subject_id))
+
+    counts = sending.send_notice_emails(campaign_id=campaign.pk)
+
+    target.refresh_from_db()
+    assert target.state == NoticeState.UNREADABLE and target.last_error == ledger.UNREADABLE_ERROR
+    assert counts == {NoticeState.SENT: 7, NoticeState.UNREADABLE: 1}
+    sent = Notice.objects.filter(channel="email", state=NoticeState.SENT)
+    assert dict(any_smtp_sink.received) == {notice.message_id: 1 for notice in sent}
+    # Never retried, and no letter for that person: theirs would be unreadable too.
+    assert sending.send_notice_emails(campaign_id=campaign.pk) == {}
+    assert not Notice.objects.filter(subject_id=target.subject_id, channel="post").exists()
 
 
 def test_a_connection_cut_after_the_data_leaves_the_fate_unknown_and_nothing_is_resent(

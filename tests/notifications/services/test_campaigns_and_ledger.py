@@ -212,27 +212,83 @@ def test_an_email_of_unknown_fate_is_never_resent_automatically(informed_file, l
 def test_the_sweep_turns_emails_cut_mid_send_into_unknown_and_wakes_due_work(informed_file, lab_dpo, settings):
     _launch(informed_file, lab_dpo)
     campaign = Campaign.objects.get()
-    ledger.claim_emails(campaign_id=campaign.pk, limit=3)
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=3)
+    assert claim is not None
+    assert ledger.hand_over(claim=claim, handing=[notice.pk for notice in claim.notices], answered={})
 
     fresh = sweeps.sweep_ledger()
     assert fresh.unknown == 0
     assert fresh.campaigns == [campaign.pk]
 
-    later = sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+    later = sweeps.sweep_ledger(
+        now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    )
     assert later.unknown == 3
     assert Notice.objects.filter(state=NoticeState.UNKNOWN, last_error="worker stopped during sending").count() == 3
 
 
-def test_a_late_answer_does_not_override_the_sweep(informed_file, lab_dpo, settings):
+def test_the_sweep_returns_claimed_emails_never_handed_to_the_server_to_pending(informed_file, lab_dpo, settings):
     _launch(informed_file, lab_dpo, channels="email")
     campaign = Campaign.objects.get()
-    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
-    sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 1))
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=3)
+    assert claim is not None
+    first, *others = claim.notices
+    assert ledger.hand_over(claim=claim, handing=[first.pk], answered={})
 
-    counts = ledger.record_email_outcomes(claim=claim, outcomes={claim.notices[0].pk: (Outcome.SENT, "")})
+    report = sweeps.sweep_ledger(
+        now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    )
 
-    assert counts == {}
-    assert Notice.objects.get(pk=claim.notices[0].pk).state == NoticeState.UNKNOWN
+    assert (report.unknown, report.released) == (1, 2)
+    assert Notice.objects.get(pk=first.pk).state == NoticeState.UNKNOWN
+    for notice in Notice.objects.filter(pk__in=[other.pk for other in others]):
+        assert (notice.state, notice.attempts, notice.claim_token) == (NoticeState.PENDING, 0, None)
+    assert report.campaigns == [campaign.pk]
+
+
+def test_a_claim_whose_heartbeat_is_fresh_is_left_to_its_worker(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=3)
+    assert claim is not None
+    later = timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    assert ledger.refresh_claims(campaign_id=campaign.pk, tokens=[claim.token], now=later) == 3
+
+    report = sweeps.sweep_ledger(now=later)
+
+    assert (report.unknown, report.released) == (0, 0)
+    assert Notice.objects.filter(state=NoticeState.SENDING, claim_token=claim.token).count() == 3
+
+
+def test_a_taken_back_claim_admits_nothing_more(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=2)
+    assert claim is not None
+    _first, second = claim.notices
+    sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS + 1))
+
+    assert not ledger.hand_over(claim=claim, handing=[second.pk], answered={})
+    assert Notice.objects.get(pk=second.pk).handed_at is None
+
+
+def test_a_late_answer_replaces_the_sweeps_guess_unless_a_person_decided(informed_file, lab_dpo, settings):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=2)
+    assert claim is not None
+    answered, decided = claim.notices
+    assert ledger.hand_over(claim=claim, handing=[answered.pk, decided.pk], answered={})
+    sweeps.sweep_ledger(now=timezone.now() + timedelta(seconds=settings.NOTICE_CLAIM_HEARTBEAT_TIMEOUT_SECONDS + 1))
+    ledger.resolve_unknown(breach_file=informed_file, notice_ids=[decided.pk], resend=True, user=lab_dpo)
+
+    counts = ledger.record_email_outcomes(
+        claim=claim, outcomes={answered.pk: (Outcome.SENT, ""), decided.pk: (Outcome.SENT, "")}
+    )
+
+    assert counts == {NoticeState.SENT: 1}
+    assert Notice.objects.get(pk=answered.pk).state == NoticeState.SENT
+    assert Notice.objects.get(pk=decided.pk).state == NoticeState.PENDING
 
 
 def test_a_bounce_marks_the_email_and_creates_exactly_one_letter(informed_file, lab_dpo):

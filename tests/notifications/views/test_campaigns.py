@@ -297,3 +297,99 @@ def test_a_decision_that_covers_nobody_yet_says_so_beside_a_disabled_launch(clie
     assert "ne couvre encore aucune personne concernée" in html and "disabled" in html
     assert refused.status_code == 200
     assert not Campaign.objects.exists()
+
+
+@pytest.fixture
+def many_unknown(breach_file, lab_dpo):
+    """A campaign of 60 emails whose connection broke after the data: more than one page of unknown fates."""
+    make_subjects(breach_file, 60, email=True, post=False)
+    decide_to_inform(breach_file, lab_dpo)
+    campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="email")
+    claim = ledger.claim_emails(campaign_id=Campaign.objects.get().pk, limit=100)
+    ledger.record_email_outcomes(
+        claim=claim,
+        outcomes={notice.pk: (Outcome.UNKNOWN, "connection lost after the data") for notice in claim.notices},
+    )
+    return list(Notice.objects.filter(state=NoticeState.UNKNOWN).order_by("pk"))
+
+
+def test_every_unknown_email_is_reachable_page_by_page(client, breach_file, lab_dpo, many_unknown):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    first = client.get(_url("campaign", breach_file)).content.decode()
+    second = client.get(_url("campaign", breach_file, "?unknown=2")).content.decode()
+
+    assert many_unknown[0].reference in first and many_unknown[49].reference in first
+    assert many_unknown[50].reference not in first
+    assert all(notice.reference in second for notice in many_unknown[50:])
+    assert "2 / 2 (60)" in second
+    assert "Les 60 e-mails à l'envoi incertain, sur toutes les pages" in first
+
+
+def test_a_decision_on_the_emails_ticked_moves_only_those_and_is_audited(client, breach_file, lab_dpo, many_unknown):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    ticked = [notice.pk for notice in many_unknown[50:53]]
+
+    response = client.post(
+        _url("campaign_unknown", breach_file),
+        {"scope": "selected", "page": "2", "notice": ticked, "decision": "resend"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?unknown=2#unknown")
+    assert sorted(Notice.objects.filter(state=NoticeState.PENDING).values_list("pk", flat=True)) == ticked
+    assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 57
+    assert AuditEvent.objects.filter(user=lab_dpo, detail="unknown resend x3").exists()
+
+
+def test_a_decision_on_all_unknown_emails_needs_their_number_typed(client, breach_file, lab_dpo, many_unknown):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    url = _url("campaign_unknown", breach_file)
+
+    refused = client.post(url, {"scope": "all", "count": "50", "decision": "accept"}, follow=True)
+
+    assert (
+        "Saisissez 60, le nombre d&#x27;e-mails à l&#x27;envoi incertain\u00a0: rien n&#x27;a été modifié."
+        in refused.content.decode()
+    )
+    assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 60
+
+    client.post(url, {"scope": "all", "count": "60", "decision": "accept"})
+
+    assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 0
+    assert Notice.objects.filter(state=NoticeState.SENT).count() == 60
+    assert AuditEvent.objects.filter(user=lab_dpo, detail="unknown accepted x60 (all)").exists()
+
+
+def test_a_decision_without_any_email_ticked_changes_nothing(client, breach_file, lab_dpo, many_unknown):
+    client.login(username=lab_dpo.username, password=PASSWORD)
+
+    response = client.post(
+        _url("campaign_unknown", breach_file), {"scope": "selected", "decision": "resend"}, follow=True
+    )
+
+    assert "Sélectionnez les e-mails et l&#x27;action à effectuer." in response.content.decode()
+    assert Notice.objects.filter(state=NoticeState.UNKNOWN).count() == 60
+
+
+def test_a_decision_on_many_emails_with_long_ids_fits_the_audit_entry(client, breach_file, lab_dpo, many_unknown):
+    # Ids of a real ledger run to six or seven digits: the audit entry names as many as fit, and counts them all.
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    Notice.objects.filter(pk__in=[notice.pk for notice in many_unknown]).update(state=NoticeState.SENT)
+    big = []
+    for offset in range(12):
+        copy = Notice.objects.get(pk=many_unknown[offset].pk)
+        copy.pk = 1_000_000 + offset
+        copy.reference = f"{copy.reference}-{offset}"
+        copy.resend_of_id = many_unknown[offset].pk
+        copy.state = NoticeState.UNKNOWN
+        copy.save(force_insert=True)
+        big.append(copy.pk)
+
+    response = client.post(
+        _url("campaign_unknown", breach_file), {"scope": "selected", "notice": big, "decision": "accept"}
+    )
+
+    assert response.status_code == 302
+    entry = AuditEvent.objects.get(user=lab_dpo, detail="unknown accepted x12")
+    assert entry.object_id == ",".join(str(pk) for pk in big[:5])
