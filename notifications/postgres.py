@@ -11,7 +11,7 @@ and launches concurrently on PostgreSQL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from breachdesk.copying import column_of, copy_into
-from breachdesk.models import DataSubject
 from breachdesk.models.subjects import AgeGroup
+from breachdesk.taxonomy import AdolescentAddressee
 from notifications.models import Campaign, Channel, Notice, NoticeEvent, NoticeState, UnreachableSubject
 
 # Advisory lock keys are (namespace, id) pairs; breachdesk/importing/postgres.py uses its own namespaces.
@@ -163,17 +163,92 @@ def references_of(rows: list[tuple[int, int, int]]) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def fill_own_notices(*, campaign_id: int, breach_file_id: int, covered: Any, channel: str, now: datetime) -> int:
-    """Give each covered adult, and each minor whose care is kept confidential, their own row on one channel.
+# The covered persons' facts that are encrypted, staged for the launch's statements: the postcode of their letters and
+# their age group on the letter date (from the birth date). A temporary table: this session's only.
+_STAGED = "launch_staged_subjects"
+
+
+def stage_subjects(chunks: Iterable[list[tuple[int, str, str]]]) -> None:
+    """Load (subject id, postcode, age group on the letter date) rows, one COPY a chunk, for this launch's statements."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STAGED} (subject_id bigint PRIMARY KEY, postcode varchar(10) NOT NULL, "
+            "age_group varchar(12) NOT NULL)"
+        )
+        for rows in chunks:
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {_STAGED} (subject_id, postcode, age_group) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        cursor.execute(f"ANALYZE {_STAGED}")
+
+
+def drop_staged_subjects() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+
+
+def _recipients_sql(adolescent_addressee: str) -> tuple[str, str, list[Any]]:
+    """SQL conditions twin of campaigns.recipients_of: (told personally, told through the representatives, params).
+
+    The age group is the staged one (on the letter date) when staged, else the one stored at import (an adult).
+    """
+    group = "COALESCE(f.age_group, s.age_group)"
+    choice = adolescent_addressee or AdolescentAddressee.BOTH
+    own = f"(s.has_confidential_care OR {group} IN (%s, %s) OR ({group} = %s AND %s))"
+    representatives = f"(NOT s.has_confidential_care AND ({group} = %s OR ({group} = %s AND %s)))"
+    params: list[Any] = [
+        AgeGroup.ADULT,
+        AgeGroup.UNKNOWN,
+        AgeGroup.ADOLESCENT,
+        choice in (AdolescentAddressee.MINOR, AdolescentAddressee.BOTH),
+    ]
+    representative_params: list[Any] = [
+        AgeGroup.CHILD,
+        AgeGroup.ADOLESCENT,
+        choice in (AdolescentAddressee.REPRESENTATIVES, AdolescentAddressee.BOTH),
+    ]
+    return own, representatives, [params, representative_params]
+
+
+_HAS_POST = "(s.has_postal_address AND NOT s.address_needs_review)"
+
+
+def _covered_sql(covered: Any) -> tuple[str, tuple[Any, ...]]:
+    """The covered persons as a derived table of the columns the rules read: read once, not probed id by id."""
+    columns = ("id", "language", "has_postal_address", "address_needs_review", "has_email", "has_confidential_care")
+    sql, params = covered.order_by().values(*columns, "age_group").query.sql_with_params()
+    return f"({sql}) AS s", params
+
+
+def fill_notices(
+    *,
+    campaign_id: int,
+    breach_file_id: int,
+    covered: Any,
+    channel: str,
+    addressee: str,
+    adolescent_addressee: str,
+    now: datetime,
+) -> int:
+    """Give each covered person one channel's row for one addressee, after the rules for minors; return the rows added.
 
     One `INSERT ... SELECT ... ON CONFLICT DO NOTHING` computing the reference in SQL: the ORM twin built a model
-    instance per row and filled the ledger at 4,000-5,000 rows a second (bench/README.md, Launch). The postcode is
-    encrypted with the rest of the person's data: `fill_postcodes` adds it to the letters afterwards.
+    instance per row and filled the ledger at 4,000-5,000 rows a second (bench/README.md, Launch). The staged
+    subjects give the postcode and the age group on the letter date (`stage_subjects`).
     """
-    subjects = DataSubject._meta.db_table
-    covered_sql, covered_params = covered.values("pk").query.sql_with_params()
-    letter, digit = ("P", 1) if channel == Channel.POST else ("E", 2)
-    reachable = "s.has_postal_address AND NOT s.address_needs_review" if channel == Channel.POST else "s.has_email"
+    covered_sql, covered_params = _covered_sql(covered)
+    own, representatives, (own_params, representative_params) = _recipients_sql(adolescent_addressee)
+    kinds = {
+        (Channel.POST, Notice.Addressee.SUBJECT): ("P", 1, own, own_params, _HAS_POST),
+        (Channel.EMAIL, Notice.Addressee.SUBJECT): ("E", 2, own, own_params, "s.has_email"),
+        (Channel.POST, Notice.Addressee.REPRESENTATIVES): ("R", 3, representatives, representative_params, _HAS_POST),
+    }
+    letter, digit, rule, rule_params, reachable = kinds[(Channel(channel), Notice.Addressee(addressee))]
+    postcode = "COALESCE(f.postcode, '')" if channel == Channel.POST else "''"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Notice._meta.db_table} (campaign_id, breach_file_id, subject_id, channel, origin, "  # noqa: S608 - tables and columns from the models, values bound
@@ -182,84 +257,79 @@ def fill_own_notices(*, campaign_id: int, breach_file_id: int, covered: Any, cha
             "SELECT %s, %s, s.id, %s, %s, %s, "
             # Integers and a fixed letter, written into the statement: no placeholder to keep in order.
             + _reference_sql(str(int(breach_file_id)), "s.id", f"'{letter}'", str(digit))
-            + f", s.language, '', %s, 0, '', 0, %s, %s FROM {subjects} AS s "
-            f"WHERE s.id IN ({covered_sql}) AND {reachable} "
-            "AND (s.has_confidential_care OR s.age_group = %s) "
+            + f", s.language, {postcode}, %s, 0, '', 0, %s, %s FROM {covered_sql} "
+            f"LEFT JOIN {_STAGED} AS f ON f.subject_id = s.id "
+            f"WHERE {reachable} AND {rule} "
             "ON CONFLICT DO NOTHING",
             [
                 campaign_id,
                 breach_file_id,
                 channel,
                 Notice.Origin.LAUNCH,
-                Notice.Addressee.SUBJECT,
+                addressee,
                 NoticeState.PENDING,
                 now,
                 now,
                 *covered_params,
-                AgeGroup.ADULT,
+                *rule_params,
             ],
         )
         return cursor.rowcount
 
 
-def fill_own_unreachable(
-    *, campaign_id: int, breach_file_id: int, covered: Any, channels: list[str], now: datetime
+def fill_unreachable(
+    *,
+    campaign_id: int,
+    breach_file_id: int,
+    covered: Any,
+    channels: list[str],
+    adolescent_addressee: str,
+    now: datetime,
 ) -> None:
-    """List unreachable the covered persons told personally that no chosen channel reaches, and only them."""
-    from breachdesk.models import DataSubject
-    from breachdesk.models.subjects import AgeGroup
-
-    subjects = DataSubject._meta.db_table
+    """List unreachable the covered persons no chosen channel reaches after the rules for minors, and only them."""
     unreachable = UnreachableSubject._meta.db_table
-    covered_sql, covered_params = covered.values("pk").query.sql_with_params()
-    has_post = "(s.has_postal_address AND NOT s.address_needs_review)"
-    reached = f"((%s = ANY(%s) AND {has_post}) OR (%s = ANY(%s) AND s.has_email))"
-    own = "(s.has_confidential_care OR s.age_group = %s)"
-    reached_params: list[Any] = [Channel.POST, list(channels), Channel.EMAIL, list(channels)]
-    own_params = [AgeGroup.ADULT]
+    covered_sql, covered_params = _covered_sql(covered)
+    own, representatives, (own_params, representative_params) = _recipients_sql(adolescent_addressee)
+    post, email = Channel.POST in channels, Channel.EMAIL in channels
+    reached = (
+        f"(({own} AND ((%s AND {_HAS_POST}) OR (%s AND s.has_email))) OR ({representatives} AND %s AND {_HAS_POST}))"
+    )
+    reached_params: list[Any] = [*own_params, post, email, *representative_params, post]
+    # campaigns._populate_chunk's reasons: no channel at all; an address (or a channel) the launch did not write to;
+    # else a minor told through the representatives with no postal address.
+    reason = (
+        f"CASE WHEN NOT ({_HAS_POST} OR s.has_email) THEN %s "
+        f"WHEN s.has_postal_address OR NOT ((%s AND {_HAS_POST}) OR (%s AND s.has_email)) THEN %s ELSE %s END"
+    )
+    reason_params: list[Any] = [
+        UnreachableSubject.Reason.NO_CHANNEL,
+        post,
+        email,
+        UnreachableSubject.Reason.NO_CHANNEL_CHOSEN,
+        UnreachableSubject.Reason.MINOR_WITHOUT_POSTAL_ADDRESS,
+    ]
+    joined = f"{covered_sql} LEFT JOIN {_STAGED} AS f ON f.subject_id = s.id"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {unreachable} (campaign_id, subject_id, reason, recorded_at) "  # noqa: S608 - tables from the models, values bound
-            f"SELECT %s, s.id, CASE WHEN NOT ({has_post} OR s.has_email) THEN %s ELSE %s END, %s FROM {subjects} AS s "
-            f"WHERE s.id IN ({covered_sql}) AND {own} AND NOT {reached} "
+            f"SELECT %s, s.id, {reason}, %s FROM {joined} "
+            f"WHERE NOT {reached} "
             f"AND NOT EXISTS (SELECT 1 FROM {Notice._meta.db_table} AS n "
             "WHERE n.breach_file_id = %s AND n.subject_id = s.id) "
             "ON CONFLICT DO NOTHING",
-            [
-                campaign_id,
-                UnreachableSubject.Reason.NO_CHANNEL,
-                UnreachableSubject.Reason.NO_CHANNEL_CHOSEN,
-                now,
-                *covered_params,
-                *own_params,
-                *reached_params,
-                breach_file_id,
-            ],
+            [campaign_id, *reason_params, now, *covered_params, *reached_params, breach_file_id],
         )
         # A later launch with another channel, or after an address to review was corrected, may reach people listed
         # unreachable before.
         cursor.execute(
-            f"DELETE FROM {unreachable} AS u USING {subjects} AS s "  # noqa: S608 - tables from the models, values bound
+            f"DELETE FROM {unreachable} AS u USING {joined} "  # noqa: S608 - tables from the models, values bound
             "WHERE u.campaign_id = %s AND u.subject_id = s.id AND u.reason IN (%s, %s) "
-            f"AND s.id IN ({covered_sql}) AND {own} AND {reached}",
+            f"AND {reached}",
             [
+                *covered_params,
                 campaign_id,
                 UnreachableSubject.Reason.NO_CHANNEL_CHOSEN,
                 UnreachableSubject.Reason.NO_CHANNEL,
-                *covered_params,
-                *own_params,
                 *reached_params,
             ],
-        )
-
-
-def set_postcodes(rows: list[tuple[int, str]]) -> None:
-    """Set (notice id, postcode) pairs in one statement."""
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Notice._meta.db_table} AS notice SET postcode = v.postcode "  # noqa: S608 - table from the model, values bound
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, postcode) WHERE notice.id = v.id",
-            [[pk for pk, _postcode in rows], [postcode for _pk, postcode in rows]],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breachdesk.assessment import current_decisions, subjects_to_inform
-from breachdesk.crypto import DecryptionError, decrypt_json
+from breachdesk.crypto import decrypt_json
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, DecisionKind, DecisionOutcome, User
 from breachdesk.models.subjects import AgeGroup, age_group_on
 from breachdesk.services import record_audit, record_event
@@ -39,7 +39,13 @@ logger = logging.getLogger(__name__)
 
 
 POPULATE_CHUNK = 2000
-POSTCODE_CHUNK = 5000
+STAGE_CHUNK = 5000
+# The (channel, addressee) pairs a launch writes, in the order the set-wise fill writes them.
+_PAIRS = [
+    (Channel.POST.value, Notice.Addressee.SUBJECT.value),
+    (Channel.EMAIL.value, Notice.Addressee.SUBJECT.value),
+    (Channel.POST.value, Notice.Addressee.REPRESENTATIVES.value),
+]
 
 
 class CampaignRefused(Exception):
@@ -319,61 +325,61 @@ def _populate(
         return dict(each)
     result.covered = covered.count()
     created: Counter[str] = Counter()
-    for channel in campaign.channels:
+    adolescent_addressee = campaign.breach_file.adolescent_addressee
+    with transaction.atomic():
+        postgres.stage_subjects(_staged_rows(covered, letter_date=campaign.letter_date))
+    try:
+        for channel, addressee in _PAIRS:
+            if channel not in campaign.channels:
+                continue
+            with transaction.atomic():
+                postgres.lock_campaign(campaign.pk)
+                created[channel] += postgres.fill_notices(
+                    campaign_id=campaign.pk,
+                    breach_file_id=campaign.breach_file_id,
+                    covered=covered,
+                    channel=channel,
+                    addressee=addressee,
+                    adolescent_addressee=adolescent_addressee,
+                    now=now,
+                )
         with transaction.atomic():
             postgres.lock_campaign(campaign.pk)
-            created[channel] += postgres.fill_own_notices(
+            postgres.fill_unreachable(
                 campaign_id=campaign.pk,
                 breach_file_id=campaign.breach_file_id,
                 covered=covered,
-                channel=channel,
+                channels=list(campaign.channels),
+                adolescent_addressee=adolescent_addressee,
                 now=now,
             )
-    with transaction.atomic():
-        postgres.lock_campaign(campaign.pk)
-        postgres.fill_own_unreachable(
-            campaign_id=campaign.pk,
-            breach_file_id=campaign.breach_file_id,
-            covered=covered,
-            channels=list(campaign.channels),
-            now=now,
-        )
-    # The one rule that needs decrypted data: the age on the letter date, from the birth date. An adult at import is
-    # an adult today; a minor at import may have changed age group since, and an unknown age group is one the import
-    # did not compute (no birth date, or a row stored some other way). Those few are read person by person.
-    others = covered.exclude(models.Q(age_group=AgeGroup.ADULT) | models.Q(has_confidential_care=True))
-    created.update(_populate_each(campaign=campaign, subjects=others, now=now)[0])
-    _fill_postcodes(campaign)
+    finally:
+        postgres.drop_staged_subjects()
     return {channel: count for channel, count in created.items() if count}
 
 
-def _fill_postcodes(campaign: Campaign) -> None:
-    """Write the postcode on the letters the set-wise fill left without: it is encrypted with the person's data.
+def _staged_rows(covered: Any, *, letter_date: date) -> Iterator[list[tuple[int, str, str]]]:
+    """Decrypt what the set-wise fill needs and the database holds encrypted: the one step that reads personal data.
 
-    Letters are batched in postcode order; every postal address has a postcode, so an empty one is one still to write.
-    A person whose data cannot be decrypted keeps an empty postcode: the print batch marks that letter unreadable.
+    The postcode of each letter (letters are batched in postcode order) and the age group on the letter date, from
+    the birth date (an age group stored at import may have aged since). Adults reached by email only are not read:
+    an adult at import is an adult today.
     """
-    letters = (
-        Notice.objects.filter(campaign=campaign, channel=Channel.POST, postcode="")
-        .order_by("pk")
-        .values_list("pk", "subject__personal_token")
+    needed = covered.filter(
+        models.Q(has_postal_address=True, address_needs_review=False)
+        | (~models.Q(age_group=AgeGroup.ADULT) & models.Q(has_confidential_care=False))
     )
+    rows = needed.order_by("pk").values_list("pk", "personal_token")
     last_pk = 0
-    while True:
-        chunk = list(letters.filter(pk__gt=last_pk)[:POSTCODE_CHUNK])
-        if not chunk:
-            return
+    while chunk := list(rows.filter(pk__gt=last_pk)[:STAGE_CHUNK]):
         last_pk = chunk[-1][0]
-        rows: list[tuple[int, str]] = []
+        staged = []
         for pk, token in chunk:
-            try:
-                postcode = str(decrypt_json(token).get("postcode", ""))[:10]
-            except DecryptionError:
-                logger.warning("notice %s: the data subject's data cannot be decrypted, no postcode", pk)
-                continue
-            if postcode:
-                rows.append((pk, postcode))
-        postgres.set_postcodes(rows)
+            data = decrypt_json(token)
+            birth = data.get("birth_date")
+            age_group = age_group_on(date.fromisoformat(birth) if birth else None, letter_date)
+            staged.append((pk, str(data.get("postcode", ""))[:10], age_group))
+        yield staged
 
 
 def _populate_each(*, campaign: Campaign, subjects: Any, now: datetime) -> tuple[Counter[str], int]:

@@ -198,20 +198,23 @@ def test_the_references_computed_in_sql_are_the_python_ones_for_thousands_of_ids
 
 
 def test_a_fill_that_stops_is_recorded_and_a_retry_adds_only_what_is_missing(breach_file, lab_dpo, monkeypatch):
-    # Stored without an age group: read person by person on either database, in chunks that commit one by one.
     make_subjects(breach_file, 30, email=True, post=True)
     decide_to_inform(breach_file, lab_dpo)
     campaign, _is_new = campaigns.prepare_launch(breach_file=breach_file, user=lab_dpo, channels="post,email")
-    real = campaigns._populate_chunk
+    # Each step commits its rows: PostgreSQL's fill one statement per channel, the ORM twin one chunk after the other.
+    module, name, stop_at = (
+        (postgres, "fill_notices", 2) if connection.vendor == "postgresql" else (campaigns, "_populate_chunk", 3)
+    )
+    real = getattr(module, name)
     calls = []
 
-    def stops_at_the_third_chunk(**kwargs):
+    def stops(**kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == stop_at:
             raise RuntimeError("worker lost")
         return real(**kwargs)
 
-    monkeypatch.setattr(campaigns, "_populate_chunk", stops_at_the_third_chunk)
+    monkeypatch.setattr(module, name, stops)
     monkeypatch.setattr(campaigns, "POPULATE_CHUNK", 7)
     with pytest.raises(RuntimeError):
         campaigns.fill_campaign(campaign_id=campaign.pk, user=lab_dpo)
@@ -222,7 +225,7 @@ def test_a_fill_that_stops_is_recorded_and_a_retry_adds_only_what_is_missing(bre
     half = Notice.objects.count()
 
     assert 0 < half < 60
-    monkeypatch.setattr(campaigns, "_populate_chunk", real)
+    monkeypatch.setattr(module, name, real)
     campaigns.prepare_launch(breach_file=breach_file, user=lab_dpo, channels="post,email")
     result = campaigns.fill_campaign(campaign_id=campaign.pk, user=lab_dpo)
 
