@@ -16,7 +16,9 @@ from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
 from notifications import postgres
 from notifications.models import Campaign, Notice, UnreachableSubject
 from notifications.services import campaigns, references
+from notifications.tasks import campaigns as campaign_tasks
 from tests.notifications.campaign_fixtures import decide_to_inform, make_subjects
+from tests.notifications.services.test_campaigns_and_ledger import _at_once
 
 
 def _years_ago(years: int) -> date:
@@ -235,3 +237,32 @@ def test_a_fill_that_stops_is_recorded_and_a_retry_adds_only_what_is_missing(bre
     assert result.created_total == 60 - half
     assert not Notice.objects.filter(channel="post", postcode="").exists()
     assert Notice.objects.values("subject", "channel", "addressee").distinct().count() == Notice.objects.count() == 60
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_fill_tasks_run_at_once_on_a_mixed_population_write_each_notice_once(breach_file, lab_dpo, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency of fills is about PostgreSQL")
+    sent: list[tuple] = []
+    monkeypatch.setattr(campaign_tasks.fill_campaign, "apply_async", lambda args, *a, **k: sent.append(tuple(args)))
+    monkeypatch.setattr(campaigns, "wake_campaign", lambda campaign_id: None)
+    _mixed_population(breach_file)
+    decide_to_inform(breach_file, lab_dpo)
+    _choose(breach_file, lab_dpo, AdolescentAddressee.BOTH)
+    campaign = campaigns.queue_launch(breach_file=breach_file, user=lab_dpo, channels="post,email")
+    results: list[campaigns.LaunchResult] = []
+
+    assert sent == [(campaign.pk, lab_dpo.pk)]
+    # Four workers took the same task (a redelivery, a retry clicked twice): they run one after the other.
+    _at_once(4, lambda: results.append(campaigns.fill_campaign(campaign_id=campaign.pk, user=lab_dpo)))
+
+    keys = list(Notice.objects.values_list("subject_id", "channel", "addressee"))
+    assert len(keys) == len(set(keys))
+    assert Notice.objects.filter(addressee=Notice.Addressee.REPRESENTATIVES).exists()
+    assert sum(result.created_total for result in results) == len(keys)
+    assert sum(1 for result in results if result.created_nothing) == 3
+    campaign.refresh_from_db()
+    assert campaign.fill_state == "done"
+    listed = list(UnreachableSubject.objects.values_list("subject_id", flat=True))
+    assert len(listed) == len(set(listed)) > 0
