@@ -176,9 +176,10 @@ def prepare_launch(
         campaign.refresh_from_db()
         campaign.channels = [channel for channel in Channel.values if channel in set(campaign.channels) | set(chosen)]
         campaign.populated_at = None
+        campaign.fill_queued_at = now
         campaign.fill_failed_at = None
         campaign.fill_error = ""
-        campaign.save(update_fields=["channels", "populated_at", "fill_failed_at", "fill_error"])
+        campaign.save(update_fields=["channels", "populated_at", "fill_queued_at", "fill_failed_at", "fill_error"])
     return campaign, is_new
 
 

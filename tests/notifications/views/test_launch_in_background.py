@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from breachdesk.models import DataSubject
 from notifications.models import Campaign, Notice
@@ -123,3 +126,19 @@ def test_only_those_who_may_launch_can_retry(client, request, breach_file, lab_d
 
     assert client.post(_url("notifications:campaign_launch_retry", breach_file)).status_code == 404
     assert queued == []
+
+
+def test_a_fill_still_running_long_after_it_was_queued_offers_to_resume(client, breach_file, lab_dpo, queued, settings):
+    many_adults(breach_file, 5)
+    decide_to_inform(breach_file, lab_dpo)
+    campaign, _is_new = campaigns.prepare_launch(breach_file=breach_file, user=lab_dpo, channels="post")
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    fresh = client.get(_url("notifications:campaign", breach_file)).content.decode()
+
+    Campaign.objects.filter(pk=campaign.pk).update(
+        fill_queued_at=timezone.now() - timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS + 60)
+    )
+    stale = client.get(_url("notifications:campaign", breach_file)).content.decode()
+
+    assert 'data-testid="launch-filling"' in fresh and 'data-testid="retry-launch"' not in fresh
+    assert 'data-testid="launch-stale"' in stale and 'data-testid="retry-launch"' in stale
