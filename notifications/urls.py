@@ -43,6 +43,7 @@ urlpatterns = [
     path(f"{CAMPAIGN}/letter-choices/", campaigns.campaign_letter_choices, name="campaign_letter_choices"),
     path(f"{CAMPAIGN}/preview.pdf", campaigns.campaign_preview, name="campaign_preview"),
     path(f"{CAMPAIGN}/launch/", campaigns.campaign_launch, name="campaign_launch"),
+    path(f"{CAMPAIGN}/launch/retry/", campaigns.campaign_launch_retry, name="campaign_launch_retry"),
     path(f"{CAMPAIGN}/progress.json", campaigns.campaign_progress, name="campaign_progress"),
     path(f"{CAMPAIGN}/ledger.csv", campaigns.campaign_ledger, name="campaign_ledger"),
     path(f"{CAMPAIGN}/unknown/", campaigns.campaign_unknown, name="campaign_unknown"),

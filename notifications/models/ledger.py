@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -83,8 +83,19 @@ class Campaign(models.Model):
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Set once every covered data subject has a row or is listed unreachable.
+    # Set once every covered data subject has a row or is listed unreachable; cleared while a launch fills the ledger.
     populated_at = models.DateTimeField(null=True, blank=True)
+
+    class FillError(models.TextChoices):
+        # What the launch needs changed after it was queued (a text, the choice for minors of 15 to 17).
+        REFUSED = "refused", _("Refused when it ran")
+        ERROR = "error", _("Stopped by an error")
+
+    # When the last launch queued the filling of the ledger.
+    fill_queued_at = models.DateTimeField(null=True, blank=True)
+    # The last fill of the ledger stopped: what exists stays, a retry adds only what is missing.
+    fill_failed_at = models.DateTimeField(null=True, blank=True)
+    fill_error = models.CharField(max_length=10, choices=FillError.choices, blank=True)
 
     class Meta:
         verbose_name = _("information campaign")
@@ -93,6 +104,25 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"campaign #{self.pk} of breach file #{self.breach_file_id}"
+
+    @property
+    def is_filling(self) -> bool:
+        """Tell whether a launch is filling the ledger now (queued or running, not failed)."""
+        return self.populated_at is None and self.fill_failed_at is None
+
+    @property
+    def is_fill_stale(self) -> bool:
+        """Tell whether a fill still runs long after it was queued: its worker may be gone with the task."""
+        from django.utils import timezone
+
+        limit = timezone.now() - timedelta(seconds=settings.NOTICE_CLAIM_TIMEOUT_SECONDS)
+        return self.is_filling and self.fill_queued_at is not None and self.fill_queued_at < limit
+
+    @property
+    def fill_state(self) -> str:
+        if self.fill_failed_at is not None:
+            return "failed"
+        return "filling" if self.populated_at is None else "done"
 
 
 class PrintBatch(models.Model):

@@ -80,10 +80,14 @@ def campaign_progress(campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign.pk,
         "launched_at": campaign.launched_at.isoformat(),
+        # "filling" while a launch writes the ledger (the totals are the rows written so far), "failed" when it
+        # stopped (a retry adds what is missing), "done" once every covered person has a row or is listed unreachable.
+        "fill_state": campaign.fill_state,
+        "fill_error": campaign.fill_error,
         "channels": channels,
         "total": total,
         "terminal": terminal,
-        "is_finished": total > 0 and terminal == total,
+        "is_finished": total > 0 and terminal == total and campaign.fill_state == "done",
         "unreachable": campaign.unreachable.count(),
         "unknown": counts[Channel.EMAIL].get(NoticeState.UNKNOWN, 0),
         "unreadable": sum(by_state.get(NoticeState.UNREADABLE, 0) for by_state in counts.values()),

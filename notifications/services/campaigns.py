@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from breachdesk.assessment import current_decisions, subjects_to_inform
+from breachdesk.crypto import DecryptionError, decrypt_json
 from breachdesk.models import AuditEvent, BreachFile, DataSubject, DecisionKind, DecisionOutcome, User
 from breachdesk.models.subjects import AgeGroup, age_group_on
 from breachdesk.services import record_audit, record_event
@@ -38,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 
 POPULATE_CHUNK = 2000
+STAGE_CHUNK = 5000
+# The (channel, addressee) pairs a launch writes, in the order the set-wise fill writes them.
+_PAIRS = [
+    (Channel.POST.value, Notice.Addressee.SUBJECT.value),
+    (Channel.EMAIL.value, Notice.Addressee.SUBJECT.value),
+    (Channel.POST.value, Notice.Addressee.REPRESENTATIVES.value),
+]
 
 
 class CampaignRefused(Exception):
@@ -118,6 +126,30 @@ def launch_campaign(
     *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
 ) -> LaunchResult:
     """Give every data subject the inform decision covers a ledger row per channel, or list them unreachable."""
+    now = now or timezone.now()
+    campaign, is_new = prepare_launch(breach_file=breach_file, user=user, channels=channels, now=now)
+    result = fill_campaign(campaign_id=campaign.pk, user=user, now=now)
+    result.is_new_campaign = is_new
+    return result
+
+
+def queue_launch(
+    *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
+) -> Campaign:
+    """Refuse now what a launch would refuse, record the campaign and queue the task that fills its ledger."""
+    from notifications.tasks import campaigns as campaign_tasks
+
+    campaign, _is_new = prepare_launch(breach_file=breach_file, user=user, channels=channels, now=now)
+    # celery-types does not know Django's task class, which adds delay_on_commit.
+    campaign_tasks.fill_campaign.delay_on_commit(campaign.pk, user.pk if user else None)  # type: ignore[attr-defined]
+    logger.info("campaign %s: launch queued", campaign.pk)
+    return campaign
+
+
+def prepare_launch(
+    *, breach_file: BreachFile, user: User | None, channels: Iterable[str], now: datetime | None = None
+) -> tuple[Campaign, bool]:
+    """Check what a launch needs (cheap counts, in the request) and record the campaign, its ledger still to fill."""
     chosen = parse_channels(channels)
     now = now or timezone.now()
     decision = require_inform_decision(breach_file)
@@ -139,20 +171,55 @@ def launch_campaign(
         )
     except IntegrityError:
         campaign, is_new = Campaign.objects.get(breach_file=breach_file), False
-    result = LaunchResult(campaign=campaign, is_new_campaign=is_new)
     with transaction.atomic():
         postgres.lock_campaign(campaign.pk)
         campaign.refresh_from_db()
-        if set(chosen) - set(campaign.channels):
-            campaign.channels = [
-                channel for channel in Channel.values if channel in set(campaign.channels) | set(chosen)
-            ]
-            campaign.save(update_fields=["channels"])
-        unreachable_before = campaign.unreachable.count()
-        result.created = _populate(campaign=campaign, now=now, result=result)
+        campaign.channels = [channel for channel in Channel.values if channel in set(campaign.channels) | set(chosen)]
+        campaign.populated_at = None
+        campaign.fill_queued_at = now
+        campaign.fill_failed_at = None
+        campaign.fill_error = ""
+        campaign.save(update_fields=["channels", "populated_at", "fill_queued_at", "fill_failed_at", "fill_error"])
+    return campaign, is_new
+
+
+def fill_campaign(*, campaign_id: int, user: User | None, now: datetime | None = None) -> LaunchResult:
+    """Fill the campaign's ledger with what is missing; a failure is recorded on the campaign, never left silent.
+
+    Safe to run twice, or after a failure halfway: each step adds only the rows that do not exist yet.
+    """
+    now = now or timezone.now()
+    campaign = Campaign.objects.select_related("breach_file").get(pk=campaign_id)
+    breach_file = campaign.breach_file
+    result = LaunchResult(campaign=campaign, is_new_campaign=False)
+    with postgres.campaign_fill_lock(campaign.pk):
+        try:
+            # Checked again when it runs: the texts or the choice for minors may have changed since it was queued.
+            if not campaign.notices.exists() and not campaign.unreachable.exists():
+                ensure_ready_to_launch(breach_file)
+            unreachable_before = campaign.unreachable.count()
+            result.created = _populate(campaign=campaign, now=now, result=result)
+        except Exception as error:
+            code = Campaign.FillError.REFUSED if isinstance(error, CampaignRefused) else Campaign.FillError.ERROR
+            Campaign.objects.filter(pk=campaign.pk).update(fill_failed_at=timezone.now(), fill_error=code)
+            logger.exception("campaign %s: the fill of the ledger stopped (%s)", campaign.pk, code)
+            raise
+        _finish_fill(campaign=campaign, user=user, now=now, result=result, unreachable_before=unreachable_before)
+    logger.info("campaign %s launched: %s new notices", campaign.pk, result.created_total)
+    return result
+
+
+def _finish_fill(
+    *, campaign: Campaign, user: User | None, now: datetime, result: LaunchResult, unreachable_before: int
+) -> None:
+    breach_file = campaign.breach_file
+    with transaction.atomic():
+        postgres.lock_campaign(campaign.pk)
+        campaign.refresh_from_db()
+        result.campaign = campaign
         campaign.populated_at = now
         campaign.save(update_fields=["populated_at"])
-        result.existing = campaign.notices.count() - result.created_total
+        result.existing = max(0, campaign.notices.count() - result.created_total)
         result.unreachable = campaign.unreachable.count()
         result.unreachable_added = max(0, result.unreachable - unreachable_before)
         if not result.created_nothing:
@@ -176,8 +243,6 @@ def launch_campaign(
             detail=f"created={result.created_total} existing={result.existing}",
         )
         wake_campaign(campaign.pk)
-    logger.info("campaign %s launched: %s new notices", campaign.pk, result.created_total)
-    return result
 
 
 def ensure_ready_to_launch(breach_file: BreachFile) -> None:
@@ -216,7 +281,12 @@ def _has_adolescents(covered: Any, *, on: date) -> bool:
     and aged again, the adults are not read.
     """
     minors = covered.filter(age_group__in=[AgeGroup.CHILD, AgeGroup.ADOLESCENT]).only("pk", "personal_token")
-    return any(age_group_on(subject.personal.birth_date, on) == AgeGroup.ADOLESCENT for subject in minors.iterator())
+    # A minor whose data cannot be read is told nothing by this launch (their notices end unreadable): no choice needed.
+    return any(
+        (personal := subject.readable_personal) is not None
+        and age_group_on(personal.birth_date, on) == AgeGroup.ADOLESCENT
+        for subject in minors.iterator()
+    )
 
 
 def recipients_of(
@@ -251,24 +321,101 @@ def _postcode(subject: DataSubject) -> str:
     return personal.postcode[:10] if personal else ""
 
 
-def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dict[str, int]:
-    """Insert missing rows chunk by chunk; the caller holds the campaign lock, so counts are exact."""
+def _populate(
+    *, campaign: Campaign, now: datetime, result: LaunchResult, setwise: bool | None = None
+) -> dict[str, int]:
+    """Insert the missing rows: set-wise in PostgreSQL, person by person elsewhere; each step commits its rows."""
+    covered = subjects_to_inform(campaign.breach_file)
+    if setwise is None:
+        setwise = connection.vendor == "postgresql"
+    if not setwise:
+        each, result.covered = _populate_each(campaign=campaign, subjects=covered, now=now)
+        return dict(each)
+    result.covered = covered.count()
     created: Counter[str] = Counter()
+    adolescent_addressee = campaign.breach_file.adolescent_addressee
+    unreadable: list[int] = []
+    with transaction.atomic():
+        postgres.stage_subjects(_staged_rows(covered, letter_date=campaign.letter_date, unreadable=unreadable))
+    if unreadable:
+        # Each person whose data cannot be read fails alone: their notices end "Data unreadable", the rest goes on.
+        with transaction.atomic():
+            postgres.lock_campaign(campaign.pk)
+            created.update(_unreadable_notices(campaign=campaign, subject_ids=unreadable, now=now))
+        covered = covered.exclude(pk__in=unreadable)
+    try:
+        for channel, addressee in _PAIRS:
+            if channel not in campaign.channels:
+                continue
+            with transaction.atomic():
+                postgres.lock_campaign(campaign.pk)
+                created[channel] += postgres.fill_notices(
+                    campaign_id=campaign.pk,
+                    breach_file_id=campaign.breach_file_id,
+                    covered=covered,
+                    channel=channel,
+                    addressee=addressee,
+                    adolescent_addressee=adolescent_addressee,
+                    now=now,
+                )
+        with transaction.atomic():
+            postgres.lock_campaign(campaign.pk)
+            postgres.fill_unreachable(
+                campaign_id=campaign.pk,
+                breach_file_id=campaign.breach_file_id,
+                covered=covered,
+                channels=list(campaign.channels),
+                adolescent_addressee=adolescent_addressee,
+                now=now,
+            )
+    finally:
+        postgres.drop_staged_subjects()
+    return {channel: count for channel, count in created.items() if count}
+
+
+def _staged_rows(covered: Any, *, letter_date: date, unreadable: list[int]) -> Iterator[list[tuple[int, str, str]]]:
+    """Decrypt what the set-wise fill needs and the database holds encrypted: the one step that reads personal data.
+
+    The postcode of each letter (letters are batched in postcode order) and the age group on the letter date, from
+    the birth date (an age group stored at import may have aged since). Adults reached by email only are not read:
+    an adult at import is an adult today.
+    """
+    needed = covered.filter(
+        models.Q(has_postal_address=True, address_needs_review=False)
+        | (~models.Q(age_group=AgeGroup.ADULT) & models.Q(has_confidential_care=False))
+    )
+    rows = needed.order_by("pk").values_list("pk", "personal_token")
+    last_pk = 0
+    while chunk := list(rows.filter(pk__gt=last_pk)[:STAGE_CHUNK]):
+        last_pk = chunk[-1][0]
+        staged = []
+        for pk, token in chunk:
+            try:
+                data = decrypt_json(token)
+            except DecryptionError:
+                unreadable.append(pk)  # named by id only; its notices are set aside by the caller
+                continue
+            birth = data.get("birth_date")
+            age_group = age_group_on(date.fromisoformat(birth) if birth else None, letter_date)
+            staged.append((pk, str(data.get("postcode", ""))[:10], age_group))
+        yield staged
+
+
+def _populate_each(*, campaign: Campaign, subjects: Any, now: datetime) -> tuple[Counter[str], int]:
+    """Insert missing rows chunk by chunk, each chunk under the campaign lock; return what was created and covered."""
+    created: Counter[str] = Counter()
+    covered = 0
     breach_file_id = campaign.breach_file_id
     channels = set(campaign.channels)
     adolescent_addressee = campaign.breach_file.adolescent_addressee
-    subjects = (
-        subjects_to_inform(campaign.breach_file)
-        .order_by("pk")
-        .only(
-            "pk",
-            "personal_token",
-            "language",
-            "has_postal_address",
-            "address_needs_review",
-            "has_email",
-            "has_confidential_care",
-        )
+    subjects = subjects.order_by("pk").only(
+        "pk",
+        "personal_token",
+        "language",
+        "has_postal_address",
+        "address_needs_review",
+        "has_email",
+        "has_confidential_care",
     )
     last_pk = 0
     while True:
@@ -276,50 +423,113 @@ def _populate(*, campaign: Campaign, now: datetime, result: LaunchResult) -> dic
         if not chunk:
             break
         last_pk = chunk[-1].pk
-        result.covered += len(chunk)
-        existing = set(
-            Notice.objects.filter(breach_file_id=breach_file_id, subject_id__in=[s.pk for s in chunk]).values_list(
-                "subject_id", "channel", "addressee"
+        covered += len(chunk)
+        with transaction.atomic():
+            postgres.lock_campaign(campaign.pk)
+            created.update(
+                _populate_chunk(
+                    campaign=campaign,
+                    chunk=chunk,
+                    breach_file_id=breach_file_id,
+                    channels=channels,
+                    adolescent_addressee=adolescent_addressee,
+                    now=now,
+                )
             )
+    return created, covered
+
+
+def _populate_chunk(
+    *,
+    campaign: Campaign,
+    chunk: list[DataSubject],
+    breach_file_id: int,
+    channels: set[str],
+    adolescent_addressee: str,
+    now: datetime,
+) -> Counter[str]:
+    created: Counter[str] = Counter()
+    existing = set(
+        Notice.objects.filter(breach_file_id=breach_file_id, subject_id__in=[s.pk for s in chunk]).values_list(
+            "subject_id", "channel", "addressee"
         )
-        new: list[Notice] = []
-        unreachable: list[UnreachableSubject] = []
-        reachable: list[int] = []
-        for subject in chunk:
-            # The age on the letter date, from the decrypted birth date: import's age group may have aged since.
-            age_group = age_group_on(subject.personal.birth_date, campaign.letter_date)
-            pairs = recipients_of(
-                subject, channels=channels, age_group=age_group, adolescent_addressee=adolescent_addressee
-            )
-            if not pairs:
-                if not subject.channels:
-                    reason = UnreachableSubject.Reason.NO_CHANNEL
-                elif subject.has_postal_address or not any(channel in channels for channel in subject.channels):
-                    # A minor with an address the launch did not write to: a later launch by post reaches them.
-                    reason = UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
-                else:
-                    reason = UnreachableSubject.Reason.MINOR_WITHOUT_POSTAL_ADDRESS
-                if not any(key[0] == subject.pk for key in existing):
-                    unreachable.append(
-                        UnreachableSubject(campaign=campaign, subject=subject, reason=reason, recorded_at=now)
-                    )
+    )
+    new: list[Notice] = []
+    unreachable: list[UnreachableSubject] = []
+    reachable: list[int] = []
+    unreadable: list[int] = []
+    for subject in chunk:
+        # The age on the letter date, from the decrypted birth date: import's age group may have aged since.
+        personal = subject.readable_personal
+        if personal is None:
+            unreadable.append(subject.pk)
+            continue
+        age_group = age_group_on(personal.birth_date, campaign.letter_date)
+        pairs = recipients_of(
+            subject, channels=channels, age_group=age_group, adolescent_addressee=adolescent_addressee
+        )
+        if not pairs:
+            if not subject.channels:
+                reason = UnreachableSubject.Reason.NO_CHANNEL
+            elif subject.has_postal_address or not any(channel in channels for channel in subject.channels):
+                # A minor with an address the launch did not write to: a later launch by post reaches them.
+                reason = UnreachableSubject.Reason.NO_CHANNEL_CHOSEN
+            else:
+                reason = UnreachableSubject.Reason.MINOR_WITHOUT_POSTAL_ADDRESS
+            if not any(key[0] == subject.pk for key in existing):
+                unreachable.append(
+                    UnreachableSubject(campaign=campaign, subject=subject, reason=reason, recorded_at=now)
+                )
+            continue
+        reachable.append(subject.pk)
+        for channel, addressee in pairs:
+            if (subject.pk, channel, addressee) in existing:
                 continue
-            reachable.append(subject.pk)
-            for channel, addressee in pairs:
-                if (subject.pk, channel, addressee) in existing:
-                    continue
-                new.append(new_notice(campaign, subject, channel, now, Notice.Origin.LAUNCH, addressee=addressee))
-                created[channel] += 1
-        Notice.objects.bulk_create(new, ignore_conflicts=True)
-        UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
-        # A later launch with another channel, or after an address to review was corrected, may reach people listed
-        # unreachable before.
-        UnreachableSubject.objects.filter(
-            campaign=campaign,
-            subject_id__in=reachable,
-            reason__in=[UnreachableSubject.Reason.NO_CHANNEL_CHOSEN, UnreachableSubject.Reason.NO_CHANNEL],
-        ).delete()
-    return dict(created)
+            new.append(new_notice(campaign, subject, channel, now, Notice.Origin.LAUNCH, addressee=addressee))
+            created[channel] += 1
+    Notice.objects.bulk_create(new, ignore_conflicts=True)
+    UnreachableSubject.objects.bulk_create(unreachable, ignore_conflicts=True)
+    if unreadable:
+        created.update(_unreadable_notices(campaign=campaign, subject_ids=unreadable, now=now))
+    # A later launch with another channel, or after an address to review was corrected, may reach people listed
+    # unreachable before.
+    UnreachableSubject.objects.filter(
+        campaign=campaign,
+        subject_id__in=reachable,
+        reason__in=[UnreachableSubject.Reason.NO_CHANNEL_CHOSEN, UnreachableSubject.Reason.NO_CHANNEL],
+    ).delete()
+    return created
+
+
+def _unreadable_notices(*, campaign: Campaign, subject_ids: list[int], now: datetime) -> Counter[str]:
+    """Give each person whose data cannot be read a notice per channel of theirs, ended "Data unreadable".
+
+    Nothing of them can be read (not even their age), so the notices are addressed to them; the DPO sees them listed
+    on the campaign page and no worker ever acts on them. Launching again creates nothing new.
+    """
+    from notifications.services.ledger import UNREADABLE_ERROR  # the ledger builds on this module
+
+    created: Counter[str] = Counter()
+    subjects = DataSubject.objects.filter(pk__in=subject_ids).only(
+        "pk", "personal_token", "language", "has_postal_address", "address_needs_review", "has_email"
+    )
+    existing = set(
+        Notice.objects.filter(breach_file_id=campaign.breach_file_id, subject_id__in=subject_ids).values_list(
+            "subject_id", "channel"
+        )
+    )
+    new: list[Notice] = []
+    for subject in subjects:
+        for channel in subject.channels:
+            if channel not in campaign.channels or (subject.pk, channel) in existing:
+                continue
+            notice = new_notice(campaign, subject, channel, now, Notice.Origin.LAUNCH)
+            notice.state = NoticeState.UNREADABLE
+            notice.last_error = UNREADABLE_ERROR
+            new.append(notice)
+            created[channel] += 1
+    Notice.objects.bulk_create(new, ignore_conflicts=True)
+    return created
 
 
 def new_notice(

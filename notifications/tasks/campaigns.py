@@ -42,3 +42,13 @@ def purge_print_batches() -> None:
     from notifications.services import mailroom
 
     mailroom.purge_posted_batches()
+
+
+@shared_task(ignore_result=True, acks_late=True, name="notifications.campaign_tasks.fill_campaign")
+def fill_campaign(campaign_id: int, user_id: int | None) -> None:
+    """Fill a launched campaign's ledger with what is missing; a failure shows on the campaign page."""
+    from breachdesk.models import User
+    from notifications.services import campaigns
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    campaigns.fill_campaign(campaign_id=campaign_id, user=user)

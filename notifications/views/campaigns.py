@@ -22,7 +22,7 @@ from breachdesk.access import (
 from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
-from breachdesk.models import AuditEvent, BreachFile
+from breachdesk.models import AuditEvent, BreachFile, User
 from breachdesk.signin.sessions import passive
 from notifications.forms.campaigns import (
     LaunchConfirmForm,
@@ -213,21 +213,48 @@ def campaign_launch(request: HttpRequest, reference: str, code: str) -> HttpResp
         request.POST if confirming else None, expected=preview.persons, initial={"channels": channels}
     )
     if confirming and form.is_valid() and preview.can_launch:
-        try:
-            result = campaigns.launch_campaign(breach_file=breach_file, user=user, channels=channels)
-        except campaigns.CampaignRefused as error:
-            if error.link:
-                messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
-            else:
-                messages.error(request, str(error))
-            return _back(breach_file)
-        (messages.info if result.created_nothing else messages.success)(request, result.summary())
-        return _back(breach_file)
+        if preview.is_relaunch and not (preview.letters_total or preview.emails_total):
+            done = _("Already launched: nothing new to add. The ledger is checked again in the background.")
+        else:
+            done = _(
+                "Launch queued: %(letters)s letters and %(emails)s emails to add to the ledger, in the background; "
+                "this page shows how far it is."
+            ) % {"letters": preview.letters_total, "emails": preview.emails_total}
+        return _queue_launch(request, breach_file, user, channels, done=done)
     return render(
         request,
         "notifications/pages/campaign_launch.html",
         {"breach_file": breach_file, "preview": preview, "form": form},
     )
+
+
+def _queue_launch(
+    request: HttpRequest, breach_file: BreachFile, user: User, channels: list[str], *, done: str
+) -> HttpResponse:
+    """Refuse now what the launch would refuse, else queue it: the campaign page follows the filling of the ledger."""
+    try:
+        campaigns.queue_launch(breach_file=breach_file, user=user, channels=channels)
+    except campaigns.CampaignRefused as error:
+        if error.link:
+            messages.error(request, format_html('{} <a href="{}">{}</a>', str(error), error.link, _("Go there")))
+        else:
+            messages.error(request, str(error))
+        return _back(breach_file)
+    messages.success(request, done)
+    return _back(breach_file)
+
+
+@login_required
+@require_POST
+def campaign_launch_retry(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    """Run a launch whose filling stopped again, on its channels: only what is missing is added."""
+    user = current_user(request)
+    breach_file = editable_breach_file(user, reference, code, object_type=NotificationAuditObject.CAMPAIGN)
+    current = Campaign.objects.filter(breach_file=breach_file).first()
+    if current is None:
+        raise Http404
+    done = _("Launch queued again: only what is missing is added to the ledger.")
+    return _queue_launch(request, breach_file, user, list(current.channels), done=done)
 
 
 # Polled by the page's script every second: not activity, the session's idle timeout runs on.

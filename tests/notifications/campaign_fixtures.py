@@ -254,3 +254,35 @@ def any_smtp_sink(request, settings):
         yield sink
     finally:
         sink.stop()
+
+
+def many_adults(breach_file: BreachFile, count: int) -> None:
+    """Insert count adults reachable by post and email quickly: a few encrypted identities shared, distinct indexes."""
+    pool = []
+    for index in range(20):
+        data, _exposures, _language = person(random.Random(index), index, PLACES[index % len(PLACES)])
+        data = replace(data, email=f"person.{index}@example.org")
+        if not data.address_1:
+            data = replace(data, address_1="3 rue des Lilas", postcode=PLACES[0].postcode, city=PLACES[0].city)
+        template = DataSubject(breach_file=breach_file)
+        template.personal = data
+        pool.append(template)
+    batch: list[DataSubject] = []
+    for index in range(count):
+        template = pool[index % len(pool)]
+        batch.append(
+            DataSubject(
+                breach_file=breach_file,
+                personal_token=template.personal_token,
+                patient_ref_index=f"bulk-{index}",
+                exposures=list(HIGH_RISK),
+                language="fr",
+                age_group="adult",
+                has_postal_address=True,
+                has_email=True,
+            )
+        )
+        if len(batch) == 5000:
+            DataSubject.objects.bulk_create(batch)
+            batch = []
+    DataSubject.objects.bulk_create(batch)

@@ -22,7 +22,7 @@ def wake_ups(monkeypatch):
 
 
 def test_the_launch_shows_its_numbers_and_queues_nothing_before_the_dpo_confirms(
-    browser_page, live_server, informed_file, lab_dpo, wake_ups
+    browser_page, live_server, informed_file, lab_dpo, wake_ups, eager_tasks
 ):
     for language in ("fr", "en"):
         values = {section: f"Texte {section} {language}" for section in notice_texts.SECTIONS}
@@ -55,7 +55,9 @@ def test_the_launch_shows_its_numbers_and_queues_nothing_before_the_dpo_confirms
     page.click("[data-testid=confirm-launch]")
 
     page.wait_for_url(f"{live_server.url}/files/INC-2021-0001/LAB-RENNES/campaign/")
+    # The request queued the task that fills the ledger; run in-process here, it was done before the page loaded.
     assert "8 courriers et 8 e-mails" in page.locator(".messages").inner_text()
+    assert page.locator("[data-testid=launch-filling]").count() == 0
     assert Notice.objects.filter(channel="post").count() == 8
     assert Notice.objects.filter(channel="email").count() == 8
     assert wake_ups == [Campaign.objects.get().pk]

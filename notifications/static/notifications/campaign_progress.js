@@ -6,6 +6,8 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !data.launched) { return; }
+        // The launch finished filling the ledger (or stopped): the page shows another state, load it.
+        if (box.dataset.fillState && data.fill_state !== box.dataset.fillState) { window.location.reload(); return; }
         Object.keys(data.channels).forEach(function (channel) {
           var row = box.querySelector('[data-channel="' + channel + '"]');
           var info = data.channels[channel];
@@ -36,7 +38,9 @@
         box.querySelector('[data-role="unreachable"]').textContent = data.unreachable;
         box.querySelector('[data-role="unknown"]').textContent = data.unknown;
         box.querySelector('[data-role="unreadable"]').textContent = data.unreadable;
-        if (!data.is_finished) { window.setTimeout(function () { refresh(box); }, 4000); }
+        if (!data.is_finished) {
+          window.setTimeout(function () { refresh(box); }, data.fill_state === "filling" ? 1500 : 4000);
+        }
       })
       .catch(function () { window.setTimeout(function () { refresh(box); }, 15000); });
   }

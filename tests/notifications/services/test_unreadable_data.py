@@ -154,3 +154,25 @@ def test_the_campaign_counts_unreadable_notices_apart_and_never_as_told(letters_
     assert progress["unreadable"] == 1 and progress["channels"]["post"]["done"] == 1
     assert informed.unreadable == 1 and informed.told == 0 and informed.in_progress == 4
     assert (dashboard.unreadable, dashboard.told, dashboard.persons) == (1, 0, 5)
+
+
+def test_a_launch_with_one_unreadable_person_fills_the_others_and_sets_that_person_aside(breach_file, lab_dpo):
+    subjects = make_subjects(breach_file, 6, email=True, post=True)
+    decide_to_inform(breach_file, lab_dpo)
+    damaged = subjects[2]
+    corrupt_token(damaged)
+
+    campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="post,email")
+
+    campaign = Campaign.objects.get(breach_file=breach_file)
+    theirs = Notice.objects.filter(subject_id=damaged.pk)
+    assert {(notice.channel, notice.state, notice.last_error) for notice in theirs} == {
+        ("post", NoticeState.UNREADABLE, "unreadable"),
+        ("email", NoticeState.UNREADABLE, "unreadable"),
+    }
+    others = Notice.objects.exclude(subject_id=damaged.pk)
+    assert others.count() == 10 and set(others.values_list("state", flat=True)) == {NoticeState.PENDING}
+    assert campaign.populated_at is not None
+    # Launching again creates nothing new, and the person stays set aside.
+    campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="post,email")
+    assert Notice.objects.count() == 12

@@ -83,15 +83,19 @@ def _text_post(language="fr", **overrides):
 
 
 @pytest.mark.parametrize("persona", EDITORS)
-def test_the_dpo_edits_the_text_and_launches(client, request, informed_file, persona):
+def test_the_dpo_edits_the_text_and_launches(
+    client, request, informed_file, persona, eager_tasks, django_capture_on_commit_callbacks
+):
     _client(client, request, persona)
 
     confirmed = {"channels": ["post", "email"], "persons": "12"}
     saved = client.post(_url("campaign_text", informed_file), _text_post())
     refused = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
     client.post(_url("campaign_text", informed_file), _text_post("en"))
-    launched = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
-    again = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        launched = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(_url("campaign_launch", informed_file), confirmed, follow=True)
 
     assert saved.status_code == 302
     # English readers exist and only the French text was written: the launch says so, with a link to the form.
@@ -141,11 +145,14 @@ def test_a_launch_without_the_typed_number_or_with_another_launches_nothing(clie
     assert not Notice.objects.exists()
 
 
-def test_the_typed_number_launches_what_the_page_announced(client, informed_file, lab_dpo):
+def test_the_typed_number_launches_what_the_page_announced(
+    client, informed_file, lab_dpo, eager_tasks, django_capture_on_commit_callbacks
+):
     _texts_saved(informed_file, lab_dpo)
     client.login(username=lab_dpo.username, password=PASSWORD)
 
-    response = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"], "persons": "12"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("campaign_launch", informed_file), {"channels": ["post", "email"], "persons": "12"})
 
     assert response.status_code == 302
     assert Notice.objects.filter(channel="post").count() == 8
