@@ -264,6 +264,7 @@ def many_adults(breach_file: BreachFile, count: int) -> None:
         data = replace(data, email=f"person.{index}@example.org")
         if not data.address_1:
             data = replace(data, address_1="3 rue des Lilas", postcode=PLACES[0].postcode, city=PLACES[0].city)
+        data.exposures = list(HIGH_RISK)
         template = DataSubject(breach_file=breach_file)
         template.personal = data
         pool.append(template)
@@ -275,7 +276,9 @@ def many_adults(breach_file: BreachFile, count: int) -> None:
                 breach_file=breach_file,
                 personal_token=template.personal_token,
                 patient_ref_index=f"bulk-{index}",
-                exposures=list(HIGH_RISK),
+                # The derived classes the personal setter computed from the exposures in the token.
+                processing_context=template.processing_context,
+                has_health_data=template.has_health_data,
                 language="fr",
                 age_group="adult",
                 has_postal_address=True,
@@ -286,3 +289,4 @@ def many_adults(breach_file: BreachFile, count: int) -> None:
             DataSubject.objects.bulk_create(batch)
             batch = []
     DataSubject.objects.bulk_create(batch)
+    add_exposure_sets(breach_file_id=breach_file.pk, counts=Counter({canonical(list(HIGH_RISK)): count}))
