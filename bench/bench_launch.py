@@ -20,7 +20,7 @@ import os
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -32,6 +32,8 @@ OUT = ROOT / "bench" / "out"
 TARGET_ROWS_PER_SECOND = 100_000
 
 # (share of the persons, years of age, has_confidential_care): a lab's patients, most of them adults.
+# What the bench's people had exposed (as in the 2021 case: an HIV status among them).
+EXPOSED = ("identity", "contact", "nir", "hiv", "test_results")
 MIX = [(0.86, 45, False), (0.05, 9, False), (0.05, 16, False), (0.02, 14, True), (0.02, 70, False)]
 
 
@@ -67,6 +69,7 @@ def _population(breach_file: Any, people: int) -> None:
     """Insert the mix: 30 encrypted identities per kind shared, each person with its own flags and indexes."""
     from django.utils import timezone
 
+    from breachdesk.exposure_summary import add_exposure_sets, canonical
     from breachdesk.models import DataSubject
     from breachdesk.models.subjects import age_group_on
     from breachdesk.synthetic import PLACES, person
@@ -78,6 +81,7 @@ def _population(breach_file: Any, people: int) -> None:
         for index in range(30):
             data, _exposures, _language = person(random.Random(kind * 100 + index), index, PLACES[index % len(PLACES)])
             data = replace(data, birth_date=date(today.year - years, 1, 15))
+            data.exposures = list(EXPOSED)
             if not data.address_1:
                 data = replace(data, address_1="3 rue des Lilas", postcode=PLACES[0].postcode, city=PLACES[0].city)
             template = DataSubject(breach_file=breach_file)
@@ -97,7 +101,9 @@ def _population(breach_file: Any, people: int) -> None:
                 breach_file=breach_file,
                 personal_token=template.personal_token,
                 patient_ref_index=f"bench-{index}",
-                exposures=["identity", "contact", "nir", "hiv", "test_results"],
+                # The derived classes the personal setter computed from the exposures in the token.
+                processing_context=template.processing_context,
+                has_health_data=template.has_health_data,
                 language="en" if index % 25 == 0 else "fr",
                 age_group=age_group_on(birth, today),
                 has_confidential_care=MIX[kind][2],
@@ -109,6 +115,7 @@ def _population(breach_file: Any, people: int) -> None:
             DataSubject.objects.bulk_create(batch)
             batch = []
     DataSubject.objects.bulk_create(batch)
+    add_exposure_sets(breach_file_id=breach_file.pk, counts=Counter({canonical(list(EXPOSED)): people}))
 
 
 def _decide(breach_file: Any) -> None:
