@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext as translate
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 from breachdesk.csvfiles import excel_csv_bytes
 from breachdesk.importing.messages import Message, render
@@ -125,7 +124,7 @@ def _csv_rows(subject_import: SubjectImport) -> Iterator[tuple[object, ...]]:
     for entry in report_entries(subject_import):
         message = entry["message"]
         if not entry["is_error"] and entry["code"] != "report_truncated":
-            message = translate("Warning: %(message)s") % {"message": message}
+            message = gettext("Warning: %(message)s") % {"message": message}
         yield (entry["line"], entry["column"], entry["code"], message)
 
 

@@ -49,7 +49,7 @@ def test_a_report_lists_errors_and_warnings_by_line_with_a_header_in_the_excel_d
     rows = _rows(_stored(report))
     assert rows[0] == ["ligne", "colonne", "code", "message"]
     assert rows[1] == ["2", "nir", "nir_key", "Bad key."]
-    assert rows[2] == ["3", "email", "unreachable", "Avertissement : No channel."]
+    assert rows[2] == ["3", "email", "unreachable", "Avertissement\u00a0: No channel."]
     assert report.error_count == 1 and report.warning_count == 1
 
 
@@ -72,7 +72,7 @@ def test_the_same_stored_report_reads_in_english_for_an_english_reader_and_in_fr
         "Warning: This is not a valid phone number. The cell is set aside: the person is imported without it."
     )
     assert french[1][3] == "La clé du NIR (2 derniers chiffres) ne correspond pas aux 13 premiers caractères."
-    assert french[2][3].startswith("Avertissement : Ce numéro de téléphone n'est pas valide.")
+    assert french[2][3].startswith("Avertissement\u00a0: Ce numéro de téléphone n'est pas valide.")
     assert "importée sans elle" in french[2][3]
 
 
