@@ -124,22 +124,7 @@ def correct_contact(
         locked.address_needs_review = False
     locked.personal = dataclasses.replace(personal, **updates)
     locked.contact_corrected_at = timezone.now()
-    locked.save(
-        update_fields=[
-            "personal_token",
-            "patient_ref_index",
-            "nir_index",
-            "email_index",
-            "identity_index",
-            "last_name_index",
-            "full_name_index",
-            "postcode_index",
-            "has_postal_address",
-            "has_email",
-            "address_needs_review",
-            "contact_corrected_at",
-        ]
-    )
+    locked.save(update_fields=[*DataSubject.SET_WITH_PERSONAL, "address_needs_review", "contact_corrected_at"])
     record_audit(
         user=user,
         action=AuditEvent.Action.CHANGE,

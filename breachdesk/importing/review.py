@@ -39,19 +39,5 @@ def clear_address_review(*, subject: DataSubject) -> list[BlockProblem]:
     # The personal setter recomputes the indexes and has_postal_address from the new block.
     subject.personal = dataclasses.replace(personal, address_block=block.lines)
     subject.address_needs_review = False
-    subject.save(
-        update_fields=[
-            "personal_token",
-            "patient_ref_index",
-            "nir_index",
-            "email_index",
-            "identity_index",
-            "last_name_index",
-            "full_name_index",
-            "postcode_index",
-            "has_postal_address",
-            "has_email",
-            "address_needs_review",
-        ]
-    )
+    subject.save(update_fields=[*DataSubject.SET_WITH_PERSONAL, "address_needs_review"])
     return []

@@ -308,6 +308,22 @@ class DataSubject(models.Model):
         # Never personal data: this string reaches logs and the admin.
         return f"data subject #{self.pk}"
 
+    # Every column the personal setter writes: what save(update_fields=...) names after changing a person's data.
+    SET_WITH_PERSONAL = (
+        "personal_token",
+        "patient_ref_index",
+        "nir_index",
+        "email_index",
+        "identity_index",
+        "last_name_index",
+        "full_name_index",
+        "postcode_index",
+        "has_postal_address",
+        "has_email",
+        "processing_context",
+        "has_health_data",
+    )
+
     @property
     def personal(self) -> PersonalData:
         """Decrypt once per instance; UnreadableData (naming this row) when no key authenticates the token."""
