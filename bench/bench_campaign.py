@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -245,41 +244,51 @@ def _ledger_counts(breach_file_ids: list[int]) -> dict[str, int]:
     return {f"{channel}:{state}": count for channel, state, count in rows}
 
 
-def _campaigns_settled(breach_file_ids: list[int]) -> bool:
-    """Every lab's campaign exists and is populated, no letter or email is waiting, no batch is rendering."""
+def _channels_settled(breach_file_ids: list[int], finished: dict[str, float]) -> bool:
+    """Note when each channel is done (no letter waiting or being rendered; no email waiting or being sent) once
+    every lab's campaign is populated; True when both are. A batch's ready time is stamped when its rendering
+    starts, so the end of the letters is the moment the bench sees the last batch stored."""
     from notifications.models import Campaign, Notice, PrintBatch
 
     campaigns = Campaign.objects.filter(breach_file_id__in=breach_file_ids)
     if campaigns.count() < len(breach_file_ids) or campaigns.filter(populated_at__isnull=True).exists():
         return False
+    busy = set(
+        Notice.objects.filter(breach_file_id__in=breach_file_ids, state__in=BUSY_STATES)
+        .values_list("channel", flat=True)
+        .distinct()
+    )
     if PrintBatch.objects.filter(campaign__in=campaigns, state=PrintBatch.State.RENDERING).exists():
-        return False
-    return not Notice.objects.filter(breach_file_id__in=breach_file_ids, state__in=BUSY_STATES).exists()
+        busy.add("post")
+    for channel in ("post", "email"):
+        if channel not in busy and channel not in finished:
+            finished[channel] = time.time()
+    return not busy
 
 
-def _span(start: datetime | None, end: datetime | None, origin: float) -> tuple[float, float] | None:
-    if start is None or end is None:
-        return None
-    return start.timestamp() - origin, end.timestamp() - origin
-
-
-def _delivery_spans(breach_file_ids: list[int], origin: float) -> dict[str, tuple[float, float] | None]:
-    """When the workers rendered letters and sent emails, from the ledger's own timestamps."""
+def _delivery_spans(
+    breach_file_ids: list[int], origin: float, finished: dict[str, float]
+) -> dict[str, tuple[float, float] | None]:
+    """When the workers rendered letters and sent emails: from the first claimed batch and the first email sent
+    (the ledger's timestamps) to when the bench saw each channel done."""
     from django.db.models import Max, Min
 
     from notifications.models import Notice, PrintBatch
 
-    batches = PrintBatch.objects.filter(campaign__breach_file_id__in=breach_file_ids).aggregate(
-        first=Min("claimed_at"), last=Max("rendered_at")
-    )
-    letters = Notice.objects.filter(breach_file_id__in=breach_file_ids, channel="post").aggregate(last=Max("ready_at"))
+    batches = PrintBatch.objects.filter(campaign__breach_file_id__in=breach_file_ids).aggregate(first=Min("claimed_at"))
     emails = Notice.objects.filter(breach_file_id__in=breach_file_ids, channel="email").aggregate(
         first=Min("sent_at"), last=Max("state_changed_at")
     )
-    return {
-        "letters": _span(batches["first"], max(filter(None, [batches["last"], letters["last"]]), default=None), origin),
-        "emails": _span(emails["first"], emails["last"], origin),
-    }
+    spans: dict[str, tuple[float, float] | None] = {"letters": None, "emails": None}
+    if batches["first"] is not None:
+        spans["letters"] = (batches["first"].timestamp() - origin, finished["post"] - origin)
+    if emails["first"] is not None:
+        # An email's outcome is stamped when it is recorded, which is when it ended.
+        spans["emails"] = (
+            emails["first"].timestamp() - origin,
+            min(emails["last"].timestamp(), finished["email"]) - origin,
+        )
+    return spans
 
 
 def _overlap(spans: dict[str, tuple[float, float]]) -> float:
@@ -393,9 +402,10 @@ def _run(options: argparse.Namespace) -> int:
         created = _launch_phase(breach_file_ids)
         launched_at = time.time()
         connection.close()
+        finished: dict[str, float] = {}
         done_at = _wait(
             "letters and emails",
-            lambda: _campaigns_settled(breach_file_ids),
+            lambda: _channels_settled(breach_file_ids, finished),
             lambda: _ledger_counts(breach_file_ids),
             workers,
         )
@@ -409,12 +419,11 @@ def _run(options: argparse.Namespace) -> int:
             "decide": (imported_at - origin, decided_at - origin),
             "launch": (decided_at - origin, launched_at - origin),
         }
-        for name, span in _delivery_spans(breach_file_ids, origin).items():
+        for name, span in _delivery_spans(breach_file_ids, origin, finished).items():
             if span is not None:
                 spans[name] = span
-        # From the first file staged to the last outcome the ledger recorded (the poll notices it a little later).
-        total = max(end for _start, end in spans.values())
-        result["detected_after_seconds"] = round(done_at - origin, 1)
+        # From the first file staged to when the bench saw the last letter stored and the last email's outcome.
+        total = done_at - origin
         letters = sum(count for key, count in counts.items() if key.startswith("post:"))
         emails = sum(count for key, count in counts.items() if key.startswith("email:"))
         naive = _naive_estimates(breach_file_ids[0], port, letters, emails, options.workers, context)
