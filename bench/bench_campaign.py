@@ -244,15 +244,22 @@ def _ledger_counts(breach_file_ids: list[int]) -> dict[str, int]:
     return {f"{channel}:{state}": count for channel, state, count in rows}
 
 
+def _campaigns_populated(breach_file_ids: list[int]) -> bool:
+    from notifications.models import Campaign
+
+    campaigns = Campaign.objects.filter(breach_file_id__in=breach_file_ids)
+    return campaigns.count() == len(breach_file_ids) and not campaigns.filter(populated_at__isnull=True).exists()
+
+
 def _channels_settled(breach_file_ids: list[int], finished: dict[str, float]) -> bool:
     """Note when each channel is done (no letter waiting or being rendered; no email waiting or being sent) once
     every lab's campaign is populated; True when both are. A batch's ready time is stamped when its rendering
     starts, so the end of the letters is the moment the bench sees the last batch stored."""
     from notifications.models import Campaign, Notice, PrintBatch
 
-    campaigns = Campaign.objects.filter(breach_file_id__in=breach_file_ids)
-    if campaigns.count() < len(breach_file_ids) or campaigns.filter(populated_at__isnull=True).exists():
+    if not _campaigns_populated(breach_file_ids):
         return False
+    campaigns = Campaign.objects.filter(breach_file_id__in=breach_file_ids)
     busy = set(
         Notice.objects.filter(breach_file_id__in=breach_file_ids, state__in=BUSY_STATES)
         .values_list("channel", flat=True)
@@ -400,7 +407,13 @@ def _run(options: argparse.Namespace) -> int:
         _decide_phase(breach_file_ids)
         decided_at = time.time()
         created = _launch_phase(breach_file_ids)
-        launched_at = time.time()
+        # Launched in the page's request today; once the launch is a task, done when every ledger is filled.
+        launched_at = _wait(
+            "launch",
+            lambda: _campaigns_populated(breach_file_ids),
+            lambda: _ledger_counts(breach_file_ids),
+            workers,
+        )
         connection.close()
         finished: dict[str, float] = {}
         done_at = _wait(
