@@ -85,6 +85,15 @@ def _postgres_answers(url: str) -> bool:
         return False
 
 
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=3).ping())
+    except redis.RedisError:
+        return False
+
+
 def _vm_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -536,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
         # Its own process: the database, broker and mail settings must not leak into the other benchmarks.
         if not _postgres_answers(options.database_url):
             print(f"  skipped: PostgreSQL does not answer at {options.database_url.rsplit('@', 1)[-1]}")
+            return 0
+        if not _redis_answers(options.redis_url):
+            print(f"  skipped: Redis does not answer at {options.redis_url}")
             return 0
         if bench_emails._postfix_sink() is None:
             print("  skipped: Postfix's smtp-sink is not available (make bench installs postfix)")
