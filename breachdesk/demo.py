@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -75,8 +76,13 @@ def _user(username: str, password: str, **fields: object) -> User:
 
 
 @transaction.atomic
-def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
-    """Build the 2021 scenario deterministically for a seed; awareness times are relative to now."""
+def seed_demo(
+    *, subjects: int, seed: int, now: datetime, on_lab_imported: Callable[[str, int], None] | None = None
+) -> DemoResult:
+    """Build the 2021 scenario deterministically for a seed; awareness times are relative to now.
+
+    on_lab_imported(lab code, patients stored) is called after each lab's import: the 2021 case's size takes minutes.
+    """
     rng = random.Random(seed)
     group, _created = OrganisationGroup.objects.get_or_create(name=DEMO_GROUP)
     processor, _created = Organisation.objects.update_or_create(
@@ -172,7 +178,10 @@ def seed_demo(*, subjects: int, seed: int, now: datetime) -> DemoResult:
             # The processor's notice makes the lab aware (EDPB 9/2022): it reads first on the timeline.
             record_event(breach_file=breach_file, kind=TimelineKind.PROCESSOR_INFORMED, at=became_aware_at)
             record_event(breach_file=breach_file, kind=TimelineKind.AWARE, at=became_aware_at)
-            subject_count += _seed_subjects(breach_file=breach_file, count=per_lab[index], place_index=index, seed=seed)
+            stored = _seed_subjects(breach_file=breach_file, count=per_lab[index], place_index=index, seed=seed)
+            subject_count += stored
+            if on_lab_imported is not None:
+                on_lab_imported(lab.code, stored)
         breach_files.append(breach_file)
 
     rennes = Organisation.objects.get(code=lab_code(PLACES[0]))

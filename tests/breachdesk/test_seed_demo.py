@@ -51,6 +51,8 @@ def test_the_command_prints_one_login_per_role_and_skips_when_data_exists():
     output = StringIO()
     call_command("seed_demo", "--subjects", "27", stdout=output)
     text = output.getvalue()
+    assert "  LAB-RENNES: 1 data subjects imported" in text
+    assert text.count(" data subjects imported") == 27
     for username in ("admin", "compliance", "dpo.rennes", "mailroom"):
         assert username in text
         assert User.objects.get(username=username).has_usable_password()

@@ -30,7 +30,12 @@ class Command(BaseCommand):
             self.stdout.write("Data already present: demo not seeded.")
             return
         now = timezone.now()
-        result = seed_demo(subjects=options["subjects"], seed=options["seed"], now=now)
+        result = seed_demo(
+            subjects=options["subjects"],
+            seed=options["seed"],
+            now=now,
+            on_lab_imported=lambda code, stored: self.stdout.write(f"  {code}: {stored} data subjects imported"),
+        )
         filings = seed_demo_filings(incident=result.incident, now=now)
         self.stdout.write(
             f"Seeded {result.incident.reference}: {len(result.breach_files)} breach files, "
