@@ -100,7 +100,7 @@ def test_no_page_template_holds_inline_scripts_styles_or_handlers():
     assert offenders == []
 
 
-def test_two_installations_on_one_redis_never_see_each_others_tasks():
+def test_two_installations_on_one_redis_never_see_each_others_tasks(monkeypatch):
     import redis
     from celery import Celery
 
@@ -113,6 +113,8 @@ def test_two_installations_on_one_redis_never_see_each_others_tasks():
     except redis.RedisError:
         require_service("Redis")
     names = [f"install-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    # Celery prefers the environment's CELERY_BROKER_URL (CI sets one) to the broker an app is given.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     apps = []
     for name in names:
         app = Celery(name, broker=url, set_as_current=False)
