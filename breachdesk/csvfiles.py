@@ -69,11 +69,6 @@ def csv_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[s
         yield buffer.getvalue()
 
 
-def excel_csv_bytes(rows: Iterable[Iterable[object]]) -> bytes:
-    """A CSV file French Excel opens in columns with accents intact: UTF-8 with a BOM, semicolons, cells made safe."""
-    return ("\ufeff" + safe_csv_text(rows, delimiter=";")).encode("utf-8")
-
-
 # Without it, Excel reads UTF-8 as Windows-1252 and breaks every accent.
 BYTE_ORDER_MARK = "\ufeff"
 

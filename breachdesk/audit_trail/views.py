@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from breachdesk.access import audit, current_user, require_audit_reader
 from breachdesk.audit_trail import selectors
 from breachdesk.audit_trail.forms import AuditFilterForm
-from breachdesk.csvfiles import csv_lines
+from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, AuditObject, Organisation, User
@@ -76,12 +76,8 @@ def audit_trail_csv(request: HttpRequest) -> StreamingHttpResponse:
     _form, events, organisations, detail = _selection(request, reader)
     language = reader_language()
     audit(reader, AuditEvent.Action.EXPORT, AuditObject.AUDIT_TRAIL, detail=detail)
-    # A byte-order mark lets spreadsheets read the accents.
-    lines = csv_lines(selectors.csv_header(language), selectors.csv_rows(events, organisations, language=language))
-    response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
+    lines = spreadsheet_lines(
+        selectors.csv_header(language), selectors.csv_rows(events, organisations, language=language)
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     return private_response(response, filename=f"audit-trail-{timezone.now():%Y%m%d-%H%M}.csv")
-
-
-def _with_bom(lines: Any) -> Any:
-    yield "\ufeff"
-    yield from lines

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext, pgettext_lazy
 
-from breachdesk.csvfiles import excel_csv_bytes
+from breachdesk.csvfiles import spreadsheet_text
 from breachdesk.importing.messages import Message, render
 from breachdesk.importing.messages import deferred as _
 
@@ -120,7 +120,6 @@ def report_entries(subject_import: SubjectImport) -> list[dict[str, Any]]:
 
 
 def _csv_rows(subject_import: SubjectImport) -> Iterator[tuple[object, ...]]:
-    yield tuple(str(name) for name in REPORT_HEADER)
     for entry in report_entries(subject_import):
         message = entry["message"]
         if not entry["is_error"] and entry["code"] != "report_truncated":
@@ -130,4 +129,5 @@ def _csv_rows(subject_import: SubjectImport) -> Iterator[tuple[object, ...]]:
 
 def report_csv(subject_import: SubjectImport) -> bytes:
     """The report as a CSV file in the reader's language, in the dialect Excel opens in columns."""
-    return excel_csv_bytes(_csv_rows(subject_import))
+    header = [str(name) for name in REPORT_HEADER]
+    return spreadsheet_text(header, _csv_rows(subject_import)).encode("utf-8")

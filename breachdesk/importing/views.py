@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from breachdesk import services, tasks
 from breachdesk.access import current_user, require_editor, visible_breach_file
-from breachdesk.csvfiles import excel_csv_bytes
+from breachdesk.csvfiles import spreadsheet_text
 from breachdesk.downloads import private_response
 from breachdesk.importing.forms import SubjectFileForm
 from breachdesk.importing.report import has_report, report_csv, report_entries
@@ -134,6 +134,6 @@ def import_template(request: HttpRequest, reference: str, code: str) -> HttpResp
     user = current_user(request)
     visible_breach_file(user, reference, code)
     return private_response(
-        HttpResponse(excel_csv_bytes([COLUMN_NAMES]), content_type="text/csv; charset=utf-8"),
+        HttpResponse(spreadsheet_text(list(COLUMN_NAMES), []).encode("utf-8"), content_type="text/csv; charset=utf-8"),
         filename="data-subjects-template.csv",
     )
