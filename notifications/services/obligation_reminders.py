@@ -13,12 +13,10 @@ from breachdesk.obligations.selectors import ObligationPhase, PhaseState, obliga
 from breachdesk.taxonomy import Status
 from notifications import emails
 from notifications.models import DeadlineReminder, EmailState, ObligationReminder, OutboundEmail
-from notifications.services.outbound import (
-    claim_outbound_email,
-    enqueue,
-)
+from notifications.services.outbound import enqueue
 from notifications.services.reminders import (
     TimeLeft,
+    claim_reminder,
     end_reminder,
     file_reminder,
     recipients_or_give_up,
@@ -86,12 +84,8 @@ def schedule_obligation_reminders(*, now: datetime) -> list[ObligationReminder]:
 def send_obligation_reminder(*, reminder_id: int, now: datetime | None = None) -> ObligationReminder | None:
     """Send one reminder to the lab's DPO and the group's compliance officers, at most once."""
     now = now or timezone.now()
-    reminder = (
-        ObligationReminder.objects.select_related("breach_file__incident", "breach_file__controller", "email")
-        .filter(pk=reminder_id)
-        .first()
-    )
-    if reminder is None or not claim_outbound_email(email_id=reminder.email_id, now=now):
+    reminder, claimed = claim_reminder(ObligationReminder, reminder_id=reminder_id, now=now)
+    if reminder is None or not claimed:
         return reminder
     breach_file = reminder.breach_file
     row = next(

@@ -74,6 +74,18 @@ def file_reminder(
         return None
 
 
+def claim_reminder(model: type[Reminder], *, reminder_id: int, now: datetime) -> tuple[Reminder | None, bool]:
+    """Load a reminder with its breach file and email, and claim its email: (reminder, True) when this worker sends it."""
+    reminder = (
+        model.objects.select_related("breach_file__incident", "breach_file__controller", "email")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is None:
+        return None, False
+    return reminder, claim_outbound_email(email_id=reminder.email_id, now=now)
+
+
 def end_reminder(reminder: Reminder, *, now: datetime, state: str, error: str, give_up: bool = False) -> Reminder:
     """Record that a claimed reminder will not be sent (cancelled, or failed for good)."""
     finish_outbound_email(email_id=reminder.email_id, state=state, now=now, error=error, give_up=give_up)
@@ -127,12 +139,8 @@ def schedule_deadline_reminders(*, now: datetime) -> list[DeadlineReminder]:
 def send_deadline_reminder(*, reminder_id: int, now: datetime | None = None) -> DeadlineReminder | None:
     """Send one reminder to the lab's DPO and the group's compliance officers, at most once."""
     now = now or timezone.now()
-    reminder = (
-        DeadlineReminder.objects.select_related("breach_file__incident", "breach_file__controller", "email")
-        .filter(pk=reminder_id)
-        .first()
-    )
-    if reminder is None or not claim_outbound_email(email_id=reminder.email_id, now=now):
+    reminder, claimed = claim_reminder(DeadlineReminder, reminder_id=reminder_id, now=now)
+    if reminder is None or not claimed:
         return reminder
     if reminder.kind == DeadlineReminder.Kind.INFORM:
         return _send_inform_reminder(reminder=reminder, now=now)
