@@ -125,7 +125,7 @@ def _enqueue(campaign_id: int, copies: int = PROCESSES) -> None:
 
     # Celery prefers a CELERY_BROKER_URL in the environment (CI sets one) to `broker=`: point both at the test's.
     with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": REDIS_URL}):
-        producer = Celery(broker=REDIS_URL)
+        producer = Celery(broker=REDIS_URL, set_as_current=False)  # the later tests keep the project's app
         # The workers' queue and key prefix (breachdesk.queues).
         producer.conf.update(**celery_isolation(installation=django_settings.INSTALLATION, broker_url=REDIS_URL))
         for _ in range(copies):
