@@ -244,6 +244,10 @@ class SenderPool:
         self.close()
 
     def close(self) -> None:
+        # Each thread may hold a database connection of its own (the fences of a window): each closes its own.
+        closing = threading.Barrier(self.size)
+        closed = [self._executor.submit(_close_database_connections, closing) for _ in range(self.size)]
+        wait(closed, timeout=30)
         self._executor.shutdown(wait=True)
         for connection in self._connections:
             with contextlib.suppress(smtplib.SMTPException, OSError):
@@ -327,6 +331,15 @@ class Sending:
         for part in self._parts:
             results.update(part.result())
         return results
+
+
+def _close_database_connections(closing: threading.Barrier) -> None:
+    """In one of the pool's threads (the barrier holds each until all have one): close its database connections."""
+    from django.db import connections
+
+    with contextlib.suppress(threading.BrokenBarrierError):
+        closing.wait(timeout=10)
+    connections.close_all()
 
 
 def _close(connection: Any) -> None:

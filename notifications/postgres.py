@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from breachdesk.copying import column_of, copy_into
 from breachdesk.models.subjects import AgeGroup
@@ -73,6 +73,7 @@ def claim_due_emails(*, campaign_id: int, limit: int, now: datetime, token: uuid
             claimed_at=now,
             claim_heartbeat_at=now,
             handed_at=None,
+            sent_at=None,
             attempts=F("attempts") + 1,
             state_changed_at=now,
         )
@@ -92,7 +93,7 @@ def _claim_due_emails_postgresql(*, campaign_id: int, limit: int, now: datetime,
             "WHERE campaign_id = %s AND channel = %s AND state = %s "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
             f"UPDATE {table} AS notice SET state = %s, claim_token = %s, claimed_at = %s, "
-            "claim_heartbeat_at = %s, handed_at = NULL, attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
+            "claim_heartbeat_at = %s, handed_at = NULL, sent_at = NULL, attempts = notice.attempts + 1, state_changed_at = %s FROM due WHERE notice.id = due.id RETURNING notice.id",
             [campaign_id, Channel.EMAIL, NoticeState.PENDING, now, limit, NoticeState.SENDING, token, now, now, now],
         )
         return sorted(row[0] for row in cursor.fetchall())
@@ -122,6 +123,35 @@ def move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) ->
     )
     Notice.objects.filter(pk__in=mine).update(**values)
     return mine
+
+
+def fence_claimed(
+    *, token: uuid.UUID, ids: list[int], handing: list[int], sent: list[int], refused: list[int], now: datetime
+) -> int:
+    """The fence of ledger.hand_over: handed/sent times of rows this claim still holds as "sending"; the rows held.
+
+    On PostgreSQL one plain statement (the ORM's CASE expressions cost more Python than the update itself, once per
+    email); only handed_at and sent_at change, which no index holds.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Notice._meta.db_table} SET "  # noqa: S608 - table from the model, values bound
+                "handed_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz WHEN id = ANY(%s) THEN NULL ELSE handed_at END, "
+                "sent_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz ELSE sent_at END "
+                "WHERE id = ANY(%s) AND claim_token = %s AND state = %s",
+                [handing, now, refused, sent, now, ids, token, NoticeState.SENDING],
+            )
+            return int(cursor.rowcount)
+    handed: list[When] = []
+    if handing:
+        handed.append(When(pk__in=handing, then=Value(now)))
+    if refused:
+        handed.append(When(pk__in=refused, then=Value(None)))
+    values: dict[str, Any] = {"handed_at": Case(*handed, default=F("handed_at")) if handed else F("handed_at")}
+    if sent:
+        values["sent_at"] = Case(When(pk__in=sent, then=Value(now)), default=F("sent_at"))
+    return Notice.objects.filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING).update(**values)
 
 
 def insert_events(rows: list[tuple[int, str, str, datetime, int, str]]) -> None:

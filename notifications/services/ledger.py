@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +101,8 @@ CLAIMED_FIELDS = (
     "campaign_id",
     "reference",
     "language",
+    # Who the email greets (the person or a child's legal representatives).
+    "addressee",
     "attempts",
     "state",
     "subject_id",
@@ -116,8 +117,10 @@ def hand_over(*, claim: Claim, handing: list[int], answered: dict[int, str], now
     """Fence a window in one statement: mark handing as handed to the server, note what it answered; False if lost.
 
     Called just before each message's data goes out: if the sweep took the claim back meanwhile, nothing more is
-    sent. An accepted message is marked sent at once and a refused one no longer counts as handed, so a worker that
-    stops leaves unknown only what was in flight: one message per connection.
+    sent. An accepted message gets its sent time at once and a refused one no longer counts as handed, so a worker
+    that stops leaves unknown only what was in flight: one message per connection. The rows stay "sending" (the
+    window's record moves them once): the fence writes only columns no index holds, so PostgreSQL updates the rows
+    in place instead of rewriting every index of the ledger once per email.
     """
     now = now or timezone.now()
     sent = [pk for pk, kind in answered.items() if kind == Outcome.SENT]
@@ -125,20 +128,7 @@ def hand_over(*, claim: Claim, handing: list[int], answered: dict[int, str], now
     ids = [*handing, *answered]
     if not ids:
         return True
-    handed: list[When] = []
-    if handing:
-        handed.append(When(pk__in=handing, then=Value(now)))
-    if refused:
-        handed.append(When(pk__in=refused, then=Value(None)))
-    values: dict[str, Any] = {}
-    if handed:
-        values["handed_at"] = Case(*handed, default=F("handed_at"))
-    if sent:
-        values["state"] = Case(When(pk__in=sent, then=Value(NoticeState.SENT)), default=F("state"))
-        values["sent_at"] = Case(When(pk__in=sent, then=Value(now)), default=F("sent_at"))
-    if not values:
-        values["handed_at"] = F("handed_at")
-    held = Notice.objects.filter(pk__in=ids, claim_token=claim.token, state=NoticeState.SENDING).update(**values)
+    held = postgres.fence_claimed(token=claim.token, ids=ids, handing=handing, sent=sent, refused=refused, now=now)
     return held == len(ids)
 
 

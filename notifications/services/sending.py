@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail.message import EmailMessage
+from django.db import connection
 from django.utils import timezone
 
 from breachdesk.crypto import UnreadableData
@@ -44,9 +45,9 @@ def send_notice_emails(
     """Claim, send and record due emails of a campaign until none is due; return the counts per resulting state.
 
     The database work overlaps the sending: while the pool sends one window, this thread claims and composes the
-    next, then records the one just sent while the next goes out. Each message goes out only once this thread has
-    fenced it (the claim still holds; the row is marked handed to the server) and the heartbeat of the claims is
-    refreshed while waiting, so a process killed mid-campaign leaves unknown only the messages in flight, one per
+    next, then records the one just sent while the next goes out. Each message goes out only once it is fenced (the
+    claim still holds; the row is marked handed to the server; see _Fence for which thread runs the statement) and
+    the heartbeat of the claims is refreshed while waiting, so a process killed mid-campaign leaves unknown only the messages in flight, one per
     connection; the sweep sends the rest again.
     """
     campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(pk=campaign_id)
@@ -58,6 +59,8 @@ def send_notice_emails(
     windows = 0
     in_flight: _Window | None = None
     heartbeat = _Heartbeat(campaign_id=campaign_id)
+    # Committed claims can be fenced from the connections' own threads (see _Fence).
+    direct = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
         while max_windows is None or windows < max_windows:
             claim = claim_emails(campaign_id=campaign_id, limit=window)
@@ -70,6 +73,9 @@ def send_notice_emails(
             messages: list[tuple[int, EmailMessage]] = []
             outcomes: dict[int, tuple[str, str]] = {}
             for notice in claim.notices:
+                if in_flight is not None and not in_flight.fence.direct:
+                    # The window in flight waits on its fence before each message: answer it between two messages.
+                    in_flight.fence.serve(timeout=0)
                 try:
                     messages.append((notice.pk, composer.message(notice)))
                 except UnreadableData:
@@ -80,7 +86,7 @@ def send_notice_emails(
             sent, in_flight = in_flight, None
             if sent is not None:
                 sent.collect(heartbeat)
-            fence = _Fence(claim)
+            fence = _Fence(claim, direct=direct)
             in_flight = _Window(claim=claim, outcomes=outcomes, fence=fence, sending=pool.submit(messages, fence))
             if sent is not None:
                 totals.update(sent.record(heartbeat))
@@ -103,14 +109,17 @@ def send_notice_emails(
 
 
 class _Fence:
-    """The gate of one window: a connection asks before each message, this thread answers from the database.
+    """The gate of one window: a connection asks before each message and goes only once the database says so.
 
-    The database work stays on the thread of the claim (its connection, its transaction), and the answers of both
-    connections go in one statement when they ask together.
+    On PostgreSQL, outside a transaction (a worker), each connection's thread runs its fence statement on its own
+    database connection, so the connections of a window are fenced side by side, never waiting on each other. Inside
+    a transaction (a test), or on SQLite (one writer), the claim's thread answers them from its connection, in one
+    statement when they ask together.
     """
 
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim: Claim, *, direct: bool = False) -> None:
         self.claim = claim
+        self.direct = direct
         self.is_lost = False
         self._is_closed = False
         self._lock = threading.Lock()
@@ -119,7 +128,12 @@ class _Fence:
         )
 
     def admit(self, notice_id: int | None, answered: dict[int, str]) -> bool:
-        """From a connection's thread: wait until this message may go (False once the claim was taken back)."""
+        """From a connection's thread: wait until this message may go (False once the claim was taken back).
+
+        notice_id None only reports what the server answered to the connection's last message.
+        """
+        if self.direct:
+            return self._admit_directly(notice_id, answered)
         done = threading.Event()
         verdict: list[bool] = []
         with self._lock:
@@ -129,10 +143,26 @@ class _Fence:
         done.wait()
         return verdict[0]
 
-    def serve(self, timeout: float) -> None:
-        """From the claim's thread: answer the connections waiting, in one statement."""
+    def _admit_directly(self, notice_id: int | None, answered: dict[int, str]) -> bool:
+        with self._lock:
+            if self._is_closed or (self.is_lost and notice_id is not None):
+                return False
         try:
-            requests = [self._requests.get(timeout=timeout)]
+            holds = hand_over(claim=self.claim, handing=[] if notice_id is None else [notice_id], answered=answered)
+        except Exception:
+            self.is_lost = True
+            raise
+        if not holds:
+            if not self.is_lost:
+                logger.warning("campaign email claim %s was taken back: sending stops", self.claim.token)
+            self.is_lost = True
+        return not self.is_lost
+
+    def serve(self, timeout: float) -> None:
+        """From the claim's thread: answer the connections waiting, in one statement (none waiting: return at once
+        when timeout is 0)."""
+        try:
+            requests = [self._requests.get(timeout=timeout) if timeout else self._requests.get_nowait()]
         except queue.Empty:
             return
         with contextlib.suppress(queue.Empty):
@@ -196,8 +226,9 @@ class _Window:
     def collect(self, heartbeat: _Heartbeat) -> None:
         """Answer the window's fence and beat the heartbeat until the pool has the outcome of every message."""
         try:
-            while not self.sending.done(timeout=0):
-                self.fence.serve(timeout=0.05)
+            while not self.sending.done(timeout=0.05 if self.fence.direct else 0):
+                if not self.fence.direct:
+                    self.fence.serve(timeout=0.05)
                 heartbeat.beat()
         finally:
             self.fence.close()

@@ -76,10 +76,20 @@ def sweep_ledger(*, now: datetime | None = None) -> SweepReport:
     abandoned = Notice.objects.filter(channel=Channel.EMAIL).filter(
         Q(claim_heartbeat_at__lt=dead) | Q(claim_heartbeat_at__isnull=True, claimed_at__lt=dead)
     )
+    # Accepted by the server (the fence noted when), the window's record lost with its worker: sent.
+    transition(
+        notices=abandoned.filter(sent_at__isnull=False),
+        from_states=[NoticeState.SENDING],
+        to_state=NoticeState.SENT,
+        at=now,
+        error="recorded after the worker stopped",
+        claim_token=None,
+        handed_at=None,
+    )
     # Never handed to the SMTP server: nothing of them left, another worker sends them normally.
     report.released = len(
         transition(
-            notices=abandoned.filter(handed_at__isnull=True),
+            notices=abandoned.filter(handed_at__isnull=True, sent_at__isnull=True),
             from_states=[NoticeState.SENDING],
             to_state=NoticeState.PENDING,
             at=now,
@@ -93,7 +103,7 @@ def sweep_ledger(*, now: datetime | None = None) -> SweepReport:
     # token stays, so a worker that was only slow can still record what the server answered.
     report.unknown = len(
         transition(
-            notices=abandoned.filter(handed_at__isnull=False),
+            notices=abandoned.filter(handed_at__isnull=False, sent_at__isnull=True),
             from_states=[NoticeState.SENDING],
             to_state=NoticeState.UNKNOWN,
             at=now,
@@ -101,7 +111,7 @@ def sweep_ledger(*, now: datetime | None = None) -> SweepReport:
             last_error="worker stopped during sending",
         )
     )
-    # Accepted by the server and marked sent, the window's record lost with its worker: finish it.
+    # Marked sent by an earlier version's fence, the window's record lost with its worker: finish it.
     transition(
         notices=Notice.objects.filter(channel=Channel.EMAIL, claim_token__isnull=False, claimed_at__lt=stale),
         from_states=[NoticeState.SENT],

@@ -164,6 +164,7 @@ class SmtpSink:
     get their message stored, then the connection is cut before the server's answer. With ``pipelining`` it offers
     PIPELINING (RFC 2920), as Postfix does; aiosmtpd reads pipelined commands in order either way. Addresses in
     ``stall`` get no answer to their data for that many seconds, and their message is then lost (a hung server).
+    ``delay`` is how long every message waits for the server's answer (a relay slower than the client).
     """
 
     def __init__(self, *, pipelining: bool = False) -> None:
@@ -174,6 +175,7 @@ class SmtpSink:
         self.refuse: dict[str, str] = {}
         self.drop_after_data: set[str] = set()
         self.stall: dict[str, float] = {}
+        self.delay = 0.0
         self.port = _free_port()
         self._controller = None
 
@@ -196,6 +198,8 @@ class SmtpSink:
             await asyncio.sleep(max(stalled))
             server.transport.close()
             return "451 4.3.0 lost"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         message_id = str(message.get("Message-ID", "")).strip()
         self.received[message_id] += 1

@@ -34,6 +34,9 @@ CONNECTIONS = 2
 HEARTBEAT_TIMEOUT = 10
 CHAOS_SECONDS = 30
 KILL_EVERY_SECONDS = 4
+# Each message waits this long for the server's answer, so the campaign outlasts the kills however fast the workers
+# send: 2 workers x 2 connections take at least 10,000 x 15 ms / 4 = 37.5 s.
+SINK_DELAY_SECONDS = 0.015
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -130,6 +133,7 @@ def test_killed_workers_a_restarted_redis_and_a_stalled_connection_lose_and_dupl
     campaigns.launch_campaign(breach_file=breach_file, user=lab_dpo, channels="email")
     campaign = Campaign.objects.get(breach_file=breach_file)
     sink = SmtpSink().start()
+    sink.delay = SINK_DELAY_SECONDS
     stalled = Notice.objects.filter(campaign=campaign).order_by("pk")[SUBJECTS // 2]
     sink.stall[DataSubject.objects.get(pk=stalled.subject_id).personal.email] = 30
     private = tmp_path / "private"
