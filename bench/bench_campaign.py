@@ -132,6 +132,16 @@ def _start_workers(count: int, environment: dict[str, str], queue: str) -> list[
     return workers
 
 
+def _start_beat(environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    logs = OUT / "campaign-workers"
+    logs.mkdir(parents=True, exist_ok=True)
+    schedule = logs / "celerybeat-schedule"
+    schedule.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "celery", "-A", "breachdesk", "beat", "-s", str(schedule), "--loglevel=WARNING"]
+    log = (logs / "beat.log").open("wb")
+    return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+
 def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         worker.terminate()
@@ -143,10 +153,22 @@ def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.wait()
 
 
-def _wait(what: str, is_done: Any, progress: Any, workers: list[subprocess.Popen[bytes]]) -> float:
+# (seconds since the bench started waiting, phase, each worker's resident memory in MB), every MEMORY_EVERY seconds.
+MEMORY_TIMELINE: list[tuple[float, str, list[int]]] = []
+MEMORY_EVERY = 5.0
+
+
+def _sample_memory(what: str, workers: list[subprocess.Popen[bytes]], started: float) -> None:
+    if not MEMORY_TIMELINE or time.time() - started - MEMORY_TIMELINE[-1][0] >= MEMORY_EVERY:
+        rss = [round(_vm_kb(worker.pid, "VmRSS") / 1024) for worker in workers]
+        MEMORY_TIMELINE.append((round(time.time() - started, 1), what, rss))
+
+
+def _wait(what: str, is_done: Any, progress: Any, workers: list[subprocess.Popen[bytes]], started: float) -> float:
     """Poll until is_done(); fail when a worker died or nothing moved for STALL_SECONDS. Return the time it ended."""
     last, last_change = None, time.time()
     while True:
+        _sample_memory(what, workers, started)
         if is_done():
             return time.time()
         dead = [worker.pid for worker in workers if worker.poll() is not None]
@@ -391,6 +413,8 @@ def _run(options: argparse.Namespace) -> int:
     sink = bench_emails._smtp_server(port, "postfix")
     environment = dict(os.environ, EMAIL_URL=f"smtp://127.0.0.1:{port}")
     workers = _start_workers(options.workers, environment, settings.CELERY_TASK_DEFAULT_QUEUE)
+    # Celery beat, as in production: its sweep takes back what a stopped worker left (measured with the rest).
+    beat = _start_beat(environment)
     context = multiprocessing.get_context("spawn")
     result: dict[str, Any] = {"people": options.people, "labs": options.labs, "workers": options.workers}
     try:
@@ -407,6 +431,7 @@ def _run(options: argparse.Namespace) -> int:
             lambda: not imports.filter(state__in=finished).exists(),
             lambda: list(imports.values_list("state", "rows_stored")),
             workers,
+            origin,
         )
         states = sorted(set(imports.values_list("state", flat=True)))
         rows = sum(imports.values_list("rows_stored", flat=True))
@@ -422,6 +447,7 @@ def _run(options: argparse.Namespace) -> int:
             lambda: _campaigns_populated(breach_file_ids),
             lambda: _ledger_counts(breach_file_ids),
             workers,
+            origin,
         )
         connection.close()
         finished: dict[str, float] = {}
@@ -430,6 +456,7 @@ def _run(options: argparse.Namespace) -> int:
             lambda: _channels_settled(breach_file_ids, finished),
             lambda: _ledger_counts(breach_file_ids),
             workers,
+            origin,
         )
         peaks_mb = [_vm_kb(worker.pid, "VmHWM") / 1024 for worker in workers]
         postgres_after = bench_import._postgres_cpu_seconds()
@@ -450,7 +477,7 @@ def _run(options: argparse.Namespace) -> int:
         emails = sum(count for key, count in counts.items() if key.startswith("email:"))
         naive = _naive_estimates(breach_file_ids[0], port, letters, emails, options.workers, context)
     finally:
-        _stop_workers(workers)
+        _stop_workers([*workers, beat])
         sink.terminate()
         sink.wait(timeout=10)
     scale = options.people / CASE_PEOPLE
@@ -480,6 +507,7 @@ def _run(options: argparse.Namespace) -> int:
             ),
             "naive": naive,
             "naive_total_seconds": round(naive_total, 1),
+            "memory_timeline": MEMORY_TIMELINE,
             "target_seconds": round(target, 1),
         }
     )
@@ -519,6 +547,11 @@ def _print(result: dict[str, Any], spans: dict[str, tuple[float, float]], scale:
         f"{result['letters']} letters, {result['emails']} emails ({result['seconds_per_100000_people'] / 60:.1f} min "
         f"per 100,000 people); naive estimate {result['naive_total_seconds']} s"
     )
+    peaks = []
+    for index in range(result["workers"]):
+        at, phase, rss = max(result["memory_timeline"], key=lambda sample: sample[2][index], default=(0, "", [0]))
+        peaks.append(f"worker {index}: {rss[index]} MB at {at} s ({phase})")
+    print(f"  largest resident memory sampled every {MEMORY_EVERY:.0f} s: {'; '.join(peaks)}")
     print(
         f"  peak RSS (VmHWM): workers {result['peak_rss_mb_workers']} MB, bench process "
         f"{result['peak_rss_mb_bench_process']} MB; PostgreSQL CPU {result['postgres_cpu_seconds']} s"

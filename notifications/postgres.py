@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, Value, When
 
 from breachdesk.copying import column_of, copy_into
@@ -125,6 +125,45 @@ def move_claimed(*, ids: list[int], token: uuid.UUID, values: dict[str, Any]) ->
     return mine
 
 
+# A statement that PostgreSQL chose as a deadlock's victim is tried again this many times (it is idempotent).
+_DEADLOCK_RETRIES = 3
+
+
+def _retried_on_deadlock(sql: str, params: list[Any]) -> int:
+    """Run one idempotent UPDATE in autocommit; if PostgreSQL aborts it to break a deadlock, run it again."""
+    from psycopg import errors
+
+    for attempt in range(_DEADLOCK_RETRIES + 1):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return int(cursor.rowcount)
+        except OperationalError as error:
+            if not isinstance(error.__cause__, errors.DeadlockDetected) or attempt == _DEADLOCK_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def refresh_heartbeat(*, campaign_id: int, tokens: list[uuid.UUID], now: datetime) -> int:
+    """Refresh the heartbeat of a worker's claimed rows; return the rows refreshed.
+
+    On PostgreSQL the rows a connection is fencing at that moment are skipped, never waited for: the fence takes its
+    two rows in its own order, the heartbeat a whole window, and waiting would deadlock them. The fence refreshes the
+    heartbeat of its own rows, and the next beat catches any other row skipped.
+    """
+    if connection.vendor == "postgresql":
+        table = Notice._meta.db_table
+        return _retried_on_deadlock(
+            f"UPDATE {table} SET claim_heartbeat_at = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+            "WHERE campaign_id = %s AND channel = %s AND state = %s AND claim_token = ANY(%s) "
+            "ORDER BY id FOR UPDATE SKIP LOCKED)",
+            [now, campaign_id, Channel.EMAIL, NoticeState.SENDING, tokens],
+        )
+    return Notice.objects.filter(
+        campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.SENDING, claim_token__in=tokens
+    ).update(claim_heartbeat_at=now)
+
+
 def fence_claimed(
     *, token: uuid.UUID, ids: list[int], handing: list[int], sent: list[int], refused: list[int], now: datetime
 ) -> int:
@@ -134,21 +173,22 @@ def fence_claimed(
     email); only handed_at and sent_at change, which no index holds.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Notice._meta.db_table} SET "  # noqa: S608 - table from the model, values bound
-                "handed_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz WHEN id = ANY(%s) THEN NULL ELSE handed_at END, "
-                "sent_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz ELSE sent_at END "
-                "WHERE id = ANY(%s) AND claim_token = %s AND state = %s",
-                [handing, now, refused, sent, now, ids, token, NoticeState.SENDING],
-            )
-            return int(cursor.rowcount)
+        return _retried_on_deadlock(
+            f"UPDATE {Notice._meta.db_table} SET "  # noqa: S608 - table from the model, values bound
+            "handed_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz WHEN id = ANY(%s) THEN NULL ELSE handed_at END, "
+            "sent_at = CASE WHEN id = ANY(%s) THEN %s::timestamptz ELSE sent_at END, claim_heartbeat_at = %s "
+            "WHERE id = ANY(%s) AND claim_token = %s AND state = %s",
+            [handing, now, refused, sent, now, now, ids, token, NoticeState.SENDING],
+        )
     handed: list[When] = []
     if handing:
         handed.append(When(pk__in=handing, then=Value(now)))
     if refused:
         handed.append(When(pk__in=refused, then=Value(None)))
-    values: dict[str, Any] = {"handed_at": Case(*handed, default=F("handed_at")) if handed else F("handed_at")}
+    values: dict[str, Any] = {
+        "handed_at": Case(*handed, default=F("handed_at")) if handed else F("handed_at"),
+        "claim_heartbeat_at": now,
+    }
     if sent:
         values["sent_at"] = Case(When(pk__in=sent, then=Value(now)), default=F("sent_at"))
     return Notice.objects.filter(pk__in=ids, claim_token=token, state=NoticeState.SENDING).update(**values)

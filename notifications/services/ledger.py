@@ -137,9 +137,7 @@ def refresh_claims(*, campaign_id: int, tokens: Iterable[uuid.UUID], now: dateti
     tokens = list(tokens)
     if not tokens:
         return 0
-    return Notice.objects.filter(
-        campaign_id=campaign_id, channel=Channel.EMAIL, state=NoticeState.SENDING, claim_token__in=tokens
-    ).update(claim_heartbeat_at=now or timezone.now())
+    return postgres.refresh_heartbeat(campaign_id=campaign_id, tokens=tokens, now=now or timezone.now())
 
 
 def record_email_outcomes(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -439,3 +441,42 @@ def test_composing_a_claimed_window_reads_nothing_more_from_the_database(
     with django_assert_num_queries(0):
         for notice in claim.notices[1:]:
             composer.message(notice)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_fences_and_heartbeats_of_one_window_never_deadlock(breach_file, lab_dpo):
+    """Each connection fences its own rows while the claim's thread refreshes the whole window's heartbeat.
+
+    Seen in the 2021-case benchmark: the heartbeat's UPDATE of a window and a fence's UPDATE of two of its rows took
+    their row locks in different orders, PostgreSQL aborted one, and the worker's task stopped mid-window.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock order is about PostgreSQL")
+    make_subjects(breach_file, 200, email=True, post=False)
+    decide_to_inform(breach_file, lab_dpo)
+    _launch(breach_file, lab_dpo)
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=200)
+    assert claim is not None
+    ids = [notice.pk for notice in claim.notices]
+    # Rows rewritten out of id order, as a window's fences leave them, so a scan by token meets them shuffled.
+    random.Random(5).shuffle(ids)
+    for pk in ids:
+        Notice.objects.filter(pk=pk).update(last_error="")
+    lanes = [ids[0::4], ids[1::4], ids[2::4], ids[3::4]]
+    turns = iter(range(4))
+
+    def fence_or_beat() -> None:
+        lane = next(turns)
+        for _ in range(30):
+            if lane == 3:
+                ledger.refresh_claims(campaign_id=campaign.pk, tokens=[claim.token])
+                continue
+            mine = lanes[lane]
+            for previous, current in itertools.pairwise(reversed(mine)):
+                assert ledger.hand_over(claim=claim, handing=[current], answered={previous: Outcome.SENT})
+
+    _at_once(4, fence_or_beat)
+
+    assert Notice.objects.filter(pk__in=ids, state=NoticeState.SENDING, claim_token=claim.token).count() == 200
