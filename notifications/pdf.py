@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
@@ -131,11 +132,29 @@ def finish(document: pikepdf.Pdf, info: DocumentInfo) -> None:
         metadata["pdfaid:conformance"] = "B"
 
 
+_FONTS = threading.local()
+
+
+def font_config() -> Any:
+    """This thread's WeasyPrint font configuration, made once and shared by every document it renders.
+
+    Left to itself WeasyPrint makes one per document: a worker rendering a campaign's letter masters and batch covers
+    grew by ~0.3 MB a document (fontconfig's state is never given back; 426 MB after the 2021 case) and each document
+    paid ~4 ms more. Our stylesheets declare no @font-face, so nothing accumulates in a shared one.
+    """
+    config = getattr(_FONTS, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _FONTS.config = FontConfiguration()
+    return config
+
+
 def render_html(html: str, *, log: FetchLog | None = None) -> RenderedPdf:
     """Render an HTML document to PDF with the bundled-assets-only fetcher: a part, to be assembled and finished."""
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render(font_config=font_config())
     content = document.write_pdf()
     assert content is not None
     return RenderedPdf(content=content, pages=len(document.pages))
@@ -146,7 +165,7 @@ def render_document(html: str, *, author: str, log: FetchLog | None = None) -> R
     import pikepdf
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_fetcher(log)).render(font_config=font_config())
     content = document.write_pdf(pdf_variant=PDF_VARIANT)
     assert content is not None
     info = DocumentInfo(title=document.metadata.title or PRODUCER, author=author)

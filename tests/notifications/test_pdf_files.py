@@ -118,3 +118,45 @@ def test_an_obligation_report_is_a_finished_pdf_a_of_the_controller(client, brea
         title = str(document.docinfo.Title)
     assert title and title != "untitled"
     assert_finished(content, title=title, author=breach_file.controller.name)
+
+
+def test_documents_rendered_in_one_thread_share_one_font_configuration(monkeypatch):
+    """One per document kept fontconfig's state each time: a worker grew ~0.3 MB a letter master or batch cover."""
+    import threading
+
+    from weasyprint.text import fonts
+
+    from notifications import pdf
+
+    made = []
+    real_init = fonts.FontConfiguration.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(threading.get_ident())
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(fonts.FontConfiguration, "__init__", counted)
+
+    def render_three() -> None:
+        for number in range(3):
+            assert pdf.render_html(f"<p>Document {number}</p>").pages == 1
+
+    render_three()
+    other = threading.Thread(target=render_three)
+    other.start()
+    other.join()
+
+    assert len(made) <= 2 and len(set(made)) == len(made)
+
+
+def test_no_stylesheet_or_document_template_declares_a_font_face():
+    """A shared font configuration is safe only while no @font-face rule adds fonts to it at each document."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from notifications import pdf
+
+    sources = [*pdf.ASSET_DIR.glob("*.css"), *(Path(settings.BASE_DIR) / "templates").rglob("pdf/*.html")]
+    assert sources
+    assert [path.name for path in sources if "@font-face" in path.read_text()] == []
