@@ -345,6 +345,10 @@ NOTICE_LETTER_FONT = env.str("BREACHDESK_LETTER_FONT", default="/usr/share/fonts
 NOTICE_DIGITAL_AGE = env.int("BREACHDESK_NOTICE_DIGITAL_AGE", default=15)
 NOTICE_AGE_OF_MAJORITY = env.int("BREACHDESK_NOTICE_AGE_OF_MAJORITY", default=18)
 NOTICE_BATCH_SIZE = env.int("BREACHDESK_NOTICE_BATCH_SIZE", default=500)
+# Tasks that render one campaign's print batches side by side when it is launched or woken (each takes the next
+# batch in postcode order; each renders the lab's letter masters once). 1 suits several labs at once (their
+# campaigns fill the workers); set it to the worker processes when one large lab's letters should use them all.
+NOTICE_RENDER_TASKS = env.int("BREACHDESK_NOTICE_RENDER_TASKS", default=1)
 NOTICE_RETENTION_DAYS = env.int("BREACHDESK_NOTICE_RETENTION_DAYS", default=30)
 NOTICE_CLAIM_TIMEOUT_SECONDS = env.int("BREACHDESK_NOTICE_CLAIM_TIMEOUT", default=900)
 # A worker sending emails refreshes its claims' heartbeat this often; the sweep takes back a claim whose heartbeat is

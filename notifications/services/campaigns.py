@@ -562,7 +562,8 @@ def wake_campaign(campaign_id: int) -> None:
     from notifications.tasks import campaigns as campaign_tasks
 
     # celery-types does not know Django's task class, which adds delay_on_commit.
-    campaign_tasks.build_print_batches.delay_on_commit(campaign_id)  # type: ignore[attr-defined]
+    for _renderer in range(max(1, settings.NOTICE_RENDER_TASKS)):
+        campaign_tasks.build_print_batches.delay_on_commit(campaign_id)  # type: ignore[attr-defined]
     campaign_tasks.send_notice_emails.delay_on_commit(campaign_id)  # type: ignore[attr-defined]
 
 

@@ -480,3 +480,21 @@ def test_fences_and_heartbeats_of_one_window_never_deadlock(breach_file, lab_dpo
     _at_once(4, fence_or_beat)
 
     assert Notice.objects.filter(pk__in=ids, state=NoticeState.SENDING, claim_token=claim.token).count() == 200
+
+
+def test_waking_a_campaign_queues_as_many_renderers_as_configured_and_one_sender(monkeypatch, settings):
+    from notifications.tasks import campaigns as campaign_tasks
+
+    queued: list[str] = []
+    monkeypatch.setattr(
+        campaign_tasks.build_print_batches, "delay_on_commit", lambda pk: queued.append(f"letters {pk}")
+    )
+    monkeypatch.setattr(campaign_tasks.send_notice_emails, "delay_on_commit", lambda pk: queued.append(f"emails {pk}"))
+
+    campaigns.wake_campaign(7)
+    assert queued == ["letters 7", "emails 7"]
+
+    queued.clear()
+    settings.NOTICE_RENDER_TASKS = 3
+    campaigns.wake_campaign(7)
+    assert queued == ["letters 7", "letters 7", "letters 7", "emails 7"]
