@@ -197,3 +197,15 @@ def build_block(
             )
         )
     return block
+
+
+def forget_personal_caches() -> None:
+    """Empty the caches that hold people's values (names, address lines, towns) once an import is over.
+
+    They make a lab file's repeated streets and towns cheap to format while it imports; kept afterwards, a worker's
+    memory would hold the last file's values in clear for as long as it lives.
+    """
+    from breachdesk.crypto import normalise_unicode
+
+    for cached in (_fold_non_ascii, postal_capitals, _locality_line, shorten, normalise_unicode):
+        cached.cache_clear()

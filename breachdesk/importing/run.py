@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from breachdesk.exposure_summary import add_exposure_sets
 from breachdesk.importing import duplicates, postgres
+from breachdesk.importing.address import forget_personal_caches
 from breachdesk.importing.importer import Importer
 from breachdesk.importing.messages import deferred as _
 from breachdesk.importing.outcome import (
@@ -76,6 +77,9 @@ def run_import(
         raise
     except Exception as error:
         _end_failed(subject_import, error, user=user)
+    finally:
+        # What the file's rows taught the caches (names, address lines, towns) leaves the worker with the import.
+        forget_personal_caches()
     return subject_import
 
 

@@ -183,3 +183,21 @@ def test_the_migration_moves_earlier_subjects_exposures_into_their_tokens_and_co
     assert (unreadable.processing_context, unreadable.has_health_data) == (1, False)
     assert sorted(exposure_sets(breach_file.pk)) == [(["contact"], 2), (["identity", "hiv"], 1)]
     assert not HEALTH_CODE.search(database_text())
+
+
+@pytest.mark.django_db
+def test_an_import_leaves_no_name_or_address_in_the_workers_caches(breach_file, lab_dpo, tmp_path):
+    from breachdesk.importing import address
+
+    data = rows(5)
+    data[0].update(last_name="Lefèvre-Kerguélen", address_1="12 rue de l'Église", city="Saint-Brieuc")
+    path = write_csv(tmp_path / "lab.csv", data)
+
+    subject_import = import_subjects(breach_file=breach_file, path=path, user=lab_dpo)
+
+    assert subject_import.state == SubjectImport.State.IMPORTED, subject_import.findings
+    caches = [address._fold_non_ascii, address.postal_capitals, address._locality_line, address.shorten]
+    caches.append(crypto.normalise_unicode)
+    assert [cached.cache_info().currsize for cached in caches] == [0] * len(caches)
+    # The caches did their work during the import (an accented name and street were folded).
+    assert DataSubject.objects.filter(breach_file=breach_file).count() == 5
