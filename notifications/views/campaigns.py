@@ -57,23 +57,25 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     current: Campaign | None = context["campaign"]
     unreachable = unknown = unreadable = None
     if current is not None:
+        # Each list names campaign_id in only(): the related manager sets every row's campaign from it, and a
+        # deferred campaign_id would cost one query per row.
         # Named by patient reference and name: only the rows of the page shown are decrypted.
         unreachable = Paginator(
             current.unreachable.select_related("subject")
-            .only("pk", "reason", "recorded_at", "subject_id", "subject__personal_token")
+            .only("pk", "campaign_id", "reason", "recorded_at", "subject_id", "subject__personal_token")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unreachable"))
         unknown = Paginator(
             current.notices.filter(state=NoticeState.UNKNOWN)
-            .only("pk", "reference", "attempts", "last_error", "state_changed_at")
+            .only("pk", "campaign_id", "reference", "attempts", "last_error", "state_changed_at")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unknown"))
         # Listed by notice reference and subject id: their personal data is exactly what cannot be read.
         unreadable = Paginator(
             current.notices.filter(state=NoticeState.UNREADABLE)
-            .only("pk", "reference", "channel", "subject_id", "state_changed_at")
+            .only("pk", "campaign_id", "reference", "channel", "subject_id", "state_changed_at")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unreadable"))
