@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from breachdesk.models import DataSubject
 from notifications.models import Channel, Notice, NoticeState
+from notifications.selectors.subjects import NO_NOTICE, filter_by_notice_state
 from notifications.services import campaigns
 from tests.conftest import PASSWORD
 from tests.notifications.campaign_fixtures import informed_file, make_subjects  # noqa: F401
@@ -42,3 +44,16 @@ def test_the_campaign_page_lists_unknown_emails_and_unreachable_persons_in_a_fix
     _make_unknown(informed_file, 8)
 
     assert _queries(client, url) == few
+
+
+def test_the_persons_without_a_notice_are_found_by_an_anti_join_not_by_not_in(informed_file, lab_dpo):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    subjects = DataSubject.objects.filter(breach_file=informed_file)
+
+    chosen = filter_by_notice_state(subjects, informed_file, NO_NOTICE)
+
+    # PostgreSQL hashes NOT IN (subquery) only while it fits in work_mem, then rescans it once per person.
+    sql = str(chosen.query)
+    assert "NOT EXISTS" in sql and " IN (SELECT" not in sql
+    unreachable = set(subjects.filter(has_postal_address=False, has_email=False).values_list("pk", flat=True))
+    assert unreachable and set(chosen.values_list("pk", flat=True)) == unreachable
