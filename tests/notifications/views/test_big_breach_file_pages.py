@@ -57,3 +57,19 @@ def test_the_persons_without_a_notice_are_found_by_an_anti_join_not_by_not_in(in
     assert "NOT EXISTS" in sql and " IN (SELECT" not in sql
     unreachable = set(subjects.filter(has_postal_address=False, has_email=False).values_list("pk", flat=True))
     assert unreachable and set(chosen.values_list("pk", flat=True)) == unreachable
+
+
+def test_the_campaign_progress_reads_the_ledger_once(client, informed_file, lab_dpo):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    _make_unknown(informed_file, 2)
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    url = reverse(
+        "notifications:campaign_progress", args=[informed_file.incident.reference, informed_file.controller.code]
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        progress = client.get(url).json()
+
+    assert len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]]) == 1
+    assert progress["terminal"] == 2 and progress["unknown"] == 2
+    assert progress["total"] == Notice.objects.filter(breach_file=informed_file).count()
