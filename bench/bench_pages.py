@@ -497,7 +497,7 @@ def _search_values(breach_file: Any) -> dict[str, str]:
     return {"last name": personal.last_name, "postcode": personal.postcode, "patient reference": personal.patient_ref}
 
 
-def _pages(actors: Actors) -> list[Measure]:
+def _pages(actors: Actors, only: list[str]) -> list[Measure]:
     from django.test import Client
     from django.urls import reverse
 
@@ -515,6 +515,8 @@ def _pages(actors: Actors) -> list[Measure]:
     measures: list[Measure] = []
 
     def page(label: str, url: str, user: str = "dpo", **options: Any) -> None:
+        if only and not any(word in label for word in only):
+            return
         measure = _measure(clients[user], label, url, user, **options)
         measures.append(measure)
         streamed = f", streamed, first chunk {measure.first_chunk_ms} ms" if measure.is_streamed else ""
@@ -623,7 +625,7 @@ def _run(options: argparse.Namespace) -> int:
     people = DataSubject.objects.filter(breach_file=actors.breach_file).count()
     print(f"  {people} people, {notices} notices; {RUNS} GETs per page after a warm-up:", flush=True)
     probe_before, load_before = bench_import._machine_probe_ms(), os.getloadavg()[0]
-    measures = _pages(actors)
+    measures = _pages(actors, options.only)
     probe_after, load_after = bench_import._machine_probe_ms(), os.getloadavg()[0]
     slow = [m.page for m in measures if m.median_ms > TARGET_MS and not m.is_export]
     not_streamed = [m.page for m in measures if m.must_stream and not m.is_streamed]
@@ -671,6 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=20_000, help=f"persons in the breach file (2021: {CASE_PEOPLE})")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_PAGES_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--reuse", action="store_true", help="keep the database when it holds this size's data")
+    parser.add_argument("--only", action="append", default=[], help="time only the pages whose name holds this")
     options, _unknown = parser.parse_known_args(argv)
     if os.environ.get(CHILD_FLAG) != "1":
         # Its own process: the database and settings must not leak into the other benchmarks.
