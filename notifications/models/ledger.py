@@ -96,6 +96,9 @@ class Campaign(models.Model):
     # The last fill of the ledger stopped: what exists stays, a retry adds only what is missing.
     fill_failed_at = models.DateTimeField(null=True, blank=True)
     fill_error = models.CharField(max_length=10, choices=FillError.choices, blank=True)
+    # The data subjects with a notice, counted by each fill (only a fill gives a person their first notice; a resend
+    # or a fallback goes to a person who has one): the dashboard's persons without a pass over the ledger.
+    persons_with_notice = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("information campaign")

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from breachdesk.models import DataSubject
-from notifications.models import Channel, Notice, NoticeState
+from notifications.models import Campaign, Channel, Notice, NoticeState, UnreachableSubject
+from notifications.selectors.information import count_persons_with_notice, informing_progress
 from notifications.selectors.subjects import NO_NOTICE, filter_by_notice_state
 from notifications.services import campaigns
 from tests.conftest import PASSWORD
@@ -73,3 +74,25 @@ def test_the_campaign_progress_reads_the_ledger_once(client, informed_file, lab_
     assert len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]]) == 1
     assert progress["terminal"] == 2 and progress["unknown"] == 2
     assert progress["total"] == Notice.objects.filter(breach_file=informed_file).count()
+
+
+def test_the_dashboard_takes_the_persons_with_a_notice_from_the_fill_and_counts_them_while_it_runs(
+    informed_file, lab_dpo
+):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    campaign = Campaign.objects.get(breach_file=informed_file)
+    live = count_persons_with_notice([informed_file.pk])[informed_file.pk]
+    unreachable = campaign.unreachable.exclude(reason=UnreachableSubject.Reason.ALL_FAILED).count()
+    assert campaign.persons_with_notice == live > 0
+
+    with CaptureQueriesContext(connection) as captured:
+        informing = informing_progress([informed_file.pk])[informed_file.pk]
+    assert informing.persons == live + unreachable
+    # The notices per state, and those told: the persons with a notice are not counted again.
+    assert len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]]) == 2
+
+    Campaign.objects.filter(pk=campaign.pk).update(populated_at=None, persons_with_notice=live - 1)
+    with CaptureQueriesContext(connection) as captured:
+        informing = informing_progress([informed_file.pk])[informed_file.pk]
+    assert informing.persons == live + unreachable
+    assert len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]]) == 3
