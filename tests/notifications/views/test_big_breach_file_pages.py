@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from breachdesk.models import DataSubject
-from notifications.models import Campaign, Channel, Notice, NoticeState, UnreachableSubject
+from notifications.models import Campaign, Channel, Notice, NoticeState, PrintBatch, UnreachableSubject
 from notifications.selectors.information import count_persons_with_notice, informing_progress
 from notifications.selectors.subjects import NO_NOTICE, filter_by_notice_state
 from notifications.services import campaigns
@@ -96,3 +96,20 @@ def test_the_dashboard_takes_the_persons_with_a_notice_from_the_fill_and_counts_
         informing = informing_progress([informed_file.pk])[informed_file.pk]
     assert informing.persons == live + unreachable
     assert len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]]) == 3
+
+
+def test_the_campaign_page_lists_its_print_batches_fifty_at_a_time(client, informed_file, lab_dpo):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+    campaign = Campaign.objects.get(breach_file=informed_file)
+    PrintBatch.objects.bulk_create(
+        PrintBatch(campaign=campaign, number=number, state=PrintBatch.State.POSTED, letters=500)
+        for number in range(1, 61)
+    )
+    client.login(username=lab_dpo.username, password=PASSWORD)
+    url = reverse("notifications:campaign", args=[informed_file.incident.reference, informed_file.controller.code])
+
+    first, second = client.get(url), client.get(url + "?batches=2")
+
+    assert [batch.number for batch in first.context["batches"]] == list(range(1, 51))
+    assert [batch.number for batch in second.context["batches"]] == list(range(51, 61))
+    assert "1 / 2 (60)" in first.content.decode()
