@@ -113,3 +113,21 @@ def test_the_campaign_page_lists_its_print_batches_fifty_at_a_time(client, infor
     assert [batch.number for batch in first.context["batches"]] == list(range(1, 51))
     assert [batch.number for batch in second.context["batches"]] == list(range(51, 61))
     assert "1 / 2 (60)" in first.content.decode()
+
+
+def test_the_register_reads_nothing_of_the_ledger_and_the_breach_file_page_counts_it_once(
+    client, informed_file, lab_dpo, compliance_officer
+):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+
+    def ledger_queries(user, url: str) -> int:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len([query for query in captured.captured_queries if "notifications_notice" in query["sql"]])
+
+    # The register (page, CSV) names no campaign counts; the breach file page's campaign panel counts per state once.
+    assert ledger_queries(compliance_officer, reverse("notifications:register")) == 0
+    assert ledger_queries(compliance_officer, reverse("notifications:register_csv")) == 0
+    page = reverse("breach_file_detail", args=[informed_file.incident.reference, informed_file.controller.code])
+    assert ledger_queries(lab_dpo, page) == 1
