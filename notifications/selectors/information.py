@@ -110,7 +110,9 @@ def persons_informed(breach_file: BreachFile) -> PersonsInformed:
         )
         if day is not None
     ]
-    languages = sorted(set(notices.values_list("language", flat=True).distinct()))
+    # One EXISTS per language the campaign has a text in: it stops at the first notice, where a DISTINCT over the
+    # ledger read every notice (issue 14).
+    languages = [language for language in sorted(campaign.texts) if notices.filter(language=language).exists()]
     return PersonsInformed(
         campaign=campaign,
         covered=people["covered"] or 0,
@@ -126,7 +128,7 @@ def persons_informed(breach_file: BreachFile) -> PersonsInformed:
         public_communications=communications,
         first_sent_on=min(days) if days else None,
         last_sent_on=max(days) if days else None,
-        languages=[language for language in languages if language in campaign.texts],
+        languages=languages,
     )
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from breachdesk.models import DataSubject
 from notifications.models import Campaign, Channel, Notice, NoticeState, PrintBatch, UnreachableSubject
-from notifications.selectors.information import count_persons_with_notice, informing_progress
+from notifications.selectors.information import count_persons_with_notice, informing_progress, persons_informed
 from notifications.selectors.subjects import NO_NOTICE, filter_by_notice_state
 from notifications.services import campaigns
 from tests.conftest import PASSWORD
@@ -131,3 +131,16 @@ def test_the_register_reads_nothing_of_the_ledger_and_the_breach_file_page_count
     assert ledger_queries(compliance_officer, reverse("notifications:register_csv")) == 0
     page = reverse("breach_file_detail", args=[informed_file.incident.reference, informed_file.controller.code])
     assert ledger_queries(lab_dpo, page) == 1
+
+
+def test_the_languages_a_campaign_used_are_found_without_a_distinct_over_the_ledger(informed_file, lab_dpo):
+    campaigns.launch_campaign(breach_file=informed_file, user=lab_dpo, channels="post,email")
+
+    with CaptureQueriesContext(connection) as captured:
+        informed = persons_informed(informed_file)
+
+    assert informed.languages == sorted(
+        set(Notice.objects.filter(breach_file=informed_file).values_list("language", flat=True))
+    )
+    ledger = [query["sql"] for query in captured.captured_queries if "notifications_notice" in query["sql"]]
+    assert not any("DISTINCT" in sql for sql in ledger)
