@@ -302,6 +302,22 @@ class DataSubject(models.Model):
             models.Index(fields=["breach_file", "last_name_index"], name="subject_last_name_search"),
             models.Index(fields=["breach_file", "email_index"], name="subject_email_search"),
             models.Index(fields=["breach_file", "postcode_index"], name="subject_postcode_search"),
+            # The list of a breach file, its counts and its pages in id order, filtered by the columns the list
+            # filters on: read from this index alone (a 491,840-person file's last page read every row before it).
+            # Appended in id order at import, so it costs far less per row than a blind index.
+            models.Index(
+                fields=[
+                    "breach_file",
+                    "id",
+                    "has_postal_address",
+                    "has_email",
+                    "language",
+                    "processing_context",
+                    "has_health_data",
+                    "address_needs_review",
+                ],
+                name="subject_list",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from breachdesk.access import current_user, editable_breach_file, visible_breach
 from breachdesk.contacts import CONTACT_FIELDS, ContactCorrectionForm, correct_contact
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, AuditObject, BreachFile, DataSubject
+from breachdesk.pagination import KeyPaginator
 from breachdesk.services import record_audit
 
 PAGE_SIZE = 50
@@ -44,7 +44,7 @@ def subject_list(request: HttpRequest, reference: str, code: str) -> HttpRespons
     filters = filter_form.chosen()
     levels = subject_search.RiskLevels(breach_file)
     subjects = subject_search.find_subjects(breach_file=breach_file, query=query, filters=filters, levels=levels)
-    page = Paginator(subjects.order_by("pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeyPaginator(subjects.order_by("pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = subject_search.page_rows(breach_file=breach_file, subjects=list(page.object_list), levels=levels)
     record_audit(
         user=user,

@@ -96,6 +96,9 @@ class Campaign(models.Model):
     # The last fill of the ledger stopped: what exists stays, a retry adds only what is missing.
     fill_failed_at = models.DateTimeField(null=True, blank=True)
     fill_error = models.CharField(max_length=10, choices=FillError.choices, blank=True)
+    # The data subjects with a notice, counted by each fill (only a fill gives a person their first notice; a resend
+    # or a fallback goes to a person who has one): the dashboard's persons without a pass over the ledger.
+    persons_with_notice = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("information campaign")
@@ -214,7 +217,10 @@ class Notice(models.Model):
     breach_file = models.ForeignKey(
         "breachdesk.BreachFile", on_delete=models.PROTECT, related_name="notices", db_index=False
     )
-    subject = models.ForeignKey("breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices")
+    # Indexed with the state (notice_subject_state) instead of alone: the same index count, one more question answered.
+    subject = models.ForeignKey(
+        "breachdesk.DataSubject", on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices, default=Origin.LAUNCH)
 
@@ -280,6 +286,9 @@ class Notice(models.Model):
             # Workers claim the next due rows in id order: the index hands them over without sorting the queue.
             models.Index(fields=["campaign", "channel", "state", "id"], name="notice_work_queue"),
             models.Index(fields=["campaign", "channel", "state", "postcode"], name="notice_postcode_order"),
+            # A person's notices (and the foreign key's checks) and, from this index alone, the persons with a notice
+            # and those told: the dashboard's and the breach file's counts of persons (issue 14).
+            models.Index(fields=["subject", "state"], name="notice_subject_state"),
         ]
 
     def __str__(self) -> str:

@@ -71,8 +71,9 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
     return grouped
 
 
-def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFileRow]:
-    """Load breach files with their assessments, decisions, filings, notices and campaigns in six queries."""
+def breach_file_rows(breach_files: models.QuerySet[BreachFile], *, with_informing: bool = True) -> list[BreachFileRow]:
+    """Load breach files with their assessments, decisions, filings, notices and, unless a page shows none of it,
+    how far their campaigns went (a pass over each ledger: the register and the breach file panel skip it)."""
     files = list(breach_files.select_related("incident", "controller", "incident__processor"))
     ids = [breach_file.pk for breach_file in files]
     assessments = _grouped(
@@ -84,7 +85,7 @@ def breach_file_rows(breach_files: models.QuerySet[BreachFile]) -> list[BreachFi
         notice.breach_file_id: notice
         for notice in ProcessorNotice.objects.filter(breach_file__in=ids).select_related("email")
     }
-    informing = informing_progress(ids)
+    informing = informing_progress(ids) if with_informing else {}
     rows = []
     for breach_file in files:
         history: list[Decision] = decisions.get(breach_file.pk, [])

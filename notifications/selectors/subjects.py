@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +42,9 @@ def filter_by_notice_state(
     """Keep the subjects with a notice in these states (or none at all), as one semi-join on the ledger."""
     notices = Notice.objects.filter(breach_file=breach_file)
     if code == NO_NOTICE:
-        return subjects.exclude(pk__in=notices.values("subject_id"))
+        # An anti-join probing the one-notice-per-channel index, not NOT IN over the ledger: PostgreSQL hashes a
+        # NOT IN subquery only while it fits in work_mem, and rescans it for every person beyond (issue 14).
+        return subjects.filter(~Exists(notices.filter(subject=OuterRef("pk"))))
     if code not in NOTICE_STATE_FILTERS:
         return subjects
     return subjects.filter(pk__in=notices.filter(state__in=NOTICE_STATE_FILTERS[code][1]).values("subject_id"))

@@ -212,13 +212,16 @@ def fill_campaign(*, campaign_id: int, user: User | None, now: datetime | None =
 def _finish_fill(
     *, campaign: Campaign, user: User | None, now: datetime, result: LaunchResult, unreachable_before: int
 ) -> None:
+    from notifications.selectors.information import count_persons_with_notice
+
     breach_file = campaign.breach_file
     with transaction.atomic():
         postgres.lock_campaign(campaign.pk)
         campaign.refresh_from_db()
         result.campaign = campaign
         campaign.populated_at = now
-        campaign.save(update_fields=["populated_at"])
+        campaign.persons_with_notice = count_persons_with_notice([breach_file.pk])[breach_file.pk]
+        campaign.save(update_fields=["populated_at", "persons_with_notice"])
         result.existing = max(0, campaign.notices.count() - result.created_total)
         result.unreachable = campaign.unreachable.count()
         result.unreachable_added = max(0, result.unreachable - unreachable_before)

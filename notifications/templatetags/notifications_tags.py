@@ -81,7 +81,8 @@ def notifications_panel(context: template.Context, breach_file: BreachFile) -> d
     from notifications.selectors.register import breach_file_rows
 
     user = context.get("user")
-    row = breach_file_rows(BreachFile.objects.filter(pk=breach_file.pk))[0]
+    # The panel names no Art. 34 count (the campaign panel shows them): the ledger is not read here.
+    row = breach_file_rows(BreachFile.objects.filter(pk=breach_file.pk), with_informing=False)[0]
     return {
         "row": row,
         "breach_file": breach_file,

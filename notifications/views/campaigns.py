@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from breachdesk.csvfiles import spreadsheet_lines
 from breachdesk.downloads import private_response
 from breachdesk.formats import reader_language
 from breachdesk.models import AuditEvent, BreachFile, User
+from breachdesk.pagination import KeyPaginator
 from breachdesk.signin.sessions import passive
 from notifications.forms.campaigns import (
     LaunchConfirmForm,
@@ -57,23 +57,26 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     current: Campaign | None = context["campaign"]
     unreachable = unknown = unreadable = None
     if current is not None:
+        # Each list names campaign_id in only(): the related manager sets every row's campaign from it, and a
+        # deferred campaign_id would cost one query per row.
         # Named by patient reference and name: only the rows of the page shown are decrypted.
-        unreachable = Paginator(
+        unreachable = KeyPaginator(
             current.unreachable.select_related("subject")
-            .only("pk", "reason", "recorded_at", "subject_id", "subject__personal_token")
+            .only("pk", "campaign_id", "reason", "recorded_at", "subject_id", "subject__personal_token")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unreachable"))
-        unknown = Paginator(
-            current.notices.filter(state=NoticeState.UNKNOWN)
-            .only("pk", "reference", "attempts", "last_error", "state_changed_at")
+        # By channel too: the work queue's index then hands the rows over in id order (only emails are unknown).
+        unknown = KeyPaginator(
+            current.notices.filter(channel=Channel.EMAIL, state=NoticeState.UNKNOWN)
+            .only("pk", "campaign_id", "reference", "attempts", "last_error", "state_changed_at")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unknown"))
         # Listed by notice reference and subject id: their personal data is exactly what cannot be read.
-        unreadable = Paginator(
+        unreadable = KeyPaginator(
             current.notices.filter(state=NoticeState.UNREADABLE)
-            .only("pk", "reference", "channel", "subject_id", "state_changed_at")
+            .only("pk", "campaign_id", "reference", "channel", "subject_id", "state_changed_at")
             .order_by("pk"),
             50,
         ).get_page(request.GET.get("unreadable"))
@@ -102,7 +105,10 @@ def campaign(request: HttpRequest, reference: str, code: str) -> HttpResponse:
             "unreachable": unreachable,
             "unknown": unknown,
             "unreadable": unreadable,
-            "batches": current.batches.order_by("number") if current else [],
+            # A campaign of 491,840 persons has about a thousand batches: 50 a page, as the other lists.
+            "batches": KeyPaginator(current.batches.order_by("number"), 50).get_page(request.GET.get("batches"))
+            if current
+            else None,
         },
     )
 

@@ -115,7 +115,8 @@ def _register_rows(request: HttpRequest, user: User) -> RegisterSelection:
         described[_("Scope")] = _("every breach you may see")
     return RegisterSelection(
         form=form,
-        rows=register_selectors.breach_file_rows(breach_files),
+        # The register (Art. 33(5)) names no campaign counts: its rows do not read the ledger.
+        rows=register_selectors.breach_file_rows(breach_files, with_informing=False),
         described=described,
         audit_detail=("; ".join(f"{name}={value}" for name, value in codes.items()) or "all")[:200],
     )

@@ -16,6 +16,7 @@ from notifications.selectors import register as register_selectors
 from notifications.services import filings, processor_notices
 from tests.conftest import PASSWORD
 from tests.factories import OrganisationGroupFactory, UserFactory
+from tests.notifications.campaign_fixtures import decide_to_inform
 
 pytestmark = pytest.mark.django_db
 FILE = "/files/INC-2021-0001/LAB-RENNES"
@@ -476,3 +477,18 @@ def test_a_missing_filing_item_is_named_in_the_readers_language_and_in_the_cnils
         assert gap_rule(siren.required_by) == "CNIL teleservice"
     with translation.override("fr"):
         assert gap_name(start) == "Dates et heures — Début de la violation"
+
+
+def test_the_breach_file_page_and_the_dashboard_show_a_decision_whose_author_was_deleted(
+    client, breach_file, lab_dpo, compliance_officer
+):
+    decide_to_inform(breach_file, lab_dpo)
+    Decision.objects.filter(breach_file=breach_file).update(decided_by=None)
+
+    client.force_login(lab_dpo)
+    page = client.get(f"/files/{breach_file.incident.reference}/{breach_file.controller.code}/")
+    client.force_login(compliance_officer)
+    dashboard = client.get("/compliance/")
+
+    assert page.status_code == dashboard.status_code == 200
+    assert "BreachDesk" in page.content.decode()
