@@ -236,6 +236,7 @@ class SenderPool:
         self._connections: list[Any] = []
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="notice-smtp")
+        self._closed = False
 
     def __enter__(self) -> SenderPool:
         return self
@@ -244,6 +245,9 @@ class SenderPool:
         self.close()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         # Each thread may hold a database connection of its own (the fences of a window): each closes its own.
         closing = threading.Barrier(self.size)
         closed = [self._executor.submit(_close_database_connections, closing) for _ in range(self.size)]
@@ -280,7 +284,7 @@ class SenderPool:
         results: dict[int, tuple[str, str]] = {}
         answered: dict[int, str] = {}
         for pk, message in items:
-            if gate is not None and not gate.admit(pk, answered):
+            if gate is not None and not self._admitted(gate, pk, answered):
                 results.update(
                     {other: (Outcome.FENCED, "claim taken back") for other, _m in items if other not in results}
                 )
@@ -288,8 +292,18 @@ class SenderPool:
             results[pk] = self._send_one(connection, message)
             answered = {pk: results[pk][0]}
         if gate is not None and answered:
-            gate.admit(None, answered)
+            self._admitted(gate, None, answered)
         return results
+
+    @staticmethod
+    def _admitted(gate: Gate, pk: int | None, answered: dict[int, str]) -> bool:
+        """Ask the gate; if it fails (the database), this connection sends nothing more and keeps its outcomes for
+        the window's record, instead of losing them with the exception."""
+        try:
+            return gate.admit(pk, answered)
+        except Exception as error:
+            logger.error("notice email fence failed: %s; this connection stops", type(error).__name__)
+            return False
 
     @staticmethod
     def _send_one(connection: Any, message: EmailMessage) -> tuple[str, str]:

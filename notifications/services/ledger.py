@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,9 +154,13 @@ def record_email_outcomes(
     counts: Counter[str] = Counter()
     attempts_of = {notice.pk: notice.attempts for notice in claim.notices}
     by_target: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
+    fenced: list[int] = []
     for pk, (kind, error) in outcomes.items():
         attempts = attempts_of.get(pk)
-        if attempts is None or kind == Outcome.FENCED:
+        if attempts is None:
+            continue
+        if kind == Outcome.FENCED:
+            fenced.append(pk)
             continue
         if kind == Outcome.SENT:
             target: str = NoticeState.SENT
@@ -197,6 +202,24 @@ def record_email_outcomes(
                 counts[target] += len(moved)
             if target == NoticeState.FAILED_PERMANENT:
                 undelivered.extend(moved)
+        # Never given to the server (the fence stopped this connection first): due again, as if never claimed.
+        # Only rows this claim still holds as "sending": what the sweep made unknown stays for a person to decide.
+        released = Notice.objects.filter(
+            pk__in=fenced, claim_token=claim.token, state=NoticeState.SENDING, sent_at__isnull=True
+        )
+        for pk, _state, attempts in released.select_for_update().values_list("pk", "state", "attempts"):
+            events.append((pk, NoticeState.SENDING, NoticeState.PENDING, now, attempts, "not sent: fence refused"))
+        if fenced:
+            moved_back = released.update(
+                state=NoticeState.PENDING,
+                state_changed_at=now,
+                claim_token=None,
+                handed_at=None,
+                next_attempt_at=None,
+                attempts=F("attempts") - 1,
+            )
+            if moved_back:
+                counts[NoticeState.PENDING] += moved_back
         postgres.insert_events(events)
         for pk in sorted(undelivered):
             fall_back_to_other_channel(notice_id=pk, now=now)

@@ -83,7 +83,8 @@ def send_notice_emails(
                     outcomes[notice.pk] = (Outcome.UNREADABLE, UNREADABLE_ERROR)
                 except Exception as error:  # never guess, stop on it
                     outcomes[notice.pk] = (Outcome.PERMANENT, f"could not compose: {type(error).__name__}")
-            sent, in_flight = in_flight, None
+            # The window in flight stays in_flight until its outcomes are in, so a failure here still records it.
+            sent = in_flight
             if sent is not None:
                 sent.collect(heartbeat)
             fence = _Fence(claim, direct=direct)
@@ -91,8 +92,8 @@ def send_notice_emails(
             if sent is not None:
                 totals.update(sent.record(heartbeat))
         if in_flight is not None:
+            in_flight.collect(heartbeat)
             last, in_flight = in_flight, None
-            last.collect(heartbeat)
             totals.update(last.record(heartbeat))
     finally:
         if in_flight is not None:
@@ -145,8 +146,12 @@ class _Fence:
 
     def _admit_directly(self, notice_id: int | None, answered: dict[int, str]) -> bool:
         with self._lock:
-            if self._is_closed or (self.is_lost and notice_id is not None):
-                return False
+            refused = self._is_closed or self.is_lost
+        if refused and notice_id is not None:
+            # Nothing more goes; what the server answered to this connection's last message is still noted.
+            notice_id = None
+        if notice_id is None and not answered:
+            return False
         try:
             holds = hand_over(claim=self.claim, handing=[] if notice_id is None else [notice_id], answered=answered)
         except Exception:
@@ -156,7 +161,9 @@ class _Fence:
             if not self.is_lost:
                 logger.warning("campaign email claim %s was taken back: sending stops", self.claim.token)
             self.is_lost = True
-        return not self.is_lost
+        # This statement's own answer: a message it fenced may go even if another connection lost the claim since
+        # (its row says handed; the window's record notes its outcome).
+        return holds and not refused
 
     def serve(self, timeout: float) -> None:
         """From the claim's thread: answer the connections waiting, in one statement (none waiting: return at once

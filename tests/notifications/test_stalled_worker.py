@@ -110,7 +110,12 @@ def test_a_message_in_flight_when_the_claim_is_lost_is_unknown_never_sent_again(
             raise ConnectionError("the worker lost the database")
         return real_hand_over(**kwargs)
 
+    def database_lost(**kwargs):
+        raise ConnectionError("the worker lost the database")
+
     monkeypatch.setattr(sending, "hand_over", lose_the_claim_and_the_answer)
+    # The database stays lost for the rest of that worker's life: the window's record cannot be written either.
+    monkeypatch.setattr(sending, "record_email_outcomes", database_lost)
     settings.NOTICE_EMAIL_CONNECTIONS = 1
     with pytest.raises(ConnectionError):
         sending.send_notice_emails(campaign_id=campaign.pk, max_windows=1)
@@ -122,5 +127,34 @@ def test_a_message_in_flight_when_the_claim_is_lost_is_unknown_never_sent_again(
     monkeypatch.undo()
     sending.send_notice_emails(campaign_id=campaign.pk)
     assert Notice.objects.get(pk=in_flight[0]).state == NoticeState.UNKNOWN
+    assert max(smtp_sink.received.values()) == 1
+    assert sum(smtp_sink.received.values()) == 8
+
+
+def test_a_fence_that_fails_while_the_database_still_answers_records_what_the_server_accepted(
+    informed_file, lab_dpo, smtp_sink, settings, monkeypatch
+):
+    campaign = _launch(informed_file, lab_dpo)
+    real_hand_over = ledger.hand_over
+    failed = []
+
+    def fail_once_with_an_answer(**kwargs):
+        if kwargs["answered"] and not failed:
+            failed.append(list(kwargs["answered"]))
+            raise ConnectionError("one fence statement failed")
+        return real_hand_over(**kwargs)
+
+    monkeypatch.setattr(sending, "hand_over", fail_once_with_an_answer)
+    settings.NOTICE_EMAIL_CONNECTIONS = 1
+    with pytest.raises(ConnectionError):
+        sending.send_notice_emails(campaign_id=campaign.pk, max_windows=1)
+
+    # The window is recorded on the way out: the message the server accepted is sent, the others due again.
+    accepted = failed[0]
+    assert list(Notice.objects.filter(state=NoticeState.SENT).values_list("pk", flat=True)) == accepted
+    assert Notice.objects.filter(campaign=campaign, state=NoticeState.PENDING).count() == 7
+    monkeypatch.undo()
+    sending.send_notice_emails(campaign_id=campaign.pk)
+    assert {notice.state for notice in Notice.objects.filter(campaign=campaign)} == {NoticeState.SENT}
     assert max(smtp_sink.received.values()) == 1
     assert sum(smtp_sink.received.values()) == 8

@@ -17,7 +17,7 @@ from breachdesk.models import DataSubject
 from notifications.delivery import Outcome
 from notifications.models import Campaign, Notice, NoticeEvent, NoticeState, UnreachableSubject
 from notifications.selectors import progress as campaign_progress_selectors
-from notifications.services import campaigns, ledger, notice_texts, references, sweeps
+from notifications.services import campaigns, ledger, notice_texts, references, sending, sweeps
 from notifications.services.campaigns import CampaignRefused
 from tests.notifications.campaign_fixtures import decide_to_inform, informed_file, make_subjects  # noqa: F401
 
@@ -498,3 +498,83 @@ def test_waking_a_campaign_queues_as_many_renderers_as_configured_and_one_sender
     settings.NOTICE_RENDER_TASKS = 3
     campaigns.wake_campaign(7)
     assert queued == ["letters 7", "letters 7", "letters 7", "emails 7"]
+
+
+def test_emails_the_fence_stopped_before_the_server_are_due_again_at_once(informed_file, lab_dpo):
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=3)
+    assert claim is not None
+    sent, stopped, _other = claim.notices
+    assert ledger.hand_over(claim=claim, handing=[sent.pk], answered={})
+
+    counts = ledger.record_email_outcomes(
+        claim=claim, outcomes={sent.pk: (Outcome.SENT, ""), stopped.pk: (Outcome.FENCED, "claim taken back")}
+    )
+
+    assert counts == {NoticeState.SENT: 1, NoticeState.PENDING: 1}
+    row = Notice.objects.get(pk=stopped.pk)
+    assert (row.state, row.attempts, row.claim_token, row.handed_at) == (NoticeState.PENDING, 0, None, None)
+    assert NoticeEvent.objects.filter(
+        notice=row, to_state=NoticeState.PENDING, error="not sent: fence refused"
+    ).exists()
+    # The sent time is the fence's, when the server answered, not the record's.
+    fenced_at = timezone.now() - timedelta(minutes=5)
+    later = ledger.claim_emails(campaign_id=campaign.pk, limit=1)
+    assert later is not None
+    assert ledger.hand_over(claim=later, handing=[later.notices[0].pk], answered={}, now=fenced_at)
+    assert ledger.hand_over(claim=later, handing=[], answered={later.notices[0].pk: Outcome.SENT}, now=fenced_at)
+    ledger.record_email_outcomes(claim=later, outcomes={later.notices[0].pk: (Outcome.SENT, "")})
+    assert Notice.objects.get(pk=later.notices[0].pk).sent_at == fenced_at
+
+
+def test_a_direct_fence_lets_go_the_message_its_own_statement_fenced(informed_file, lab_dpo, monkeypatch):
+    """Another connection losing the claim while this one's fence statement ran must not strand a handed row."""
+    _launch(informed_file, lab_dpo, channels="email")
+    campaign = Campaign.objects.get()
+    claim = ledger.claim_emails(campaign_id=campaign.pk, limit=2)
+    assert claim is not None
+    first, second = claim.notices
+    fence = sending._Fence(claim, direct=True)
+    real_hand_over = sending.hand_over
+
+    def meanwhile_the_other_connection_loses_the_claim(**kwargs):
+        held = real_hand_over(**kwargs)
+        fence.is_lost = True
+        return held
+
+    monkeypatch.setattr(sending, "hand_over", meanwhile_the_other_connection_loses_the_claim)
+
+    assert fence.admit(first.pk, {})  # fenced by this statement: it goes
+    assert not fence.admit(second.pk, {first.pk: Outcome.SENT})  # lost before this one: refused...
+    rows = {notice.pk: notice for notice in Notice.objects.filter(pk__in=[first.pk, second.pk])}
+    assert rows[first.pk].sent_at is not None  # ...and the answer to the first is still noted
+    assert rows[second.pk].handed_at is None
+
+
+def test_a_failing_fence_stops_its_connection_and_keeps_the_outcomes_it_has(settings):
+    from django.core.mail import EmailMessage
+
+    from notifications import delivery
+
+    class FailsOnTheSecond:
+        def __init__(self) -> None:
+            self.asked = 0
+
+        def admit(self, notice_id, answered):
+            self.asked += 1
+            if self.asked == 2:
+                raise RuntimeError("the database went away")
+            return True
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    messages = [(pk, EmailMessage(subject="s", body="b", to=["x@example.org"])) for pk in (1, 2, 3)]
+    pool = delivery.SenderPool(size=1, backend="django.core.mail.backends.locmem.EmailBackend")
+    try:
+        results = pool.submit(messages, FailsOnTheSecond()).result()
+    finally:
+        pool.close()
+    pool.close()  # closing twice is harmless
+
+    assert results[1][0] == Outcome.SENT
+    assert results[2][0] == results[3][0] == Outcome.FENCED
