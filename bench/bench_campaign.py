@@ -204,47 +204,54 @@ def _import_phase(paths: list[Path], labs: int) -> tuple[dict[str, Any], list[in
     return {"staged": staged_ids}, breach_file_ids
 
 
-def _decide_phase(breach_file_ids: list[int]) -> None:
-    """Assess and decide for each lab through the services the risk and campaign pages call."""
+def decide(breach_file: Any, user: Any) -> None:
+    """Assess and decide for one lab through the services the risk and campaign pages call (bench_pages too)."""
     from breachdesk import assessment
-    from breachdesk.models import BreachFile, DecisionKind
+    from breachdesk.models import DecisionKind
     from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
     from notifications.services.campaigns import record_letter_choices
 
+    assessment.assess_risk(
+        breach_file=breach_file,
+        user=user,
+        exposures=assessment.default_exposures(breach_file),
+        identification="maximum",
+        confidentiality="unknown_recipients",
+        integrity="none",
+        availability="none",
+        is_malicious=True,
+    )
+    assessment.record_decision(
+        breach_file=breach_file,
+        user=user,
+        kind=DecisionKind.NOTIFY_AUTHORITY,
+        outcome="notify",
+        rationale="Données de santé et NIR publiés : risque très élevé.",
+    )
+    assessment.record_decision(
+        breach_file=breach_file,
+        user=user,
+        kind=DecisionKind.INFORM_SUBJECTS,
+        outcome="inform",
+        levels=["low", "medium", "high", "very_high"],
+        rationale="Données de santé publiées : chaque patient est informé (EDPB 9/2022 § 102).",
+        override_rationale="Chaque patient est informé, quel que soit son niveau.",
+    )
+    record_letter_choices(
+        breach_file=breach_file,
+        adolescent_addressee=AdolescentAddressee.BOTH,
+        reason="Mineurs de 15 à 17 ans : informés, et leurs parents aussi.",
+        sensitive_detail=SensitiveDetail.OMIT,
+        user=user,
+    )
+
+
+def _decide_phase(breach_file_ids: list[int]) -> None:
+    """Assess and decide for each lab, as the system (no user)."""
+    from breachdesk.models import BreachFile
+
     for breach_file in BreachFile.objects.filter(pk__in=breach_file_ids).select_related("controller"):
-        assessment.assess_risk(
-            breach_file=breach_file,
-            user=None,
-            exposures=assessment.default_exposures(breach_file),
-            identification="maximum",
-            confidentiality="unknown_recipients",
-            integrity="none",
-            availability="none",
-            is_malicious=True,
-        )
-        assessment.record_decision(
-            breach_file=breach_file,
-            user=None,
-            kind=DecisionKind.NOTIFY_AUTHORITY,
-            outcome="notify",
-            rationale="Données de santé et NIR publiés : risque très élevé.",
-        )
-        assessment.record_decision(
-            breach_file=breach_file,
-            user=None,
-            kind=DecisionKind.INFORM_SUBJECTS,
-            outcome="inform",
-            levels=["low", "medium", "high", "very_high"],
-            rationale="Données de santé publiées : chaque patient est informé (EDPB 9/2022 § 102).",
-            override_rationale="Chaque patient est informé, quel que soit son niveau.",
-        )
-        record_letter_choices(
-            breach_file=breach_file,
-            adolescent_addressee=AdolescentAddressee.BOTH,
-            reason="Mineurs de 15 à 17 ans : informés, et leurs parents aussi.",
-            sensitive_detail=SensitiveDetail.OMIT,
-            user=None,
-        )
+        decide(breach_file, None)
 
 
 def _launch_phase(breach_file_ids: list[int]) -> dict[str, int]:

@@ -235,46 +235,10 @@ def _build(people: int) -> dict[str, float]:
 
 
 def _decide(breach_file: Any, user: Any) -> None:
-    """Assess and decide as the lab's DPO, through the services the risk and campaign pages call (bench_campaign's
-    decisions, by a person rather than by the system)."""
-    from breachdesk import assessment
-    from breachdesk.models import DecisionKind
-    from breachdesk.taxonomy import AdolescentAddressee, SensitiveDetail
-    from notifications.services.campaigns import record_letter_choices
+    """Assess and decide as the lab's DPO: bench_campaign's decisions, by a person rather than by the system."""
+    import bench_campaign
 
-    assessment.assess_risk(
-        breach_file=breach_file,
-        user=user,
-        exposures=assessment.default_exposures(breach_file),
-        identification="maximum",
-        confidentiality="unknown_recipients",
-        integrity="none",
-        availability="none",
-        is_malicious=True,
-    )
-    assessment.record_decision(
-        breach_file=breach_file,
-        user=user,
-        kind=DecisionKind.NOTIFY_AUTHORITY,
-        outcome="notify",
-        rationale="Données de santé et NIR publiés : risque très élevé.",
-    )
-    assessment.record_decision(
-        breach_file=breach_file,
-        user=user,
-        kind=DecisionKind.INFORM_SUBJECTS,
-        outcome="inform",
-        levels=["low", "medium", "high", "very_high"],
-        rationale="Données de santé publiées : chaque patient est informé (EDPB 9/2022 § 102).",
-        override_rationale="Chaque patient est informé, quel que soit son niveau.",
-    )
-    record_letter_choices(
-        breach_file=breach_file,
-        adolescent_addressee=AdolescentAddressee.BOTH,
-        reason="Mineurs de 15 à 17 ans : informés, et leurs parents aussi.",
-        sensitive_detail=SensitiveDetail.OMIT,
-        user=user,
-    )
+    bench_campaign.decide(breach_file, user)
 
 
 def _vary_ledger(campaign: Any) -> None:
