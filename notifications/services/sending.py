@@ -47,8 +47,8 @@ def send_notice_emails(
     The database work overlaps the sending: while the pool sends one window, this thread claims and composes the
     next, then records the one just sent while the next goes out. Each message goes out only once it is fenced (the
     claim still holds; the row is marked handed to the server; see _Fence for which thread runs the statement) and
-    the heartbeat of the claims is refreshed while waiting, so a process killed mid-campaign leaves unknown only the messages in flight, one per
-    connection; the sweep sends the rest again.
+    the heartbeat of the claims is refreshed while waiting, so a process killed mid-campaign leaves unknown only the
+    messages in flight, one per connection; the sweep sends the rest again.
     """
     campaign = Campaign.objects.select_related("breach_file__controller", "breach_file__incident").get(pk=campaign_id)
     composer = Composer(campaign)
