@@ -204,22 +204,20 @@ def record_email_outcomes(
                 undelivered.extend(moved)
         # Never given to the server (the fence stopped this connection first): due again, as if never claimed.
         # Only rows this claim still holds as "sending": what the sweep made unknown stays for a person to decide.
-        released = Notice.objects.filter(
-            pk__in=fenced, claim_token=claim.token, state=NoticeState.SENDING, sent_at__isnull=True
-        )
-        for pk, _state, attempts in released.select_for_update().values_list("pk", "state", "attempts"):
-            events.append((pk, NoticeState.SENDING, NoticeState.PENDING, now, attempts, "not sent: fence refused"))
         if fenced:
-            moved_back = released.update(
-                state=NoticeState.PENDING,
-                state_changed_at=now,
+            released = transition(
+                notices=Notice.objects.filter(pk__in=fenced, claim_token=claim.token, sent_at__isnull=True),
+                from_states=[NoticeState.SENDING],
+                to_state=NoticeState.PENDING,
+                at=now,
+                error="not sent: fence refused",
                 claim_token=None,
                 handed_at=None,
                 next_attempt_at=None,
                 attempts=F("attempts") - 1,
             )
-            if moved_back:
-                counts[NoticeState.PENDING] += moved_back
+            if released:
+                counts[NoticeState.PENDING] += len(released)
         postgres.insert_events(events)
         for pk in sorted(undelivered):
             fall_back_to_other_channel(notice_id=pk, now=now)

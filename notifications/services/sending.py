@@ -157,10 +157,7 @@ class _Fence:
         except Exception:
             self.is_lost = True
             raise
-        if not holds:
-            if not self.is_lost:
-                logger.warning("campaign email claim %s was taken back: sending stops", self.claim.token)
-            self.is_lost = True
+        self._note(holds)
         # This statement's own answer: a message it fenced may go even if another connection lost the claim since
         # (its row says handed; the window's record notes its outcome).
         return holds and not refused
@@ -185,11 +182,15 @@ class _Fence:
             self.is_lost = True
             self._release(requests)
             raise
+        self._note(holds)
+        self._release(requests)
+
+    def _note(self, holds: bool) -> None:
+        """Note what a fence statement found: once the claim no longer holds, nothing more of the window goes."""
         if not holds:
             if not self.is_lost:
                 logger.warning("campaign email claim %s was taken back: sending stops", self.claim.token)
             self.is_lost = True
-        self._release(requests)
 
     def _release(self, requests: list[tuple[int | None, dict[int, str], threading.Event, list[bool]]]) -> None:
         for _notice_id, _answered, done, verdict in requests:
