@@ -29,6 +29,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_emails  # noqa: E402
+
 TARGET_ROWS_PER_SECOND = 100_000
 
 # (share of the persons, years of age, has_confidential_care): a lab's patients, most of them adults.
@@ -118,30 +122,6 @@ def _population(breach_file: Any, people: int) -> None:
     add_exposure_sets(breach_file_id=breach_file.pk, counts=Counter({canonical(list(EXPOSED)): people}))
 
 
-def _decide(breach_file: Any) -> None:
-    from breachdesk import assessment
-
-    assessment.assess_risk(
-        breach_file=breach_file,
-        user=None,
-        exposures=assessment.default_exposures(breach_file),
-        identification="maximum",
-        confidentiality="unknown_recipients",
-        integrity="none",
-        availability="none",
-        is_malicious=True,
-    )
-    assessment.record_decision(
-        breach_file=breach_file,
-        user=None,
-        kind="inform_subjects",
-        outcome="inform",
-        levels=["low", "medium", "high", "very_high"],
-        rationale="bench",
-        override_rationale="bench: inform everyone",
-    )
-
-
 def _timed(phases: dict[str, float], module: Any, name: str) -> Callable[[], None]:
     """Wrap module.name so that its time adds to phases[name]; return what puts it back."""
     original = getattr(module, name)
@@ -169,7 +149,7 @@ def _launch_setwise(people: int) -> dict[str, Any]:
     breach_file = _breach_file("setwise")
     started = time.perf_counter()
     _population(breach_file, people)
-    _decide(breach_file)
+    bench_emails.inform_everyone(breach_file)
     built = time.perf_counter() - started
     phases: dict[str, float] = defaultdict(float)
     restore = [
@@ -204,7 +184,7 @@ def _launch_orm(sample: int) -> dict[str, Any]:
 
     breach_file = _breach_file("orm")
     _population(breach_file, sample)
-    _decide(breach_file)
+    bench_emails.inform_everyone(breach_file)
     campaign, _is_new = campaigns.prepare_launch(breach_file=breach_file, user=None, channels="post,email")
     result = campaigns.LaunchResult(campaign=campaign, is_new_campaign=True)
     started = time.perf_counter()
